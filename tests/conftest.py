@@ -1,0 +1,112 @@
+"""Fixtures: the app on a migrated database (SQLite, or PostgreSQL when asked), a client, logins."""
+
+import os
+
+import pytest
+import sqlalchemy as sa
+from flask_migrate import upgrade
+
+from tpweb import create_app
+from tpweb.config import TestConfig
+from tpweb.extensions import db
+
+from . import factories
+
+CI = os.environ.get("CI") == "true"
+POSTGRES_URL = os.environ.get("TPWEB_TEST_POSTGRES")
+
+
+def _prepare_postgres(url):
+    """An empty public schema in the test database, or a skip (a failure on CI) without one."""
+    engine = sa.create_engine(url)
+    try:
+        with engine.begin() as conn:
+            conn.execute(sa.text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
+    except sa.exc.OperationalError as error:
+        if CI:
+            raise
+        pytest.skip(f"PostgreSQL not reachable at {url}: {error.orig}".splitlines()[0])
+    finally:
+        engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory):
+    if POSTGRES_URL:
+        _prepare_postgres(POSTGRES_URL)
+        return POSTGRES_URL
+    return f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite'}"
+
+
+def test_config(database_url, **overrides):
+    """TestConfig as a mapping, on the session's database, with `overrides` laid over it."""
+    config = {k: getattr(TestConfig, k) for k in dir(TestConfig) if k.isupper()}
+    return {**config, "SQLALCHEMY_DATABASE_URI": database_url, **overrides}
+
+
+@pytest.fixture(scope="session")
+def migrated_app(database_url):
+    """One app for the session, its schema built by the migrations exactly as in production."""
+    app = create_app(test_config(database_url))
+    with app.app_context():
+        upgrade()
+    return app
+
+
+@pytest.fixture
+def app(migrated_app):
+    with migrated_app.app_context():
+        yield migrated_app
+        db.session.rollback()
+        for table in reversed(db.metadata.sorted_tables):
+            db.session.execute(table.delete())
+        db.session.commit()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def make(app):
+    """Data builders bound to the test's database: make.rep(), make.touchpoint(account, ...)."""
+    return factories.Builder()
+
+
+class Auth:
+    def __init__(self, client):
+        self.client = client
+
+    def login(self, user, password=factories.PASSWORD):
+        response = self.client.post(
+            "/login", data={"username": user.username, "password": password}
+        )
+        assert response.status_code == 303, response.text
+        return response
+
+    def logout(self):
+        return self.client.post("/logout")
+
+
+@pytest.fixture
+def auth(client):
+    return Auth(client)
+
+
+@pytest.fixture
+def count_queries(app):
+    """A list that gathers every SQL statement sent while the test runs."""
+    statements = []
+
+    def record(conn, cursor, statement, *args):
+        statements.append(statement)
+
+    sa.event.listen(db.engine, "before_cursor_execute", record)
+    yield statements
+    sa.event.remove(db.engine, "before_cursor_execute", record)

@@ -1,0 +1,54 @@
+"""tpweb: touchpoints for field sales teams."""
+
+from pathlib import Path
+
+from flask import Flask
+
+from .config import Config
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(config=None):
+    """Build the app: `config` is a config class, or a mapping laid over the environment's."""
+    app = Flask(
+        __name__,
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+        instance_path=str(ROOT / "instance"),
+    )
+    app.config.from_object(Config)
+    if isinstance(config, dict):
+        app.config.update(config)
+    elif config is not None:
+        app.config.from_object(config)
+    register_extensions(app)
+    register_blueprints(app)
+    register_cli(app)
+    return app
+
+
+def register_extensions(app):
+    from .extensions import csrf, db, htmx, login_manager, migrate
+
+    Path(app.instance_path).mkdir(exist_ok=True)
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"))
+    login_manager.init_app(app)
+    csrf.init_app(app)
+    htmx.init_app(app)
+
+
+def register_blueprints(app):
+    from . import accounts, auth, dashboard, errors, touchpoints, web
+
+    for module in (auth, dashboard, touchpoints, accounts, errors):
+        app.register_blueprint(module.bp)
+    web.init_app(app)
+
+
+def register_cli(app):
+    from . import cli
+
+    app.cli.add_command(cli.create_user)
+    app.cli.add_command(cli.seed_demo)

@@ -1,0 +1,99 @@
+"""Signing in and out, and the rule that every view but /login and static files needs a user."""
+
+import functools
+from urllib.parse import urlsplit
+
+from flask import Blueprint, abort, redirect, request, session, url_for
+from flask_login import current_user, login_user, logout_user
+from flask_wtf import FlaskForm
+from sqlalchemy import select
+from wtforms import BooleanField, PasswordField, StringField
+from wtforms.validators import InputRequired, Length
+
+from .extensions import db, login_manager
+from .models import User
+from .web import render
+
+bp = Blueprint("auth", __name__)
+
+PUBLIC_ENDPOINTS = {"auth.login", "static"}
+
+
+class LoginForm(FlaskForm):
+    username = StringField("Username", validators=[InputRequired(), Length(max=80)])
+    password = PasswordField("Password", validators=[InputRequired(), Length(max=200)])
+    remember = BooleanField("Keep me signed in on this device")
+
+
+@login_manager.user_loader
+def load_user(user_id):
+    # The id carries the session version, so bumping it ends every session of that user.
+    uid, _, version = user_id.partition(":")
+    if not uid.isdigit() or not version.isdigit():
+        return None
+    user = db.session.get(User, int(uid))
+    if user is None or not user.active or user.session_version != int(version):
+        return None
+    return user
+
+
+@login_manager.unauthorized_handler
+def unauthorized():
+    """Send a visitor to sign in; an htmx request gets a 401 that tells htmx where to go."""
+    login = url_for("auth.login", next=request.full_path.rstrip("?"))
+    if request.htmx:
+        return "", 401, {"HX-Redirect": login}
+    return redirect(login)
+
+
+@bp.before_app_request
+def require_login():
+    if request.endpoint in PUBLIC_ENDPOINTS or current_user.is_authenticated:
+        return None
+    if request.endpoint is None:
+        abort(404)
+    return login_manager.unauthorized()
+
+
+def manager_required(view):
+    """Let managers and admins through; anyone else is told the page does not exist."""
+
+    @functools.wraps(view)
+    def wrapper(*args, **kwargs):
+        if not current_user.is_manager:
+            abort(404)
+        return view(*args, **kwargs)
+
+    return wrapper
+
+
+def _safe_next(target):
+    parts = urlsplit(target or "")
+    if parts.scheme or parts.netloc or not parts.path.startswith("/"):
+        return url_for("dashboard.index")
+    return target
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    """Sign in with a username and password."""
+    if current_user.is_authenticated:
+        return redirect(url_for("dashboard.index"))
+    form = LoginForm()
+    if not form.validate_on_submit():
+        status = 422 if form.is_submitted() else 200
+        return render("auth/login.html", "content", status, form=form)
+    user = db.session.scalar(select(User).filter_by(username=form.username.data.strip()))
+    if user is None or not user.active or not user.check_password(form.password.data):
+        form.password.errors.append("Wrong username or password.")
+        return render("auth/login.html", "content", 422, form=form)
+    session.clear()  # a new session on every sign-in
+    login_user(user, remember=form.remember.data)
+    return redirect(_safe_next(request.args.get("next")), 303)
+
+
+@bp.route("/logout", methods=["POST"])
+def logout():
+    """Sign out."""
+    logout_user()
+    return redirect(url_for("auth.login"), 303)

@@ -1,0 +1,49 @@
+"""Command-line tools: create-user and seed-demo."""
+
+from zoneinfo import available_timezones
+
+import click
+from flask import current_app
+from sqlalchemy import func, select
+
+from .extensions import db
+from .models import ROLES, User
+from .schedule import today_in
+
+
+@click.command("create-user")
+@click.argument("username")
+@click.option("--name", help="Full name (default: the username).")
+@click.option("--email", default=None, help="Where reminders go; none means no reminders.")
+@click.option("--role", type=click.Choice(ROLES), default="rep", show_default=True)
+@click.option("--timezone", "zone", default=None, help="IANA time zone, e.g. America/Chicago.")
+@click.password_option(help="Asked for when not given.")
+def create_user(username, name, email, role, zone, password):
+    """Create a user who can sign in."""
+    zone = zone or current_app.config["TPWEB_TIMEZONE"]
+    if zone not in available_timezones():
+        raise click.BadParameter(f"unknown time zone {zone!r}", param_hint="--timezone")
+    if db.session.scalar(select(User.id).filter_by(username=username)) is not None:
+        raise click.ClickException(f"a user named {username!r} already exists")
+    user = User(username=username, name=name or username, email=email, role=role, timezone=zone)
+    user.set_password(password)
+    db.session.add(user)
+    db.session.commit()
+    click.echo(f"Created {role} {username}.")
+
+
+@click.command("seed-demo")
+@click.option("--if-empty", is_flag=True, help="Do nothing when the database already has users.")
+def seed_demo(if_empty):
+    """Load deterministic demo data (an admin, 2 managers, 8 reps and their accounts)."""
+    from .demo import seed_demo as load
+
+    if db.session.scalar(select(func.count(User.id))):
+        if if_empty:
+            click.echo("The database already has data; demo data not loaded.")
+            return
+        raise click.ClickException("the database already has users; seed-demo wants it empty")
+    logins = load(today_in(current_app.config["TPWEB_TIMEZONE"]))
+    click.echo("Demo data loaded. Sign in with:")
+    for username, password, role in logins:
+        click.echo(f"  {username:<10} {password:<12} {role}")

@@ -1,0 +1,243 @@
+"""The data model: users, accounts, contacts, touchpoints and their history. Nothing is deleted."""
+
+from datetime import UTC, date, datetime
+
+from flask_login import UserMixin
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint, text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from .extensions import db
+
+ROLES = ("rep", "manager", "admin")
+ACCOUNT_KINDS = ("customer", "jobsite")
+
+
+def utcnow():
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+class User(UserMixin, db.Model):
+    __tablename__ = "users"
+    __table_args__ = (CheckConstraint("role IN ('rep', 'manager', 'admin')", name="role"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(80), unique=True)
+    email: Mapped[str | None] = mapped_column(String(254))
+    name: Mapped[str] = mapped_column(String(120))
+    role: Mapped[str] = mapped_column(String(10), default="rep")
+    timezone: Mapped[str] = mapped_column(String(64))
+    password_hash: Mapped[str] = mapped_column(String(256))
+    active: Mapped[bool] = mapped_column(default=True)
+    # A rep's manager: who a rep may assign a task to besides themselves.
+    manager_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    # Overnight reminders: the local hour to send, and one digest instead of one email per item.
+    reminder_hour: Mapped[int] = mapped_column(default=6)
+    reminder_digest: Mapped[bool] = mapped_column(default=False)
+    # Bumped to end every session of this user (sign-out everywhere, deactivation).
+    session_version: Mapped[int] = mapped_column(default=1)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    manager: Mapped["User | None"] = relationship(remote_side=[id])
+
+    def get_id(self):
+        return f"{self.id}:{self.session_version}"
+
+    def set_password(self, password):
+        self.password_hash = generate_password_hash(password)
+
+    def check_password(self, password):
+        return check_password_hash(self.password_hash, password)
+
+    @property
+    def is_active(self):
+        return self.active
+
+    @property
+    def is_manager(self):
+        return self.role in ("manager", "admin")
+
+
+class Account(db.Model):
+    """A customer, or a jobsite of a customer: anything a sales rep keeps a cadence with."""
+
+    __tablename__ = "accounts"
+    __table_args__ = (
+        CheckConstraint("kind IN ('customer', 'jobsite')", name="kind"),
+        CheckConstraint(
+            "(kind = 'jobsite') = (customer_id IS NOT NULL)", name="jobsite_has_customer"
+        ),
+        CheckConstraint("latitude BETWEEN -90 AND 90", name="latitude"),
+        CheckConstraint("longitude BETWEEN -180 AND 180", name="longitude"),
+        UniqueConstraint("kind", "external_id", name="uq_accounts_kind_external_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(10))
+    customer_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"), index=True)
+    external_id: Mapped[str | None] = mapped_column(String(64))
+    name: Mapped[str] = mapped_column(String(200))
+    address: Mapped[str] = mapped_column(String(300), default="")
+    city: Mapped[str] = mapped_column(String(120), default="")
+    phone: Mapped[str] = mapped_column(String(40), default="")
+    notes: Mapped[str] = mapped_column(Text, default="")
+    latitude: Mapped[float | None]
+    longitude: Mapped[float | None]
+    sales_rep_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    customer: Mapped["Account | None"] = relationship(remote_side=[id], back_populates="jobsites")
+    jobsites: Mapped[list["Account"]] = relationship(
+        back_populates="customer", order_by="Account.name"
+    )
+    sales_rep: Mapped[User | None] = relationship()
+    contacts: Mapped[list["Contact"]] = relationship(
+        back_populates="customer", order_by="Contact.name"
+    )
+
+    @property
+    def is_jobsite(self):
+        return self.kind == "jobsite"
+
+
+class Contact(db.Model):
+    """A person at a customer."""
+
+    __tablename__ = "contacts"
+    __table_args__ = (UniqueConstraint("external_id", name="uq_contacts_external_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), index=True)
+    external_id: Mapped[str | None] = mapped_column(String(64))
+    name: Mapped[str] = mapped_column(String(200))
+    title: Mapped[str] = mapped_column(String(120), default="")
+    email: Mapped[str] = mapped_column(String(254), default="")
+    phone: Mapped[str] = mapped_column(String(40), default="")
+    notes: Mapped[str] = mapped_column(Text, default="")
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    customer: Mapped[Account] = relationship(back_populates="contacts")
+
+
+class Touchpoint(db.Model):
+    """The recurring appointment between an account's sales rep and that account."""
+
+    __tablename__ = "touchpoints"
+    __table_args__ = (
+        CheckConstraint("frequency_days BETWEEN 1 AND 3650", name="frequency_days"),
+        CheckConstraint("next_call >= last_call", name="next_after_last"),
+        # At most one active touchpoint per account, whatever the application does.
+        Index(
+            "uq_touchpoints_active_account",
+            "account_id",
+            unique=True,
+            sqlite_where=text("NOT inactive"),
+            postgresql_where=text("NOT inactive"),
+        ),
+        Index("ix_touchpoints_next_call", "next_call"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"))
+    last_call: Mapped[date]
+    frequency_days: Mapped[int]
+    next_call: Mapped[date]
+    comment: Mapped[str] = mapped_column(Text, default="")
+    inactive: Mapped[bool] = mapped_column(default=False)
+    # Optimistic concurrency: a change based on an older version is refused.
+    version: Mapped[int] = mapped_column(default=1)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    account: Mapped[Account] = relationship()
+
+    __mapper_args__ = {"version_id_col": version}
+
+
+class CallLogType(db.Model):
+    """An admin-defined kind of call: phone, visit, video..."""
+
+    __tablename__ = "call_log_types"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(60), unique=True)
+    position: Mapped[int] = mapped_column(default=0)
+    active: Mapped[bool] = mapped_column(default=True)
+
+
+class CallLog(db.Model):
+    """The record of one completed touchpoint."""
+
+    __tablename__ = "call_logs"
+    __table_args__ = (
+        CheckConstraint("duration_minutes BETWEEN 0 AND 1440", name="duration_minutes"),
+        Index("ix_call_logs_account_called_on", "account_id", "called_on"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"))
+    touchpoint_id: Mapped[int | None] = mapped_column(ForeignKey("touchpoints.id"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    contact_id: Mapped[int | None] = mapped_column(ForeignKey("contacts.id"), index=True)
+    call_type_id: Mapped[int] = mapped_column(ForeignKey("call_log_types.id"))
+    called_on: Mapped[date]
+    duration_minutes: Mapped[int] = mapped_column(default=0)
+    notes: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    account: Mapped[Account] = relationship()
+    user: Mapped[User] = relationship()
+    contact: Mapped[Contact | None] = relationship()
+    call_type: Mapped[CallLogType] = relationship()
+
+
+class TouchpointRecord(db.Model):
+    """An interaction recorded on a contact; one needing a response is a task until answered."""
+
+    __tablename__ = "touchpoint_records"
+    __table_args__ = (
+        CheckConstraint(
+            "NOT response_required OR date_due IS NOT NULL", name="response_has_date_due"
+        ),
+        Index("ix_touchpoint_records_open", "assigned_to_id", "date_due"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    contact_id: Mapped[int] = mapped_column(ForeignKey("contacts.id"), index=True)
+    author_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    assigned_to_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    description: Mapped[str] = mapped_column(String(200))
+    details: Mapped[str] = mapped_column(Text, default="")
+    response_required: Mapped[bool] = mapped_column(default=False)
+    date_due: Mapped[date | None]
+    date_completed: Mapped[date]
+    responded_on: Mapped[date | None]
+    response_note: Mapped[str] = mapped_column(Text, default="")
+    responded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    contact: Mapped[Contact] = relationship()
+    author: Mapped[User] = relationship(foreign_keys=[author_id])
+    assigned_to: Mapped[User] = relationship(foreign_keys=[assigned_to_id])
+
+    @property
+    def is_open_task(self):
+        return self.response_required and self.responded_on is None
+
+
+class IdempotencyKey(db.Model):
+    """A write's Idempotency-Key with the answer it got, stored in the write's own transaction."""
+
+    __tablename__ = "idempotency_keys"
+    __table_args__ = (UniqueConstraint("user_id", "key", name="uq_idempotency_keys_user_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    key: Mapped[str] = mapped_column(String(100))
+    request_hash: Mapped[str] = mapped_column(String(64))
+    status_code: Mapped[int]
+    headers: Mapped[str] = mapped_column(Text, default="{}")
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -1,0 +1,52 @@
+"""The call log form (Complete, step one) and the touchpoint form (Add, Reschedule, step two)."""
+
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, HiddenField, IntegerField, SelectField, TextAreaField
+from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
+
+from ..forms import DayField
+
+
+class CallLogForm(FlaskForm):
+    called_on = DayField("Call date", validators=[InputRequired("Enter the date of the call.")])
+    duration_minutes = IntegerField(
+        "Duration (minutes)",
+        default=15,
+        validators=[
+            InputRequired("Enter the duration in minutes."),
+            NumberRange(0, 1440, "Duration is 0 to 1440 minutes."),
+        ],
+    )
+    call_type = SelectField("Call type", coerce=int, validate_choice=True)
+    notes = TextAreaField("Notes", validators=[Length(max=5000)])
+
+    def validate_called_on(self, field):
+        if field.data and self.today and field.data > self.today:
+            raise ValidationError("A call cannot be logged in the future.")
+
+    def __init__(self, *args, call_types=(), today=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.today = today
+        self.call_type.choices = [(t.id, t.name) for t in call_types]
+        self.call_type.validators = [InputRequired("Choose a call type.")]
+
+
+class TouchpointForm(FlaskForm):
+    last_call = DayField(
+        "Last Call", validators=[InputRequired("Enter the date of the last call.")]
+    )
+    frequency_days = IntegerField(
+        "Frequency (days)",
+        validators=[
+            InputRequired("Enter the number of days between touchpoints."),
+            NumberRange(1, 3650, "Frequency is 1 to 3650 days."),
+        ],
+    )
+    next_call = DayField("Next Call", validators=[Optional()])
+    comment = TextAreaField("Comment", validators=[Length(max=2000)])
+    inactive = BooleanField("Inactive")
+    version = HiddenField()
+
+    def validate_next_call(self, field):
+        if field.data and self.last_call.data and field.data < self.last_call.data:
+            raise ValidationError("Next Call cannot be before Last Call.")

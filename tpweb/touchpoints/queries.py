@@ -1,0 +1,89 @@
+"""The queries behind the touchpoint and unassigned widgets: a fixed number whatever the size."""
+
+from sqlalchemy import and_, case, exists, func
+from sqlalchemy.orm import aliased, contains_eager
+
+from ..extensions import db
+from ..models import Account, Touchpoint, User
+from ..schedule import DUE_TODAY, OVERDUE, UPCOMING
+from ..scope import accounts_for, touchpoints_for
+
+Customer = aliased(Account, name="customer")
+Rep = aliased(User, name="rep")
+
+
+def _state_filter(state, today):
+    return {
+        OVERDUE: Touchpoint.next_call < today,
+        DUE_TODAY: Touchpoint.next_call == today,
+        UPCOMING: Touchpoint.next_call > today,
+    }.get(state, True)
+
+
+def _active(query, rep_id):
+    query = query.where(~Touchpoint.inactive, Account.active)
+    if rep_id is not None:
+        query = query.where(Account.sales_rep_id == rep_id)
+    return query
+
+
+def active_touchpoints(user, rep_id=None):
+    """Active touchpoints of active accounts that `user` may see, with what a row shows loaded."""
+    return (
+        _active(touchpoints_for(user), rep_id)
+        .outerjoin(Customer, Account.customer_id == Customer.id)
+        .outerjoin(Rep, Account.sales_rep_id == Rep.id)
+        .options(
+            contains_eager(Touchpoint.account).contains_eager(Account.customer.of_type(Customer)),
+            contains_eager(Touchpoint.account).contains_eager(Account.sales_rep.of_type(Rep)),
+        )
+    )
+
+
+def widget_page(user, today, *, rep_id=None, state=None, page=1, size=50):
+    """One page of the widget, overdue first, and whether another page follows."""
+    query = (
+        active_touchpoints(user, rep_id)
+        .where(_state_filter(state, today))
+        .order_by(Touchpoint.next_call, Account.name, Touchpoint.id)
+        .limit(size + 1)
+        .offset((page - 1) * size)
+    )
+    rows = db.session.scalars(query).unique().all()
+    return rows[:size], len(rows) > size
+
+
+def widget_counts(user, today, *, rep_id=None):
+    """How many touchpoints are overdue, due today and upcoming, in one query."""
+    state = case(
+        (Touchpoint.next_call < today, OVERDUE),
+        (Touchpoint.next_call == today, DUE_TODAY),
+        else_=UPCOMING,
+    )
+    query = _active(touchpoints_for(user), rep_id).with_only_columns(state, func.count())
+    counts = dict(db.session.execute(query.group_by(state)).all())
+    return {s: counts.get(s, 0) for s in (OVERDUE, DUE_TODAY, UPCOMING)}
+
+
+def unassigned_accounts(user, *, rep_id=None, page=1, size=50):
+    """Active accounts with a sales rep but no active touchpoint, and whether more follow."""
+    has_active = exists().where(and_(Touchpoint.account_id == Account.id, ~Touchpoint.inactive))
+    query = (
+        accounts_for(user)
+        .outerjoin(Customer, Account.customer_id == Customer.id)
+        .join(Rep, Account.sales_rep_id == Rep.id)
+        .options(
+            contains_eager(Account.customer.of_type(Customer)),
+            contains_eager(Account.sales_rep.of_type(Rep)),
+        )
+        .where(Account.active, ~has_active)
+        .order_by(Account.name, Account.id)
+        .limit(size + 1)
+        .offset((page - 1) * size)
+    )
+    if not user.is_manager:
+        query = query.where(Account.sales_rep_id == user.id)
+    if rep_id is not None:
+        query = query.where(Account.sales_rep_id == rep_id)
+    rows = db.session.scalars(query).all()
+    return rows[:size], len(rows) > size

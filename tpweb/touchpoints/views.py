@@ -1,0 +1,200 @@
+"""The widget's list, a touchpoint's card, Complete in two steps, Reschedule and Inactive."""
+
+import re
+
+from flask import abort, current_app, redirect, request, url_for
+from flask_login import current_user
+from jinja2_fragments.flask import render_block
+from sqlalchemy import select
+from sqlalchemy.orm.exc import StaleDataError
+
+from ..extensions import db
+from ..models import CallLog, CallLogType, Touchpoint, User
+from ..schedule import DUE_STATES, after_call, next_call
+from ..scope import touchpoint_or_404
+from ..web import choice_arg, int_arg, render, user_today, write
+from . import bp
+from .forms import CallLogForm, TouchpointForm
+from .queries import active_touchpoints, widget_counts, widget_page
+
+WIDGET = "touchpoints/widget.html"
+FORM = "touchpoints/form.html"
+COMPLETE = "touchpoints/complete.html"
+
+
+def widget_context(rep_id=None):
+    """Everything the touchpoint widget shows, from the request's state and page."""
+    today = user_today()
+    state = choice_arg("state", DUE_STATES)
+    page = int_arg("page", 1, high=10_000)
+    items, more = widget_page(
+        current_user,
+        today,
+        rep_id=rep_id,
+        state=state,
+        page=page,
+        size=current_app.config["PAGE_SIZE"],
+    )
+    return {
+        "items": items,
+        "more": more,
+        "page": page,
+        "state": state,
+        "today": today,
+        "rep_id": rep_id,
+        "counts": widget_counts(current_user, today, rep_id=rep_id),
+    }
+
+
+def chosen_rep():
+    """The rep a manager asked for with ?rep=, or None; a rep only ever sees their own list."""
+    rep_id = int_arg("rep")
+    if rep_id is None or not current_user.is_manager:
+        return None
+    if db.session.get(User, rep_id) is None:
+        abort(404)
+    return rep_id
+
+
+@bp.get("")
+def index():
+    """The touchpoint widget's list view, overdue first."""
+    choice_arg("view", ("list", "map"), "list")
+    context = widget_context(chosen_rep())
+    if request.htmx and context["page"] > 1:
+        return render_block(WIDGET, "rows", **context)
+    return render("touchpoints/list.html", "widget", **context)
+
+
+@bp.get("/<int:touchpoint_id>")
+def show(touchpoint_id):
+    """One touchpoint's card: the page, or the card alone to put back in a list."""
+    touchpoint = db.session.scalar(
+        active_touchpoints(current_user).where(Touchpoint.id == touchpoint_id)
+    ) or touchpoint_or_404(current_user, touchpoint_id)
+    return render("touchpoints/show.html", "card", tp=touchpoint, today=user_today())
+
+
+@bp.get("/next-call")
+def compute_next_call():
+    """The Next Call field, worked out from Last Call and Frequency as the user types them."""
+    form = TouchpointForm(request.args, meta={"csrf": False})
+    idp = request.args.get("idp", "")
+    if not re.fullmatch(r"[a-z0-9-]{0,24}", idp):
+        abort(400)
+    form.last_call.validate(form)
+    form.frequency_days.validate(form)
+    if not (form.last_call.errors or form.frequency_days.errors):
+        form.next_call.data = next_call(form.last_call.data, form.frequency_days.data)
+    return render_block(FORM, "next_call", form=form, idp=idp)
+
+
+def call_types():
+    return db.session.scalars(
+        select(CallLogType).where(CallLogType.active).order_by(CallLogType.position)
+    ).all()
+
+
+@bp.route("/<int:touchpoint_id>/complete", methods=["GET", "POST"])
+@write
+def complete(touchpoint_id):
+    """Step one of Complete: the call log. Saved, it answers with step two, the touchpoint form."""
+    tp = touchpoint_or_404(current_user, touchpoint_id, for_update=request.method == "POST")
+    today = user_today()
+    form = CallLogForm(call_types=call_types(), today=today)
+    if request.method == "GET":
+        form.called_on.data = today
+        return render(COMPLETE, "form", tp=tp, form=form)
+    if tp.inactive:
+        form.form_errors.append("This touchpoint is inactive; reactivate it first.")
+        return render(COMPLETE, "form", 409, tp=tp, form=form)
+    if not form.validate():
+        return render(COMPLETE, "form", 422, tp=tp, form=form)
+    db.session.add(
+        CallLog(
+            account_id=tp.account_id,
+            touchpoint_id=tp.id,
+            user_id=current_user.id,
+            call_type_id=form.call_type.data,
+            called_on=form.called_on.data,
+            duration_minutes=form.duration_minutes.data,
+            notes=form.notes.data.strip(),
+        )
+    )
+    # The call moves the schedule on now, so abandoning step two loses nothing.
+    tp.last_call, tp.next_call = after_call(
+        tp.last_call, tp.next_call, tp.frequency_days, form.called_on.data
+    )
+    db.session.flush()
+    if not request.htmx:
+        return redirect(url_for(".edit", touchpoint_id=tp.id, logged=1), 303)
+    form = TouchpointForm(formdata=None, obj=tp)
+    return render_block(FORM, "form", tp=tp, form=form, logged=True)
+
+
+@bp.route("/<int:touchpoint_id>/edit", methods=["GET", "POST"])
+@write
+def edit(touchpoint_id):
+    """Reschedule or update a touchpoint; a change based on an older version is refused (409)."""
+    tp = touchpoint_or_404(current_user, touchpoint_id, for_update=request.method == "POST")
+    if request.method == "GET":
+        form = TouchpointForm(obj=tp)
+        return render(FORM, "form", tp=tp, form=form, logged="logged" in request.args)
+    form = TouchpointForm()
+    if not form.validate():
+        return render(FORM, "form", 422, tp=tp, form=form)
+    if form.version.data != str(tp.version):
+        return conflict(tp, form)
+    if tp.inactive and not form.inactive.data and has_other_active(tp):
+        form.inactive.errors.append(
+            "This account already has an active touchpoint; set that one inactive first."
+        )
+        return render(FORM, "form", 409, tp=tp, form=form)
+    apply(form, tp)
+    try:
+        db.session.flush()
+    except StaleDataError:
+        db.session.rollback()
+        return conflict(db.session.get(Touchpoint, touchpoint_id), form)
+    if not request.htmx:
+        return redirect(url_for(".show", touchpoint_id=tp.id), 303)
+    return render_block("touchpoints/show.html", "card", tp=tp, today=user_today())
+
+
+def apply(form, tp):
+    """Copy a valid touchpoint form onto `tp`; a blank Next Call is Last Call + Frequency."""
+    tp.last_call = form.last_call.data
+    tp.frequency_days = form.frequency_days.data
+    tp.next_call = form.next_call.data or next_call(tp.last_call, tp.frequency_days)
+    tp.comment = form.comment.data.strip()
+    tp.inactive = form.inactive.data
+
+
+def has_other_active(tp):
+    return (
+        db.session.scalar(
+            select(Touchpoint.id).where(
+                Touchpoint.account_id == tp.account_id, ~Touchpoint.inactive, Touchpoint.id != tp.id
+            )
+        )
+        is not None
+    )
+
+
+CONFLICT_FIELDS = ("last_call", "frequency_days", "next_call", "comment", "inactive")
+
+
+def conflict(tp, submitted):
+    """409: the form again on the server's current version, with what changed beside each field."""
+    form = TouchpointForm(obj=tp, formdata=None)
+    for name in CONFLICT_FIELDS:
+        theirs, yours = getattr(tp, name), submitted[name].data
+        if name == "next_call" and yours is None:
+            yours = next_call(submitted.last_call.data, submitted.frequency_days.data)
+        if theirs != yours:
+            form[name].errors.append(f"Changed meanwhile to this value; you had {yours or '—'}.")
+    form.form_errors.append(
+        "Someone changed this touchpoint while you were editing. "
+        "The form now shows their values; change what you still need and save."
+    )
+    return render(FORM, "form", 409, tp=tp, form=form)

@@ -1,0 +1,134 @@
+"""What every view shares: a page or its htmx fragment, and writes that commit exactly once."""
+
+import functools
+import hashlib
+import json
+
+from flask import Response, abort, make_response, render_template, request
+from flask_login import current_user
+from jinja2_fragments.flask import render_block
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from .extensions import db
+from .models import IdempotencyKey
+from .schedule import due_state, today_in
+
+# Headers a replay must give back for the client to act as it did the first time.
+REPLAYED_HEADERS = ("Content-Type", "Location", "HX-Trigger", "HX-Retarget", "HX-Reswap")
+MAX_KEY_LENGTH = 100
+
+
+def render(template, block, status=200, **context):
+    """The whole page for a plain or boosted request, only `block` for an htmx request."""
+    if request.htmx and not request.htmx.boosted:
+        return render_block(template, block, **context), status
+    return render_template(template, **context), status
+
+
+def init_app(app):
+    app.after_request(_add_vary)
+    app.add_template_global(due_state)
+
+
+def _add_vary(response):
+    # One URL answers a page or a fragment, so caches must key on the htmx header.
+    response.vary.add("HX-Request")
+    return response
+
+
+def write(view):
+    """Commit what `view` wrote, once per Idempotency-Key, with the key in the same transaction.
+
+    A view under this decorator never commits: an answer below 400 is committed, any other is
+    rolled back. A replay of a key gets the stored answer and writes nothing; the same key with
+    a different request is refused with 422.
+    """
+
+    @functools.wraps(view)
+    def wrapper(*args, **kwargs):
+        key = request.headers.get("Idempotency-Key")
+        if key is None:
+            return _commit_or_rollback(make_response(view(*args, **kwargs)))
+        if not key or len(key) > MAX_KEY_LENGTH or not key.isprintable():
+            return Response("Idempotency-Key must be 1 to 100 printable characters.", 400)
+        fingerprint = _fingerprint()
+        stored = _stored(key)
+        if stored is not None:
+            return _replay(stored, fingerprint)
+        response = make_response(view(*args, **kwargs))
+        if response.status_code >= 400:
+            db.session.rollback()
+            return response
+        db.session.add(
+            IdempotencyKey(
+                user_id=current_user.id,
+                key=key,
+                request_hash=fingerprint,
+                status_code=response.status_code,
+                headers=json.dumps(
+                    {h: response.headers[h] for h in REPLAYED_HEADERS if h in response.headers}
+                ),
+                body=response.get_data(as_text=True),
+            )
+        )
+        try:
+            db.session.commit()
+        except IntegrityError:
+            # Either the same key won a race in another request, or the write itself broke a rule.
+            db.session.rollback()
+            stored = _stored(key)
+            if stored is None:
+                raise
+            return _replay(stored, fingerprint)
+        return response
+
+    return wrapper
+
+
+def _commit_or_rollback(response):
+    if response.status_code < 400:
+        db.session.commit()
+    else:
+        db.session.rollback()
+    return response
+
+
+def _fingerprint():
+    fields = sorted((k, v) for k, v in request.form.items(multi=True) if k != "csrf_token")
+    payload = json.dumps([request.method, request.path, fields])
+    return hashlib.sha256(payload.encode()).hexdigest()
+
+
+def _stored(key):
+    return db.session.scalar(select(IdempotencyKey).filter_by(user_id=current_user.id, key=key))
+
+
+def _replay(stored, fingerprint):
+    if stored.request_hash != fingerprint:
+        return Response("This Idempotency-Key was already used for a different request.", 422)
+    response = Response(stored.body, stored.status_code, json.loads(stored.headers))
+    response.headers["Idempotent-Replayed"] = "true"
+    return response
+
+
+def user_today():
+    """Today's date where the signed-in user is."""
+    return today_in(current_user.timezone)
+
+
+def int_arg(name, default=None, low=1, high=1_000_000):
+    """A whole-number query parameter within [low, high]; anything else is a 400."""
+    raw = request.args.get(name, "")
+    if raw == "":
+        return default
+    if not raw.isdigit() or not low <= int(raw) <= high:
+        abort(400, f"{name} must be a whole number from {low} to {high}.")
+    return int(raw)
+
+
+def choice_arg(name, choices, default=None):
+    raw = request.args.get(name) or default
+    if raw is not None and raw not in choices:
+        abort(400, f"{name} must be one of {', '.join(choices)}.")
+    return raw
