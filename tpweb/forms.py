@@ -20,3 +20,8 @@ class DayField(DateField):
 
     def __init__(self, label=None, validators=None, **kwargs):
         super().__init__(label, [*(validators or []), sane_date], **kwargs)
+
+
+def strip(value):
+    """A text field's value without surrounding blanks; missing text is empty text."""
+    return (value or "").strip()

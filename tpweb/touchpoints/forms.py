@@ -4,7 +4,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, HiddenField, IntegerField, SelectField, TextAreaField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
 
-from ..forms import DayField
+from ..forms import DayField, strip
 
 
 class CallLogForm(FlaskForm):
@@ -18,7 +18,7 @@ class CallLogForm(FlaskForm):
         ],
     )
     call_type = SelectField("Call type", coerce=int, validate_choice=True)
-    notes = TextAreaField("Notes", validators=[Length(max=5000)])
+    notes = TextAreaField("Notes", filters=[strip], validators=[Length(max=5000)])
 
     def validate_called_on(self, field):
         if field.data and self.today and field.data > self.today:
@@ -43,7 +43,7 @@ class TouchpointForm(FlaskForm):
         ],
     )
     next_call = DayField("Next Call", validators=[Optional()])
-    comment = TextAreaField("Comment", validators=[Length(max=2000)])
+    comment = TextAreaField("Comment", filters=[strip], validators=[Length(max=2000)])
     inactive = BooleanField("Inactive")
     version = HiddenField()
 

@@ -118,7 +118,7 @@ def complete(touchpoint_id):
             call_type_id=form.call_type.data,
             called_on=form.called_on.data,
             duration_minutes=form.duration_minutes.data,
-            notes=form.notes.data.strip(),
+            notes=form.notes.data,
         )
     )
     # The call moves the schedule on now, so abandoning step two loses nothing.
@@ -166,7 +166,7 @@ def apply(form, tp):
     tp.last_call = form.last_call.data
     tp.frequency_days = form.frequency_days.data
     tp.next_call = form.next_call.data or next_call(tp.last_call, tp.frequency_days)
-    tp.comment = form.comment.data.strip()
+    tp.comment = form.comment.data
     tp.inactive = form.inactive.data
 
 
@@ -192,7 +192,7 @@ def conflict(tp, submitted):
         if name == "next_call" and yours is None:
             yours = next_call(submitted.last_call.data, submitted.frequency_days.data)
         if theirs != yours:
-            form[name].errors.append(f"Changed meanwhile to this value; you had {yours or '—'}.")
+            form[name].errors = [f"Changed meanwhile to this value; you had {yours or '—'}."]
     form.form_errors.append(
         "Someone changed this touchpoint while you were editing. "
         "The form now shows their values; change what you still need and save."
