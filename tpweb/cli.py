@@ -10,6 +10,8 @@ from .extensions import db
 from .models import ROLES, User
 from .schedule import today_in
 
+DEMO_HINT = "admin, manager1, manager2, rep1 … rep8, password tpweb-demo"
+
 
 @click.command("create-user")
 @click.argument("username")
@@ -40,7 +42,8 @@ def seed_demo(if_empty):
 
     if db.session.scalar(select(func.count(User.id))):
         if if_empty:
-            click.echo("The database already has data; demo data not loaded.")
+            click.echo("The database already has users; demo data not loaded again.")
+            click.echo(f"Demo logins, if this is the demo database: {DEMO_HINT}")
             return
         raise click.ClickException("the database already has users; seed-demo wants it empty")
     logins = load(today_in(current_app.config["TPWEB_TIMEZONE"]))
