@@ -4,6 +4,8 @@ import os
 
 import pytest
 import sqlalchemy as sa
+from flask import g
+from flask.testing import FlaskClient
 from flask_migrate import upgrade
 
 from tpweb import create_app
@@ -48,9 +50,25 @@ def test_config(database_url, **overrides):
 def migrated_app(database_url):
     """One app for the session, its schema built by the migrations exactly as in production."""
     app = create_app(test_config(database_url))
+    app.test_client_class = FreshRequestClient
     with app.app_context():
         upgrade()
-    return app
+    yield app
+    with app.app_context():
+        db.engine.dispose()
+
+
+class FreshRequestClient(FlaskClient):
+    """A test client whose requests start as a real one does, with nothing loaded.
+
+    Tests keep an app context open to reach the database, and Flask lends it to each request;
+    without this, the signed-in user and loaded rows would carry over from one request to the next.
+    """
+
+    def open(self, *args, **kwargs):
+        g.pop("_login_user", None)
+        db.session.expire_all()
+        return super().open(*args, **kwargs)
 
 
 @pytest.fixture

@@ -40,11 +40,12 @@ def register_extensions(app):
 
 
 def register_blueprints(app):
-    from . import accounts, auth, dashboard, errors, touchpoints, web
+    from . import accounts, auth, contacts, dashboard, errors, tasks, touchpoints, web
 
-    for module in (auth, dashboard, touchpoints, accounts, errors):
+    for module in (auth, dashboard, touchpoints, accounts, contacts, tasks, errors):
         app.register_blueprint(module.bp)
     web.init_app(app)
+    app.add_template_global(tasks.task_count)
 
 
 def register_cli(app):

@@ -1,13 +1,13 @@
-"""Customer and jobsite pages: the summary panel, Add Touchpoint and the call history."""
+"""Customer and jobsite pages: the summary panel, Add Touchpoint and the Touchpoints tab."""
 
 from flask import Blueprint, abort, redirect, request, url_for
 from flask_login import current_user
 from jinja2_fragments.flask import render_block
 from sqlalchemy import select
-from sqlalchemy.orm import joinedload
 
+from .contacts.queries import history
 from .extensions import db
-from .models import CallLog, Touchpoint
+from .models import Touchpoint
 from .schedule import next_call
 from .scope import account_or_404
 from .touchpoints.forms import TouchpointForm
@@ -17,7 +17,6 @@ from .web import render, user_today, write
 bp = Blueprint("accounts", __name__)
 
 KINDS = {"customer": {"kind": "customer"}, "jobsite": {"kind": "jobsite"}}
-HISTORY_LIMIT = 100
 
 
 def may_add_touchpoint(account, active):
@@ -40,20 +39,20 @@ def show(account_id, kind):
         .order_by(Touchpoint.inactive, Touchpoint.created_at.desc())
     ).all()
     active = next((tp for tp in touchpoints if not tp.inactive), None)
-    call_logs = db.session.scalars(
-        select(CallLog)
-        .where(CallLog.account_id == account.id)
-        .options(joinedload(CallLog.user), joinedload(CallLog.call_type))
-        .order_by(CallLog.called_on.desc(), CallLog.id.desc())
-        .limit(HISTORY_LIMIT)
-    ).all()
+    if account.is_jobsite:
+        entries = history(account_ids=[account.id])
+    else:
+        entries = history(
+            contact_ids=[contact.id for contact in account.contacts],
+            account_ids=[account.id, *(jobsite.id for jobsite in account.jobsites)],
+        )
     return render(
         "accounts/show.html",
         "content",
         account=account,
         active=active,
         touchpoints=touchpoints,
-        call_logs=call_logs,
+        entries=entries,
         can_add=may_add_touchpoint(account, active),
         today=user_today(),
     )

@@ -221,6 +221,7 @@ class TouchpointRecord(db.Model):
     contact: Mapped[Contact] = relationship()
     author: Mapped[User] = relationship(foreign_keys=[author_id])
     assigned_to: Mapped[User] = relationship(foreign_keys=[assigned_to_id])
+    responded_by: Mapped[User | None] = relationship(foreign_keys=[responded_by_id])
 
     @property
     def is_open_task(self):

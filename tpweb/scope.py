@@ -4,7 +4,7 @@ from flask import abort
 from sqlalchemy import or_, select
 
 from .extensions import db
-from .models import Account, Touchpoint
+from .models import Account, Contact, Touchpoint, TouchpointRecord
 
 
 def accounts_for(user):
@@ -43,3 +43,36 @@ def touchpoint_or_404(user, touchpoint_id, for_update=False):
     if touchpoint is None:
         abort(404)
     return touchpoint
+
+
+def contacts_for(user):
+    """Contacts the user may open: those of the customers they may open."""
+    query = select(Contact).join(Contact.customer)
+    if user.is_manager:
+        return query
+    visible = accounts_for(user).with_only_columns(Account.id)
+    return query.where(Contact.customer_id.in_(visible))
+
+
+def contact_or_404(user, contact_id):
+    contact = db.session.scalar(contacts_for(user).where(Contact.id == contact_id))
+    if contact is None:
+        abort(404)
+    return contact
+
+
+def record_or_404(user, record_id):
+    """A touchpoint record on a contact the user may open, or one assigned to the user."""
+    visible = contacts_for(user).with_only_columns(Contact.id)
+    record = db.session.scalar(
+        select(TouchpointRecord).where(
+            TouchpointRecord.id == record_id,
+            or_(
+                TouchpointRecord.contact_id.in_(visible),
+                TouchpointRecord.assigned_to_id == user.id,
+            ),
+        )
+    )
+    if record is None:
+        abort(404)
+    return record

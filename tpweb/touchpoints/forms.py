@@ -18,16 +18,18 @@ class CallLogForm(FlaskForm):
         ],
     )
     call_type = SelectField("Call type", coerce=int, validate_choice=True)
+    contact_id = SelectField("Spoke to", coerce=int, default=0)
     notes = TextAreaField("Notes", filters=[strip], validators=[Length(max=5000)])
 
     def validate_called_on(self, field):
         if field.data and self.today and field.data > self.today:
             raise ValidationError("A call cannot be logged in the future.")
 
-    def __init__(self, *args, call_types=(), today=None, **kwargs):
+    def __init__(self, *args, call_types=(), contacts=(), today=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.today = today
         self.call_type.choices = [(t.id, t.name) for t in call_types]
+        self.contact_id.choices = [(0, "—")] + [(c.id, c.name) for c in contacts]
         self.call_type.validators = [InputRequired("Choose a call type.")]
 
 

@@ -89,6 +89,12 @@ def compute_next_call():
     return render_block(FORM, "next_call", form=form, idp=idp)
 
 
+def contacts_at(account):
+    """The active contacts a rep may have spoken to at an account: its customer's."""
+    customer = account.customer if account.is_jobsite else account
+    return [contact for contact in customer.contacts if contact.active]
+
+
 def call_types():
     return db.session.scalars(
         select(CallLogType).where(CallLogType.active).order_by(CallLogType.position)
@@ -101,7 +107,7 @@ def complete(touchpoint_id):
     """Step one of Complete: the call log. Saved, it answers with step two, the touchpoint form."""
     tp = touchpoint_or_404(current_user, touchpoint_id, for_update=request.method == "POST")
     today = user_today()
-    form = CallLogForm(call_types=call_types(), today=today)
+    form = CallLogForm(call_types=call_types(), contacts=contacts_at(tp.account), today=today)
     if request.method == "GET":
         form.called_on.data = today
         return render(COMPLETE, "form", tp=tp, form=form)
@@ -119,6 +125,7 @@ def complete(touchpoint_id):
             called_on=form.called_on.data,
             duration_minutes=form.duration_minutes.data,
             notes=form.notes.data,
+            contact_id=form.contact_id.data or None,
         )
     )
     # The call moves the schedule on now, so abandoning step two loses nothing.

@@ -1,0 +1,49 @@
+"""The touchpoint record form (seed 000) and the form that records a response."""
+
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
+
+from ..forms import DayField, strip
+
+
+class RecordForm(FlaskForm):
+    description = StringField(
+        "Description",
+        filters=[strip],
+        validators=[DataRequired("Describe what happened."), Length(max=200)],
+    )
+    details = TextAreaField(
+        "Detailed description", filters=[strip], validators=[Length(max=5000)]
+    )
+    response_required = BooleanField("Requires a follow-up response")
+    date_due = DayField("Date due", validators=[Optional()])
+    date_completed = DayField(
+        "Date completed", validators=[InputRequired("Enter the date this happened.")]
+    )
+    assigned_to = SelectField("Assigned to", coerce=int)
+
+    def __init__(self, *args, assignees=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.assigned_to.choices = [(user.id, user.name) for user in assignees]
+
+    def validate_date_due(self, field):
+        if self.response_required.data and field.data is None and not field.errors:
+            raise ValidationError("A follow-up response needs a date due.")
+
+
+class ResponseForm(FlaskForm):
+    responded_on = DayField("Date of the response", validators=[InputRequired("Enter a date.")])
+    response_note = TextAreaField(
+        "Response",
+        filters=[strip],
+        validators=[DataRequired("Say what the response was."), Length(max=5000)],
+    )
+
+    def __init__(self, *args, today=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.today = today
+
+    def validate_responded_on(self, field):
+        if field.data and self.today and field.data > self.today:
+            raise ValidationError("A response cannot be dated in the future.")
