@@ -1,6 +1,103 @@
-"""The overnight worker: not built yet. Reminder emails arrive with the reminders issue (#7)."""
+"""The overnight worker: an RQ worker whose jobs run inside the app, and the hourly schedule.
 
-import sys
+    .venv/bin/python worker.py            # worker + RQ's cron scheduler (sweep every hour)
+    .venv/bin/python worker.py --no-cron  # one more worker (scale-out): no second schedule
+    .venv/bin/python worker.py --burst    # run what is queued, then exit
+
+The reminder sweep is safe to run twice or in two workers at once (the ledger in the database
+keeps each email single), so a second scheduler or a retried job does no harm.
+"""
+
+import logging
+import multiprocessing
+
+import click
+from redis import Redis
+from rq import Queue, SimpleWorker, Worker
+
+from tpweb.jobs import SEND_REMINDERS, SWEEP_TIMEOUT
+
+# Top of every hour (UTC): each user's send hour, in any zone, falls in some hour's sweep.
+HOURLY = "0 * * * *"
+DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
+
+
+class AppContext:
+    """Runs every job inside `self.app`'s context: the app is built once, not per job."""
+
+    app = None
+
+    def perform_job(self, job, queue):
+        with self.app.app_context():
+            return super().perform_job(job, queue)
+
+
+class AppWorker(AppContext, Worker):
+    """Forks a work horse per job, as RQ does by default."""
+
+    def main_work_horse(self, job, queue):
+        from tpweb.extensions import db
+
+        # The horse is a fork: it must not use the parent's pooled database connections.
+        with self.app.app_context():
+            db.engine.dispose(close=False)
+        super().main_work_horse(job, queue)
+
+
+class AppSimpleWorker(AppContext, SimpleWorker):
+    """Runs each job in the worker's own process (no fork)."""
+
+
+def make_worker(app, connection, queue_name, simple=False, name=None):
+    worker = (AppSimpleWorker if simple else AppWorker)(
+        [Queue(queue_name, connection=connection)], connection=connection, name=name
+    )
+    worker.app = app
+    return worker
+
+
+def run_cron(redis_url, queue_name):
+    """RQ's cron scheduler: enqueue the reminder sweep at the top of every hour."""
+    from rq.cron import CronScheduler
+
+    from tpweb.jobs import send_reminders
+
+    scheduler = CronScheduler(connection=Redis.from_url(redis_url))
+    scheduler.register(send_reminders, queue_name, cron=HOURLY, job_timeout=SWEEP_TIMEOUT)
+    scheduler.start()
+
+
+@click.command()
+@click.option("--burst", is_flag=True, help="Run the jobs queued now, then exit.")
+@click.option("--simple", is_flag=True, help="Run jobs in this process instead of forking.")
+@click.option("--no-cron", is_flag=True, help="No hourly schedule (another worker has it).")
+@click.option("--name", default=None, help="The worker's name in RQ (default: a random one).")
+def main(burst, simple, no_cron, name):
+    """Run the tpweb worker (and, unless --no-cron or --burst, the hourly reminder schedule)."""
+    from tpweb import create_app
+
+    app = create_app()
+    redis_url = app.config["REDIS_URL"] or DEFAULT_REDIS_URL
+    queue_name = app.config["TPWEB_QUEUE"]
+    connection = Redis.from_url(redis_url)
+    scheduler = None
+    if not (no_cron or burst):
+        # A sweep now catches up at once after downtime; then one every hour.
+        Queue(queue_name, connection=connection).enqueue(
+            SEND_REMINDERS, job_timeout=SWEEP_TIMEOUT
+        )
+        scheduler = multiprocessing.get_context("spawn").Process(
+            target=run_cron, args=(redis_url, queue_name), name="tpweb-cron", daemon=True
+        )
+        scheduler.start()
+    logging.basicConfig(level=logging.INFO)
+    try:
+        make_worker(app, connection, queue_name, simple, name).work(burst=burst)
+    finally:
+        if scheduler is not None:
+            scheduler.terminate()
+            scheduler.join(5)
+
 
 if __name__ == "__main__":
-    sys.exit("worker.py: reminders are not implemented yet; see the reminders issue.")
+    main()

@@ -57,3 +57,32 @@ class Builder:
         db.session.add(obj)
         db.session.commit()
         return obj
+
+    def record(self, contact, author, assigned_to=None, response_required=False, **fields):
+        """A touchpoint record on `contact`; with `response_required`, a task due in a week."""
+        from datetime import timedelta
+
+        from tpweb.models import TouchpointRecord
+
+        fields.setdefault("description", f"Record {next(_serial)}")
+        fields.setdefault("date_completed", date(2026, 11, 1))
+        if response_required:
+            fields.setdefault("date_due", fields["date_completed"] + timedelta(days=7))
+        return self._save(
+            TouchpointRecord(
+                contact=contact,
+                author=author,
+                assigned_to=assigned_to or author,
+                response_required=response_required,
+                **fields,
+            )
+        )
+
+    def call_log(self, account, user, call_type, called_on=date(2026, 11, 1), **fields):
+        """A call log at `account` by `user`; `contact=` names the contact spoken to."""
+        from tpweb.models import CallLog
+
+        fields.setdefault("duration_minutes", 15)
+        return self._save(
+            CallLog(account=account, user=user, call_type=call_type, called_on=called_on, **fields)
+        )

@@ -29,7 +29,7 @@ def create_app(config=None):
 
 
 def register_extensions(app):
-    from .extensions import csrf, db, htmx, login_manager, migrate
+    from .extensions import csrf, db, htmx, login_manager, mail, migrate
 
     Path(app.instance_path).mkdir(exist_ok=True)
     db.init_app(app)
@@ -37,12 +37,13 @@ def register_extensions(app):
     login_manager.init_app(app)
     csrf.init_app(app)
     htmx.init_app(app)
+    mail.init_app(app)
 
 
 def register_blueprints(app):
-    from . import accounts, auth, contacts, dashboard, errors, tasks, touchpoints, web
+    from . import accounts, auth, contacts, dashboard, errors, settings, tasks, touchpoints, web
 
-    for module in (auth, dashboard, touchpoints, accounts, contacts, tasks, errors):
+    for module in (auth, dashboard, touchpoints, accounts, contacts, tasks, settings, errors):
         app.register_blueprint(module.bp)
     web.init_app(app)
     app.add_template_global(tasks.task_count)
@@ -53,3 +54,4 @@ def register_cli(app):
 
     app.cli.add_command(cli.create_user)
     app.cli.add_command(cli.seed_demo)
+    app.cli.add_command(cli.send_reminders)

@@ -1,5 +1,6 @@
-"""Command-line tools: create-user and seed-demo."""
+"""Command-line tools: create-user, seed-demo and send-reminders."""
 
+import sys
 from zoneinfo import available_timezones
 
 import click
@@ -50,3 +51,46 @@ def seed_demo(if_empty):
     click.echo("Demo data loaded. Sign in with:")
     for username, password, role in logins:
         click.echo(f"  {username:<10} {password:<12} {role}")
+
+
+class _ProgressBar:
+    """A progress bar on stderr, for runs long enough to want one."""
+
+    def __init__(self, threshold=50):
+        self.threshold = threshold
+        self.bar = None
+
+    def __call__(self, n, total):
+        if self.bar is None and total >= self.threshold:
+            self.bar = click.progressbar(length=total, label="Sending reminders", file=sys.stderr)
+        if self.bar is not None:
+            self.bar.update(n)
+
+    def close(self):
+        if self.bar is not None:
+            self.bar.render_finish()
+
+
+@click.command("send-reminders")
+@click.option(
+    "--date",
+    "day",
+    type=click.DateTime(["%Y-%m-%d"]),
+    help="Sweep this local date for everyone now (default: what is due at this hour).",
+)
+@click.option("--dry-run", is_flag=True, help="Show what would be sent; send and record nothing.")
+def send_reminders(day, dry_run):
+    """Send the reminder emails that are due, in this process: no Redis needed."""
+    from .jobs import run_sweep
+
+    bar = _ProgressBar()
+    report = run_sweep(day=day.date() if day else None, dry_run=dry_run, progress=bar)
+    bar.close()
+    verb = "Would send" if dry_run else "Sent"
+    for sent in report.sent:
+        items = f" ({sent.items} items)" if sent.items > 1 else ""
+        click.echo(f"{verb} to {sent.email}: {sent.subject}{items}")
+    click.echo(
+        f"{verb} {len(report.sent)} emails for {report.items_sent} items; "
+        f"{report.skipped} no longer due; {report.failed} failed (tried again next run)."
+    )

@@ -15,6 +15,11 @@ def _database_url():
     return url
 
 
+def _flag(name, default=False):
+    value = os.environ.get(name)
+    return default if value is None else value.strip().lower() in ("1", "true", "yes", "on")
+
+
 class Config:
     SECRET_KEY = os.environ.get("SECRET_KEY", "dev-only-change-me")
     SQLALCHEMY_DATABASE_URI = _database_url()
@@ -29,6 +34,35 @@ class Config:
     REMEMBER_COOKIE_SAMESITE = "Lax"
     MAX_CONTENT_LENGTH = 2 * 1024 * 1024
     PAGE_SIZE = 50
+    # Map tiles are the one thing the map loads from the network; empty: no tile layer, and the
+    # markers show on a plain background (a server with no network, tests, a demo).
+    TPWEB_TILE_URL = os.environ.get("TPWEB_TILE_URL", "")
+    # Shown in the map's corner whenever tiles are; the tile provider's terms usually require it.
+    TPWEB_TILE_ATTRIBUTION = os.environ.get(
+        "TPWEB_TILE_ATTRIBUTION", "© OpenStreetMap contributors"
+    )
+    # Reminder emails: links in them start with the public URL; the worker's queue on REDIS_URL.
+    TPWEB_PUBLIC_URL = os.environ.get("TPWEB_PUBLIC_URL", "http://127.0.0.1:5000")
+    TPWEB_QUEUE = os.environ.get("TPWEB_QUEUE", "tpweb")
+    # How many past nights a sweep catches up after the worker was down.
+    TPWEB_REMINDER_CATCHUP_DAYS = int(os.environ.get("TPWEB_REMINDER_CATCHUP_DAYS", "7"))
+    # A claim older than this is a crashed sender's, and the item is tried again.
+    TPWEB_REMINDER_LEASE_SECONDS = int(os.environ.get("TPWEB_REMINDER_LEASE_SECONDS", "900"))
+    TPWEB_REMINDER_MAX_ATTEMPTS = 5
+    # Flask-Mailman: SMTP once MAIL_SERVER is set, otherwise the console ("file" writes to
+    # MAIL_FILE_PATH), so a laptop needs no mail server.
+    MAIL_SERVER = os.environ.get("MAIL_SERVER", "localhost")
+    MAIL_BACKEND = os.environ.get("MAIL_BACKEND") or (
+        "smtp" if os.environ.get("MAIL_SERVER") else "console"
+    )
+    MAIL_PORT = int(os.environ.get("MAIL_PORT", "25"))
+    MAIL_USERNAME = os.environ.get("MAIL_USERNAME")
+    MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD")
+    MAIL_USE_TLS = _flag("MAIL_USE_TLS")
+    MAIL_USE_SSL = _flag("MAIL_USE_SSL")
+    MAIL_TIMEOUT = int(os.environ.get("MAIL_TIMEOUT", "30"))
+    MAIL_DEFAULT_SENDER = os.environ.get("MAIL_DEFAULT_SENDER", "tpweb <reminders@localhost>")
+    MAIL_FILE_PATH = os.environ.get("MAIL_FILE_PATH", str(INSTANCE / "mail"))
 
 
 class TestConfig(Config):
@@ -36,3 +70,7 @@ class TestConfig(Config):
     SECRET_KEY = "test"
     SQLALCHEMY_DATABASE_URI = "sqlite://"
     WTF_CSRF_ENABLED = False
+    TPWEB_TILE_URL = ""
+    # Mail stays in memory unless a test points the app at its own SMTP server.
+    MAIL_BACKEND = "locmem"
+    TPWEB_PUBLIC_URL = "https://tpweb.example"

@@ -1,6 +1,7 @@
 """Every Flask extension, created here and bound to the app in create_app."""
 
 from flask_login import LoginManager
+from flask_mailman import Mail
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
@@ -23,3 +24,4 @@ login_manager.login_view = "auth.login"
 login_manager.session_protection = "basic"
 csrf = CSRFProtect()
 htmx = Htmx()
+mail = Mail()

@@ -242,3 +242,42 @@ class IdempotencyKey(db.Model):
     headers: Mapped[str] = mapped_column(Text, default="{}")
     body: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ReminderDelivery(db.Model):
+    """The reminder ledger: one row per (user, item, due date), so each item is emailed once.
+
+    An item's row is pending until a sweep claims it by compare-and-set (sending), then sent,
+    skipped (no longer due, or no address) or failed. A row of kind 'day' marks a user's local
+    date as swept, so each night is planned once and a night the worker missed is caught up.
+    """
+
+    __tablename__ = "reminder_deliveries"
+    __table_args__ = (
+        UniqueConstraint(
+            "user_id", "item_kind", "item_id", "due_date", name="uq_reminder_deliveries_item"
+        ),
+        CheckConstraint("item_kind IN ('task', 'touchpoint', 'day')", name="item_kind"),
+        CheckConstraint(
+            "status IN ('pending', 'sending', 'sent', 'skipped', 'failed', 'swept')", name="status"
+        ),
+        Index("ix_reminder_deliveries_status_claimed_at", "status", "claimed_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    item_kind: Mapped[str] = mapped_column(String(10))
+    # A TouchpointRecord's or Touchpoint's id; 0 on a 'day' row, so the unique key holds there too.
+    item_id: Mapped[int]
+    due_date: Mapped[date]
+    status: Mapped[str] = mapped_column(String(10), default="pending")
+    overdue: Mapped[bool] = mapped_column(default=False)
+    attempts: Mapped[int] = mapped_column(default=0)
+    # Who holds a claim and since when: a claim older than the lease is a crashed sender's.
+    claim_token: Mapped[str | None] = mapped_column(String(32))
+    claimed_at: Mapped[datetime | None]
+    sent_at: Mapped[datetime | None]
+    last_error: Mapped[str] = mapped_column(String(300), default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    user: Mapped[User] = relationship()

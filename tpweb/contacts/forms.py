@@ -13,9 +13,7 @@ class RecordForm(FlaskForm):
         filters=[strip],
         validators=[DataRequired("Describe what happened."), Length(max=200)],
     )
-    details = TextAreaField(
-        "Detailed description", filters=[strip], validators=[Length(max=5000)]
-    )
+    details = TextAreaField("Detailed description", filters=[strip], validators=[Length(max=5000)])
     response_required = BooleanField("Requires a follow-up response")
     date_due = DayField("Date due", validators=[Optional()])
     date_completed = DayField(
@@ -27,9 +25,14 @@ class RecordForm(FlaskForm):
         super().__init__(*args, **kwargs)
         self.assigned_to.choices = [(user.id, user.name) for user in assignees]
 
-    def validate_date_due(self, field):
-        if self.response_required.data and field.data is None and not field.errors:
-            raise ValidationError("A follow-up response needs a date due.")
+    def validate(self, extra_validators=None):
+        # Not an inline validate_date_due: Optional() ends the field's chain on a blank date
+        # before inline validators run, so a blank date due would pass.
+        valid = super().validate(extra_validators)
+        if self.response_required.data and self.date_due.data is None and not self.date_due.errors:
+            self.date_due.errors.append("A follow-up response needs a date due.")
+            return False
+        return valid
 
 
 class ResponseForm(FlaskForm):

@@ -1,5 +1,7 @@
 """The queries behind the touchpoint and unassigned widgets: a fixed number whatever the size."""
 
+import math
+
 from sqlalchemy import and_, case, exists, func
 from sqlalchemy.orm import aliased, contains_eager
 
@@ -40,11 +42,12 @@ def active_touchpoints(user, rep_id=None):
     )
 
 
-def widget_page(user, today, *, rep_id=None, state=None, page=1, size=50):
-    """One page of the widget, overdue first, and whether another page follows."""
+def widget_page(user, today, *, rep_id=None, state=None, page=1, size=50, near=None):
+    """One page of the widget, overdue first (nearest first given `near`), and whether more follow."""
     query = (
         active_touchpoints(user, rep_id)
         .where(_state_filter(state, today))
+        .order_by(*(by_distance(*near) if near else ()))
         .order_by(Touchpoint.next_call, Account.name, Touchpoint.id)
         .limit(size + 1)
         .offset((page - 1) * size)
@@ -87,3 +90,38 @@ def unassigned_accounts(user, *, rep_id=None, page=1, size=50):
         query = query.where(Account.sales_rep_id == rep_id)
     rows = db.session.scalars(query).all()
     return rows[:size], len(rows) > size
+
+
+def by_distance(lat, lon):
+    """ORDER BY terms: nearest to (lat, lon) first, accounts without a location last."""
+    # Squared equirectangular distance: exact enough to rank a rep's accounts against each other,
+    # and plain arithmetic that SQLite and PostgreSQL both evaluate (no trigonometry in SQL).
+    scale = math.cos(math.radians(lat))
+    north = Account.latitude - lat
+    east = (Account.longitude - lon) * scale
+    return Account.latitude.is_(None), north * north + east * east
+
+
+def map_rows(user, rep_id=None):
+    """What the map shows of each active touchpoint, as plain rows, most overdue first.
+
+    Columns, not ORM objects: a manager's map holds thousands of markers.
+    """
+    return (
+        _active(touchpoints_for(user), rep_id)
+        .outerjoin(Customer, Account.customer_id == Customer.id)
+        .outerjoin(Rep, Account.sales_rep_id == Rep.id)
+        .with_only_columns(
+            Touchpoint.id,
+            Touchpoint.next_call,
+            Touchpoint.last_call,
+            Touchpoint.comment,
+            Account.id.label("account_id"),
+            Account.name,
+            Account.latitude,
+            Account.longitude,
+            Customer.name.label("customer_name"),
+            Rep.name.label("rep_name"),
+        )
+        .order_by(Touchpoint.next_call, Account.name, Touchpoint.id)
+    )

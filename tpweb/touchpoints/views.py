@@ -15,6 +15,7 @@ from ..scope import touchpoint_or_404
 from ..web import choice_arg, int_arg, render, user_today, write
 from . import bp
 from .forms import CallLogForm, TouchpointForm
+from .map import map_page, position_arg
 from .queries import active_touchpoints, widget_counts, widget_page
 
 WIDGET = "touchpoints/widget.html"
@@ -27,6 +28,7 @@ def widget_context(rep_id=None):
     today = user_today()
     state = choice_arg("state", DUE_STATES)
     page = int_arg("page", 1, high=10_000)
+    near = position_arg()
     items, more = widget_page(
         current_user,
         today,
@@ -34,6 +36,7 @@ def widget_context(rep_id=None):
         state=state,
         page=page,
         size=current_app.config["PAGE_SIZE"],
+        near=near,
     )
     return {
         "items": items,
@@ -42,6 +45,8 @@ def widget_context(rep_id=None):
         "state": state,
         "today": today,
         "rep_id": rep_id,
+        # Carried by the tabs and Show more, so Near me's order survives them.
+        "near": {"lat": near[0], "lon": near[1]} if near else {},
         "counts": widget_counts(current_user, today, rep_id=rep_id),
     }
 
@@ -58,8 +63,9 @@ def chosen_rep():
 
 @bp.get("")
 def index():
-    """The touchpoint widget's list view, overdue first."""
-    choice_arg("view", ("list", "map"), "list")
+    """The touchpoint widget: the list, overdue first (or nearest first), or the map."""
+    if choice_arg("view", ("list", "map"), "list") == "map":
+        return map_page(chosen_rep())
     context = widget_context(chosen_rep())
     if request.htmx and context["page"] > 1:
         return render_block(WIDGET, "rows", **context)

@@ -1,22 +1,20 @@
 """Customer and jobsite pages: the summary panel, Add Touchpoint and the Touchpoints tab."""
 
-from flask import Blueprint, abort, redirect, request, url_for
+from flask import abort, current_app, redirect, request, url_for
 from flask_login import current_user
 from jinja2_fragments.flask import render_block
 from sqlalchemy import select
 
-from .contacts.queries import history
-from .extensions import db
-from .models import Touchpoint
-from .schedule import next_call
-from .scope import account_or_404
-from .touchpoints.forms import TouchpointForm
-from .touchpoints.views import apply
-from .web import render, user_today, write
-
-bp = Blueprint("accounts", __name__)
-
-KINDS = {"customer": {"kind": "customer"}, "jobsite": {"kind": "jobsite"}}
+from ..contacts.queries import history
+from ..extensions import db
+from ..models import Touchpoint
+from ..schedule import next_call
+from ..scope import account_or_404
+from ..touchpoints.forms import TouchpointForm
+from ..touchpoints.views import apply
+from ..web import choice_arg, int_arg, render, user_today, write
+from . import KINDS, bp
+from .queries import assignable_reps, customer_count, customer_page
 
 
 def may_add_touchpoint(account, active):
@@ -25,6 +23,41 @@ def may_add_touchpoint(account, active):
         account.sales_rep_id is not None
         and active is None
         and (current_user.is_manager or account.sales_rep_id == current_user.id)
+    )
+
+
+TOUCHPOINT_FILTERS = ("with", "without")
+
+
+@bp.get("/customers")
+def index():
+    """Customers: search by name, address, city or contact; filter by rep, touchpoint, status."""
+    filters = {
+        "text": request.args.get("q", "").strip()[:100],
+        "touchpoint": choice_arg("touchpoint", TOUCHPOINT_FILTERS),
+        "active": choice_arg("status", ("active", "inactive"), "active") == "active",
+        # ?rep=0 asks for customers with no sales rep.
+        "rep_id": int_arg("rep", low=0) if current_user.is_manager else None,
+    }
+    page = int_arg("page", 1, high=10_000)
+    rows, more = customer_page(
+        current_user, page=page, size=current_app.config["PAGE_SIZE"], **filters
+    )
+    context = {
+        "rows": rows,
+        "more": more,
+        "next_url": url_for(".index", **{**request.args.to_dict(), "page": page + 1}),
+        "today": user_today(),
+        "args": request.args,
+    }
+    if request.htmx and page > 1:
+        return render_block("customers/index.html", "rows", **context)
+    return render(
+        "customers/index.html",
+        "results",
+        total=customer_count(current_user, **filters),
+        reps=assignable_reps() if current_user.is_manager else [],
+        **context,
     )
 
 

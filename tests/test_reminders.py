@@ -1,0 +1,344 @@
+"""Overnight reminders, end to end: real Redis, real RQ workers, a real SMTP server on loopback.
+
+Each email the seed promises arrives once, at the user's send hour in the user's zone, whatever
+retries, second workers, killed workers or missed nights do.
+"""
+
+import asyncio
+import email
+import email.policy
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import uuid
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from aiosmtpd.controller import Controller
+from redis import Redis
+from redis.exceptions import ConnectionError as RedisConnectionError
+from rq import Queue
+from sqlalchemy import func, select
+
+import worker
+from tpweb.extensions import db, mail
+from tpweb.jobs import SEND_REMINDERS
+from tpweb.models import ReminderDelivery, TouchpointRecord
+
+from .conftest import CI
+
+ROOT = Path(__file__).resolve().parent.parent
+# A database of its own on the shared Redis, and keys named after each test: nothing collides.
+REDIS_URL = os.environ.get("TPWEB_TEST_REDIS_URL", "redis://127.0.0.1:6379/13")
+DEC1 = date(2026, 12, 1)
+# 06:00 in Tokyo on December 1 is 21:00 UTC on November 30.
+TOKYO_SIX = datetime(2026, 11, 30, 21, 0, tzinfo=UTC)
+
+
+class Inbox:
+    """The SMTP server's handler: keeps each message; can kill its sender before answering."""
+
+    def __init__(self):
+        self.received = []
+        self.lock = threading.Lock()
+        self.kill_pid = None
+        self.kill_at = None
+        self.delay = 0.0
+
+    async def handle_DATA(self, server, session, envelope):
+        message = email.message_from_bytes(envelope.content, policy=email.policy.default)
+        with self.lock:
+            self.received.append((envelope.rcpt_tos, session.peer, message))
+            count = len(self.received)
+        if self.kill_pid and count == self.kill_at:
+            # The server has the message; its sender dies before hearing so, let alone marking it.
+            os.kill(self.kill_pid, signal.SIGKILL)
+        await asyncio.sleep(self.delay)
+        return "250 Message accepted for delivery"
+
+    @property
+    def messages(self):
+        with self.lock:
+            return [message for _, _, message in self.received]
+
+    def texts(self):
+        return [m.get_body(("plain",)).get_content() for m in self.messages]
+
+
+def free_port():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture
+def inbox(app):
+    """A real SMTP server in this process, and the app's mail pointed at it."""
+    handler = Inbox()
+    handler.port = free_port()
+    controller = Controller(handler, hostname="127.0.0.1", port=handler.port)
+    controller.start()
+    smtp = {"MAIL_BACKEND": "smtp", "MAIL_SERVER": "127.0.0.1", "MAIL_PORT": handler.port}
+    saved = {key: app.config[key] for key in smtp}, app.extensions["mailman"]
+    app.config.update(smtp)
+    mail.init_app(app)
+    yield handler
+    app.config.update(saved[0])
+    app.extensions["mailman"] = saved[1]
+    controller.stop()
+
+
+@pytest.fixture
+def outbox(app):
+    state = app.extensions["mailman"]
+    state.outbox = []
+    return state.outbox
+
+
+@pytest.fixture
+def queue():
+    """An RQ queue of this test's own on the real Redis; only its keys are removed after."""
+    connection = Redis.from_url(REDIS_URL)
+    try:
+        connection.ping()
+    except RedisConnectionError as error:
+        connection.close()
+        if CI:
+            raise
+        pytest.skip(f"Redis not reachable at {REDIS_URL}: {error}".splitlines()[0])
+    queue = Queue(f"tpweb-test-{uuid.uuid4().hex[:12]}", connection=connection)
+    yield queue
+    for key in connection.scan_iter(f"*{queue.name}*"):
+        connection.delete(key)
+    connection.srem("rq:queues", queue.key)
+    connection.srem("rq:workers", *[f"rq:worker:{queue.name}-{n}" for n in range(3)])
+    connection.close()
+
+
+def enqueue_sweep(queue, now):
+    """The hourly job, by dotted name, as the cron scheduler enqueues it, at the instant `now`."""
+    job_id = f"{queue.name}-{uuid.uuid4().hex[:8]}"
+    return queue.enqueue(SEND_REMINDERS, now.isoformat(), job_id=job_id, job_timeout=120)
+
+
+def work(app, queue):
+    """A real RQ worker, in burst mode: every queued job, inside the app context."""
+    worker.make_worker(app, queue.connection, queue.name, simple=True, name=f"{queue.name}-0").work(
+        burst=True, logging_level="WARNING"
+    )
+    db.session.expire_all()
+
+
+def start_worker(queue, database_url, inbox, n):
+    """worker.py in a process of its own, as production runs it, on this test's queue."""
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "REDIS_URL": REDIS_URL,
+        "TPWEB_QUEUE": queue.name,
+        "MAIL_BACKEND": "smtp",
+        "MAIL_SERVER": "127.0.0.1",
+        "MAIL_PORT": str(inbox.port),
+        "TPWEB_PUBLIC_URL": "https://tpweb.example",
+    }
+    command = [sys.executable, "worker.py", "--burst", "--simple", "--name", f"{queue.name}-{n}"]
+    return subprocess.Popen(
+        command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
+
+
+def task(make, user, contact, due, description):
+    return make._save(
+        TouchpointRecord(
+            contact=contact,
+            author=user,
+            assigned_to=user,
+            description=description,
+            response_required=True,
+            date_due=due,
+            date_completed=due - timedelta(days=10),
+        )
+    )
+
+
+def ledger(**filters):
+    query = select(func.count(ReminderDelivery.id)).filter_by(**filters)
+    return db.session.scalar(query.where(ReminderDelivery.item_kind != "day"))
+
+
+def tokyo_rep(make, **fields):
+    fields.setdefault("email", "kenji@example.com")
+    return make.rep(name="Kenji Sato", timezone="Asia/Tokyo", **fields)
+
+
+def test_the_seed_sentence_arrives_at_six_on_the_due_date_in_the_users_zone(
+    app, make, queue, inbox
+):
+    kenji = tokyo_rep(make)
+    customer = make.customer(rep=kenji, name="Acme & Sons")
+    dana = make.contact(customer, name="Dana Diaz")
+    task(make, kenji, dana, DEC1, "Reactivate the membership")
+    task(make, kenji, dana, DEC1 + timedelta(days=2), "Not yet")
+    site = make.jobsite(customer, rep=kenji, name="North Yard")
+    make.touchpoint(site, last_call=DEC1 - timedelta(days=30), frequency_days=30)
+
+    enqueue_sweep(queue, TOKYO_SIX - timedelta(hours=1))  # 05:00 in Tokyo: not yet
+    work(app, queue)
+    assert inbox.messages == []
+    enqueue_sweep(queue, TOKYO_SIX)
+    work(app, queue)
+    assert [rcpt for rcpt, _, _ in inbox.received] == [["kenji@example.com"]] * 2
+    task_mail, touchpoint_mail = sorted(inbox.messages, key=lambda m: m["Subject"])
+    assert task_mail["Subject"] == "Due today: Reactivate the membership"
+    assert task_mail["To"] == "Kenji Sato <kenji@example.com>"
+    text = task_mail.get_body(("plain",)).get_content()
+    assert (
+        "A task titled Reactivate the membership for contact Dana Diaz assigned to you is due today."
+        in text
+    )
+    assert "Due: Tuesday, December 1, 2026" in text and "Customer: Acme & Sons" in text
+    html = task_mail.get_body(("html",)).get_content()
+    assert f'href="https://tpweb.example/contacts/{dana.id}"' in html
+    assert "Customer: Acme &amp; Sons" in html
+    assert (
+        "A touchpoint for jobsite North Yard of customer Acme &amp; Sons assigned to you is due"
+        " today." in touchpoint_mail.get_body(("html",)).get_content()
+    )
+
+    # Every other hour of that day and the next: nothing more, and nothing early for December 3.
+    for hour in range(1, 27):
+        enqueue_sweep(queue, TOKYO_SIX + timedelta(hours=hour))
+    work(app, queue)
+    assert len(inbox.messages) == 2
+    assert ledger(status="sent") == 2
+
+
+def test_nothing_is_planned_or_sent_for_a_user_without_an_email_address(app, make, queue, inbox):
+    nobody = make.rep(timezone="Asia/Tokyo", email=None)
+    blank = make.rep(timezone="Asia/Tokyo", email="")
+    for user in (nobody, blank):
+        contact = make.contact(make.customer(rep=user))
+        task(make, user, contact, DEC1, "Call back")
+        make.touchpoint(contact.customer, last_call=DEC1 - timedelta(days=7), frequency_days=7)
+    enqueue_sweep(queue, TOKYO_SIX)
+    work(app, queue)
+    assert inbox.messages == []
+    assert db.session.scalar(select(func.count(ReminderDelivery.id))) == 0
+
+
+def test_digest_mode_sends_one_message_listing_every_item(app, make, queue, inbox):
+    kenji = tokyo_rep(make, reminder_digest=True)
+    customer = make.customer(rep=kenji, name="Birch Supply")
+    contact = make.contact(customer, name="Ann Lee")
+    for description in ("Send the quote", "Confirm delivery"):
+        task(make, kenji, contact, DEC1, description)
+    make.touchpoint(customer, last_call=DEC1 - timedelta(days=14), frequency_days=14)
+    enqueue_sweep(queue, TOKYO_SIX)
+    enqueue_sweep(queue, TOKYO_SIX)  # RQ is at-least-once: a retried job sends nothing again
+    work(app, queue)
+    [digest] = inbox.messages
+    assert digest["Subject"] == "Your reminders for Tuesday, December 1, 2026: 3 due today, 0 overdue"
+    text = digest.get_body(("plain",)).get_content()
+    for description in ("Send the quote", "Confirm delivery"):
+        assert f"A task titled {description} for contact Ann Lee assigned to you is due today." in text
+    assert "A touchpoint for customer Birch Supply assigned to you is due today." in text
+    assert ledger(status="sent") == 3
+
+
+def test_two_workers_at_once_send_each_item_once(app, make, queue, inbox, database_url):
+    kenji = tokyo_rep(make)
+    contact = make.contact(make.customer(rep=kenji))
+    for n in range(16):
+        task(make, kenji, contact, DEC1, f"Task {n:02d}")
+    db.session.commit()
+    inbox.delay = 0.05  # slow enough that both workers' sweeps overlap
+    for _ in range(4):
+        enqueue_sweep(queue, TOKYO_SIX)
+    workers = [start_worker(queue, database_url, inbox, n) for n in (1, 2)]
+    for process in workers:
+        output, _ = process.communicate(timeout=60)
+        assert process.returncode == 0, output
+    subjects = sorted(m["Subject"] for m in inbox.messages)
+    print(sorted({peer for _, peer, _ in inbox.received}))
+    assert subjects == [f"Due today: Task {n:02d}" for n in range(16)]
+    db.session.expire_all()
+    assert ledger(status="sent") == 16
+
+
+def test_a_worker_killed_between_sending_and_marking_loses_and_doubles_nothing_else(
+    app, make, queue, inbox, database_url
+):
+    kenji = tokyo_rep(make)
+    contact = make.contact(make.customer(rep=kenji))
+    for n in range(5):
+        task(make, kenji, contact, DEC1, f"Task {n}")
+    db.session.commit()
+    enqueue_sweep(queue, TOKYO_SIX)
+    process = start_worker(queue, database_url, inbox, 1)
+    inbox.kill_pid, inbox.kill_at = process.pid, 3  # killed as the third message arrives
+    process.communicate(timeout=60)
+    assert process.returncode == -signal.SIGKILL
+    db.session.expire_all()
+    assert (ledger(status="sent"), ledger(status="sending"), ledger(status="pending")) == (2, 1, 2)
+
+    # The next hourly run: the dead worker's claim is past its lease, so its item goes again.
+    enqueue_sweep(queue, TOKYO_SIX + timedelta(hours=1))
+    work(app, queue)
+    subjects = [m["Subject"] for m in inbox.messages]
+    assert sorted(set(subjects)) == [f"Due today: Task {n}" for n in range(5)]
+    [twice] = [s for s in set(subjects) if subjects.count(s) > 1]
+    assert subjects.count(twice) == 2 and twice == subjects[2]  # the one in flight, no other
+    ids = [m["Message-ID"] for m in inbox.messages if m["Subject"] == twice]
+    assert ids[0] == ids[1]  # the same Message-ID, so a mail system can fold the two
+    assert ledger(status="sent") == 5
+
+
+def test_three_nights_skipped_then_one_run_sends_each_missed_item_once_marked_overdue(
+    app, make, outbox
+):
+    from tpweb.jobs import run_sweep
+
+    rep = make.rep(email="pat@example.com", timezone="America/Chicago")
+    contact = make.contact(make.customer(rep=rep), name="Lee Park")
+    days = [date(2026, 11, 30) + timedelta(days=n) for n in range(6)]
+    for day in days:
+        task(make, rep, contact, day, f"Due {day:%b %d}")
+    answered = task(make, rep, contact, days[2], "Answered meanwhile")
+
+    def run(day, hour=7):  # 07:00 in Chicago is 13:00 UTC in winter
+        run_sweep(now=datetime(day.year, day.month, day.day, hour + 6, tzinfo=UTC))
+        subjects = [m.subject for m in outbox]
+        outbox.clear()
+        return sorted(subjects)
+
+    assert run(days[0]) == ["Due today: Due Nov 30"]
+    answered.responded_on = days[2]  # no runs on December 1, 2 and 3
+    db.session.commit()
+    assert run(days[4]) == [
+        "Due today: Due Dec 04",
+        "Overdue: Due Dec 01",
+        "Overdue: Due Dec 02",
+        "Overdue: Due Dec 03",
+    ]
+    assert run(days[4], hour=8) == []
+    assert run(days[5]) == ["Due today: Due Dec 05"]
+    assert ledger(status="sent", overdue=True) == 3
+    assert ledger(status="sent", overdue=False) == 3
+
+
+def test_user_text_is_escaped_in_the_html_part_and_kept_in_the_text_part(app, make, outbox):
+    from tpweb.jobs import run_sweep
+
+    rep = tokyo_rep(make)
+    contact = make.contact(make.customer(rep=rep), name='Bo "B" <Bolt>')
+    task(make, rep, contact, DEC1, "<script>alert(1)</script> & more")
+    run_sweep(now=TOKYO_SIX)
+    [message] = outbox
+    html = message.alternatives[0][0]
+    assert "&lt;script&gt;alert(1)&lt;/script&gt; &amp; more" in html and "<script>" not in html
+    assert "Bo &#34;B&#34; &lt;Bolt&gt;" in html
+    assert "A task titled <script>alert(1)</script> & more for contact" in message.body

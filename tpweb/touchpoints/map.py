@@ -1,0 +1,172 @@
+"""The widget's Map view: the page, the map's own document built by folium, one marker's data.
+
+The map lives in its own document (/touchpoints/map-frame, shown in an iframe) so that the only
+inline script anywhere is the one folium writes, on that one route: the app's pages keep nothing
+but script files, and a Content-Security-Policy can treat the frame on its own. Marker data goes
+to the browser as JSON rows (FastMarkerCluster); static/map-frame.js builds pins and popups from
+them with textContent, because folium writes popup and tooltip text raw into HTML and into
+JavaScript template literals. Leaflet and the cluster plugin come from static/vendor/.
+"""
+
+import folium
+from branca.element import Element
+from flask import abort, current_app, jsonify, make_response, request, url_for
+from flask_login import current_user
+from folium.plugins import FastMarkerCluster
+from markupsafe import Markup
+from sqlalchemy import and_
+
+from ..extensions import db
+from ..models import Account, Touchpoint
+from ..scope import touchpoint_or_404
+from ..web import render, user_today
+from . import bp
+from .markers import MAP_LABELS, MAP_STATES, UPCOMING_DAYS, bounds, map_state, marker_row
+from .markers import parse_position
+from .queries import map_rows
+
+MAP = "touchpoints/map.html"
+LEAFLET = "vendor/leaflet-1.9.4/"
+CLUSTER = "vendor/leaflet.markercluster-1.5.3/"
+# The page lists this many touchpoints without a location; the list view has them all.
+NO_LOCATION_SHOWN = 50
+# Where a map with no marker opens: the whole world, until Near me says otherwise.
+WORLD = (20.0, 0.0)
+NEAR_ZOOM = 13
+# The map must have a maximum zoom for the cluster plugin; 19 is as close as tile servers go.
+MAX_ZOOM = 19
+located = and_(Account.latitude.is_not(None), Account.longitude.is_not(None))
+
+
+def position_arg():
+    """Near me's (lat, lon) from the query string, or None; anything else is a 400."""
+    try:
+        return parse_position(request.args.get("lat", ""), request.args.get("lon", ""))
+    except ValueError as error:
+        abort(400, str(error))
+
+
+def map_page(rep_id):
+    """The Map view: legend, the map's frame, a panel for Complete and Reschedule, no-location."""
+    today = user_today()
+    near = position_arg()
+    rows = db.session.execute(map_rows(current_user, rep_id)).all()
+    counts = dict.fromkeys(MAP_STATES, 0)
+    unlocated = []
+    for row in rows:
+        if row.latitude is None or row.longitude is None:
+            unlocated.append(row)
+        else:
+            counts[map_state(row.next_call, today)] += 1
+    position = {"lat": near[0], "lon": near[1]} if near else {}
+    return render(
+        MAP,
+        "widget",
+        rep_id=rep_id,
+        today=today,
+        counts=counts,
+        labels=MAP_LABELS,
+        upcoming_days=UPCOMING_DAYS,
+        unlocated=unlocated[:NO_LOCATION_SHOWN],
+        more_unlocated=max(0, len(unlocated) - NO_LOCATION_SHOWN),
+        frame_url=url_for(".map_frame", rep=rep_id, **position),
+    )
+
+
+@bp.get("/map-frame")
+def map_frame():
+    """The map's own document: Leaflet from static/, one JSON row per located touchpoint."""
+    # views imports this module for index()'s dispatch, so the import waits until a request.
+    from .views import chosen_rep
+
+    rep_id = chosen_rep()
+    near = position_arg()
+    today = user_today()
+    rows = db.session.execute(map_rows(current_user, rep_id).where(located)).all()
+    show_rep = current_user.is_manager and rep_id is None
+    markers = [marker_row(row, today, show_rep) for row in rows]
+    response = make_response(build_map(markers, bounds(rows), near, today, show_rep))
+    # Framed by the app's own pages only.
+    response.headers["X-Frame-Options"] = "SAMEORIGIN"
+    return response
+
+
+@bp.get("/<int:touchpoint_id>/marker")
+def marker(touchpoint_id):
+    """One marker's row, fresh after Complete or Reschedule; null once it is off the map."""
+    touchpoint_or_404(current_user, touchpoint_id)
+    query = map_rows(current_user).where(Touchpoint.id == touchpoint_id, located)
+    row = db.session.execute(query).first()
+    today = user_today()
+    return jsonify(marker_row(row, today, current_user.is_manager) if row else None)
+
+
+def build_map(markers, box, near, today, show_rep):
+    """The whole HTML document of a folium map of `markers`, with no address outside the app."""
+    fmap = folium.Map(
+        location=near or WORLD,
+        zoom_start=NEAR_ZOOM if near else 2,
+        tiles=None,
+        control_scale=True,
+        maxZoom=MAX_ZOOM,
+    )
+    fmap.get_root().title = "Touchpoints map"
+    # Folium's class-level lists name CDNs. Lists set on the instances replace them for this map
+    # only; changing the class's lists would change every map this process builds.
+    fmap.default_js = [("leaflet", static(LEAFLET + "leaflet.js"))]
+    fmap.default_css = [("leaflet_css", static(LEAFLET + "leaflet.css"))]
+    tile_url = current_app.config["TPWEB_TILE_URL"]
+    if tile_url:
+        folium.TileLayer(
+            tile_url,
+            attr=current_app.config["TPWEB_TILE_ATTRIBUTION"],
+            max_zoom=MAX_ZOOM,
+            control=False,
+        ).add_to(fmap)
+    cluster = FastMarkerCluster(
+        markers,
+        # Both named functions live in static/map-frame.js, loaded before folium's script runs.
+        callback="tpwebMap.marker",
+        icon_create_function="tpwebMap.clusterIcon",
+        control=False,
+        show_coverage_on_hover=False,
+        max_cluster_radius=50,
+        spiderfy_on_max_zoom=True,
+        chunked_loading=True,
+    )
+    cluster.default_js = [
+        ("markercluster", static(CLUSTER + "leaflet.markercluster.js")),
+        ("tpweb_map", static("map-frame.js")),
+    ]
+    cluster.default_css = [
+        ("markercluster_css", static(CLUSTER + "MarkerCluster.css")),
+        ("tpweb_map_css", static("map-frame.css")),
+    ]
+    cluster.add_to(fmap)
+    if box and not near:
+        fmap.fit_bounds(box, padding=(28, 28), max_zoom=15)
+    fmap.get_root().html.add_child(Element(frame_config(today, near, tile_url, show_rep)))
+    return fmap.get_root().render()
+
+
+def frame_config(today, near, tile_url, show_rep):
+    """The map script's settings, as data attributes: dates and the app's own URLs, escaped."""
+    return Markup(
+        '<div id="tp-map-config" hidden data-today="{}" data-near="{}" data-tiles="{}"'
+        ' data-show-rep="{}" data-customer-url="{}" data-jobsite-url="{}"'
+        ' data-complete-url="{}" data-edit-url="{}"></div>'
+    ).format(
+        today.isoformat(),
+        f"{near[0]},{near[1]}" if near else "",
+        "1" if tile_url else "",
+        "1" if show_rep else "",
+        # Templates for the script: it puts a touchpoint's or an account's id in place of the 0.
+        url_for("accounts.show", kind="customer", account_id=0),
+        url_for("accounts.show", kind="jobsite", account_id=0),
+        url_for(".complete", touchpoint_id=0),
+        url_for(".edit", touchpoint_id=0),
+    )
+
+
+def static(filename):
+    return url_for("static", filename=filename)
