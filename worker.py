@@ -83,9 +83,7 @@ def main(burst, simple, no_cron, name):
     scheduler = None
     if not (no_cron or burst):
         # A sweep now catches up at once after downtime; then one every hour.
-        Queue(queue_name, connection=connection).enqueue(
-            SEND_REMINDERS, job_timeout=SWEEP_TIMEOUT
-        )
+        Queue(queue_name, connection=connection).enqueue(SEND_REMINDERS, job_timeout=SWEEP_TIMEOUT)
         scheduler = multiprocessing.get_context("spawn").Process(
             target=run_cron, args=(redis_url, queue_name), name="tpweb-cron", daemon=True
         )

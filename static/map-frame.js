@@ -10,6 +10,7 @@
   var LABELS = { overdue: "Overdue", "due-today": "Due today", upcoming: "Upcoming", later: "Later" };
   var RANK = { overdue: 0, "due-today": 1, upcoming: 2, later: 3 };
   var DAY = 86400000;
+  var NEAREST = 5;
   var markers = {}; // touchpoint id -> L.Marker
   var map = null;
   var group = null;
@@ -169,14 +170,39 @@
 
   function showHere(lat, lon, move) {
     if (!here) {
-      here = L.circleMarker([lat, lon], {
-        radius: 8, weight: 3, color: "#fff", fillColor: "#1565c0", fillOpacity: 1,
-        className: "tp-here", interactive: false
-      }).addTo(map);
+      // A dot in a soft halo, as phones draw "you are here".
+      here = L.layerGroup([
+        L.circleMarker([lat, lon], {
+          radius: 20, stroke: false, fillColor: "#1565c0", fillOpacity: 0.18, interactive: false
+        }),
+        L.circleMarker([lat, lon], {
+          radius: 8, weight: 3, color: "#fff", fillColor: "#1565c0", fillOpacity: 1,
+          className: "tp-here", interactive: false
+        })
+      ]).addTo(map);
     } else {
-      here.setLatLng([lat, lon]);
+      here.eachLayer(function (layer) { layer.setLatLng([lat, lon]); });
     }
-    if (move) map.setView([lat, lon], Math.max(map.getZoom(), 13));
+    if (move) viewAround(lat, lon);
+  }
+
+  // Centred on the phone, zoomed out just far enough to show the few nearest touchpoints: a bare
+  // street-level view would often show none of them.
+  function viewAround(lat, lon) {
+    var scale = Math.cos(lat * Math.PI / 180);
+    var nearest = Object.keys(markers).map(function (id) {
+      var tp = markers[id].tp;
+      var north = tp.lat - lat;
+      var east = (tp.lon - lon) * scale;
+      return { tp: tp, distance: north * north + east * east };
+    }).sort(function (a, b) { return a.distance - b.distance; }).slice(0, NEAREST);
+    var dLat = 0.005;
+    var dLon = 0.005;
+    nearest.forEach(function (near) {
+      dLat = Math.max(dLat, Math.abs(near.tp.lat - lat));
+      dLon = Math.max(dLon, Math.abs(near.tp.lon - lon));
+    });
+    map.fitBounds([[lat - dLat, lon - dLon], [lat + dLat, lon + dLon]], { padding: [20, 20], maxZoom: 15 });
   }
 
   // With no tiles, faint lines every 256 px that move with the map, so a pan still feels like one.
@@ -200,8 +226,6 @@
   L.Map.addInitHook(function () {
     map = this;
     if (!config().tiles) new Grid({ pane: "tilePane" }).addTo(map);
-    var near = config().near;
-    if (near) showHere(Number(near.split(",")[0]), Number(near.split(",")[1]), false);
   });
   L.MarkerClusterGroup.addInitHook(function () { group = this; });
 
@@ -213,6 +237,8 @@
   });
 
   document.addEventListener("DOMContentLoaded", function () {
+    var near = config().near;
+    if (near) showHere(Number(near.split(",")[0]), Number(near.split(",")[1]), true);
     tellParent({ type: "tpweb:ready", counts: counts() });
   });
 

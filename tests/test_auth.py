@@ -140,7 +140,7 @@ def test_next_with_a_backslash_stays_on_this_site(client, make):
 def get_routes(app):
     """Every GET URL but /login and static files, <int:...> arguments filled with 1."""
     return sorted(
-        re.sub(r"<int:\w+>", "1", rule.rule)
+        re.sub(r"<\w+>", "customers", re.sub(r"<int:\w+>", "1", rule.rule))
         for rule in app.url_map.iter_rules()
         if "GET" in rule.methods and rule.endpoint not in ("auth.login", "static")
     )

@@ -403,9 +403,7 @@ def test_search_combined_with_response_required(client, make, rep, people):
     assert 'name="response_required" value="1" role="switch" checked' in page
 
 
-def test_response_required_lists_only_contacts_with_an_open_task(
-    client, make, rep, people, today
-):
+def test_response_required_lists_only_contacts_with_an_open_task(client, make, rep, people, today):
     lee = db.session.scalar(select(Contact).filter_by(name="Lee Lumber"))
     kim = db.session.scalar(select(Contact).filter_by(name="Kim Nail"))
     make.record(people, rep, response_required=True, date_due=today - timedelta(days=1))
@@ -523,6 +521,32 @@ def test_the_touchpoints_tab_lists_records_and_calls_newest_first_with_their_aut
     tab = history_of(client.get(f"/jobsites/{jobsite.id}").text)
     assert "Asked about the freeze" in tab and "spoke to Dana Freeze" in visible(tab)
     assert "Nobody named" not in tab
+
+
+def test_the_contact_page_as_an_htmx_fragment(client, make, rep, contact):
+    make.record(contact, rep, response_required=True, description="Call back")
+
+    response = client.get(f"/contacts/{contact.id}", headers=HTMX)
+
+    assert response.status_code == 200
+    assert "<html" not in response.text and "nav-count" not in response.text
+    assert "Call back" in history_of(response.text)
+    assert "Record response" in response.text
+
+
+@pytest.mark.parametrize("kind", ["customers", "jobsites"])
+def test_the_account_page_as_an_htmx_fragment(client, make, rep, customer, contact, kind):
+    make.record(contact, rep, description="Call back")
+    phone = make.call_type("Phone")
+    jobsite = make.jobsite(customer, rep=rep)
+    make.call_log(jobsite, rep, phone, notes="Walked the site")
+    account = customer if kind == "customers" else jobsite
+
+    response = client.get(f"/{kind}/{account.id}", headers=HTMX)
+
+    assert response.status_code == 200
+    assert "<html" not in response.text
+    assert "Walked the site" in history_of(response.text)
 
 
 def test_an_empty_touchpoints_tab_says_so(client, contact):

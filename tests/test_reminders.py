@@ -16,9 +16,12 @@ import threading
 import uuid
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from zoneinfo import available_timezones
 
 import pytest
 from aiosmtpd.controller import Controller
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
 from redis import Redis
 from redis.exceptions import ConnectionError as RedisConnectionError
 from rq import Queue
@@ -28,6 +31,8 @@ import worker
 from tpweb.extensions import db, mail
 from tpweb.jobs import SEND_REMINDERS
 from tpweb.models import ReminderDelivery, TouchpointRecord
+from tpweb.reminders import days_to_sweep, latest_due_day, send_instant
+from tpweb.schedule import today_in
 
 from .conftest import CI
 
@@ -47,7 +52,7 @@ class Inbox:
         self.lock = threading.Lock()
         self.kill_pid = None
         self.kill_at = None
-        self.delay = 0.0
+        self.rendezvous = 0  # hold each answer until this many senders are mid-batch at once
 
     async def handle_DATA(self, server, session, envelope):
         message = email.message_from_bytes(envelope.content, policy=email.policy.default)
@@ -57,8 +62,15 @@ class Inbox:
         if self.kill_pid and count == self.kill_at:
             # The server has the message; its sender dies before hearing so, let alone marking it.
             os.kill(self.kill_pid, signal.SIGKILL)
-        await asyncio.sleep(self.delay)
+        for _ in range(200):  # 10 s at most
+            if len(self.senders()) >= self.rendezvous:
+                break
+            await asyncio.sleep(0.05)
         return "250 Message accepted for delivery"
+
+    def senders(self):
+        with self.lock:
+            return {peer for _, peer, _ in self.received}
 
     @property
     def messages(self):
@@ -196,10 +208,8 @@ def test_the_seed_sentence_arrives_at_six_on_the_due_date_in_the_users_zone(
     assert task_mail["Subject"] == "Due today: Reactivate the membership"
     assert task_mail["To"] == "Kenji Sato <kenji@example.com>"
     text = task_mail.get_body(("plain",)).get_content()
-    assert (
-        "A task titled Reactivate the membership for contact Dana Diaz assigned to you is due today."
-        in text
-    )
+    seed = "A task titled {} for contact {} assigned to you is due today."
+    assert seed.format("Reactivate the membership", "Dana Diaz") in text
     assert "Due: Tuesday, December 1, 2026" in text and "Customer: Acme & Sons" in text
     html = task_mail.get_body(("html",)).get_content()
     assert f'href="https://tpweb.example/contacts/{dana.id}"' in html
@@ -241,10 +251,13 @@ def test_digest_mode_sends_one_message_listing_every_item(app, make, queue, inbo
     enqueue_sweep(queue, TOKYO_SIX)  # RQ is at-least-once: a retried job sends nothing again
     work(app, queue)
     [digest] = inbox.messages
-    assert digest["Subject"] == "Your reminders for Tuesday, December 1, 2026: 3 due today, 0 overdue"
+    assert (
+        digest["Subject"] == "Your reminders for Tuesday, December 1, 2026: 3 due today, 0 overdue"
+    )
     text = digest.get_body(("plain",)).get_content()
+    seed = "A task titled {} for contact Ann Lee assigned to you is due today."
     for description in ("Send the quote", "Confirm delivery"):
-        assert f"A task titled {description} for contact Ann Lee assigned to you is due today." in text
+        assert seed.format(description) in text
     assert "A touchpoint for customer Birch Supply assigned to you is due today." in text
     assert ledger(status="sent") == 3
 
@@ -255,15 +268,15 @@ def test_two_workers_at_once_send_each_item_once(app, make, queue, inbox, databa
     for n in range(16):
         task(make, kenji, contact, DEC1, f"Task {n:02d}")
     db.session.commit()
-    inbox.delay = 0.05  # slow enough that both workers' sweeps overlap
-    for _ in range(4):
+    inbox.rendezvous = 2  # the first send waits until the other worker is sending too
+    for _ in range(2):
         enqueue_sweep(queue, TOKYO_SIX)
     workers = [start_worker(queue, database_url, inbox, n) for n in (1, 2)]
     for process in workers:
         output, _ = process.communicate(timeout=60)
         assert process.returncode == 0, output
+    assert len(inbox.senders()) == 2  # both sweeps were mid-batch at the same time
     subjects = sorted(m["Subject"] for m in inbox.messages)
-    print(sorted({peer for _, peer, _ in inbox.received}))
     assert subjects == [f"Due today: Task {n:02d}" for n in range(16)]
     db.session.expire_all()
     assert ledger(status="sent") == 16
@@ -342,3 +355,110 @@ def test_user_text_is_escaped_in_the_html_part_and_kept_in_the_text_part(app, ma
     assert "&lt;script&gt;alert(1)&lt;/script&gt; &amp; more" in html and "<script>" not in html
     assert "Bo &#34;B&#34; &lt;Bolt&gt;" in html
     assert "A task titled <script>alert(1)</script> & more for contact" in message.body
+
+
+def test_the_send_hour_on_days_the_clocks_change():
+    chicago = "America/Chicago"
+    # Clocks forward: 02:00 never happens in Chicago on 8 March 2026; 03:00 CDT is the moment.
+    assert send_instant(date(2026, 3, 8), 2, chicago) == datetime(2026, 3, 8, 8, tzinfo=UTC)
+    # Clocks back: 01:00 happens twice on 1 November 2026; the first (CDT) is the moment.
+    assert send_instant(date(2026, 11, 1), 1, chicago) == datetime(2026, 11, 1, 6, tzinfo=UTC)
+
+
+def hourly(start, hours):
+    return [start + timedelta(hours=n) for n in range(hours)]
+
+
+DST_MONTHS = st.sampled_from([3, 4, 9, 10, 11])  # when most zones change their clocks
+ZONES = st.sampled_from(sorted(available_timezones()))
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    zone=ZONES,
+    hour=st.integers(0, 23),
+    start=st.builds(datetime, st.integers(1995, 2037), DST_MONTHS, st.integers(1, 28),
+                    st.integers(0, 23), st.integers(0, 59), tzinfo=st.just(UTC)),
+)  # fmt: skip
+@example(zone="America/Chicago", hour=2, start=datetime(2026, 3, 5, tzinfo=UTC))
+@example(zone="America/Chicago", hour=1, start=datetime(2026, 10, 29, 0, 30, tzinfo=UTC))
+@example(zone="Australia/Lord_Howe", hour=2, start=datetime(2026, 10, 1, tzinfo=UTC))
+@example(zone="America/Santiago", hour=0, start=datetime(2026, 9, 3, tzinfo=UTC))
+@example(zone="Pacific/Apia", hour=6, start=datetime(2011, 12, 27, tzinfo=UTC))  # no 30 Dec
+@example(zone="Asia/Kathmandu", hour=6, start=datetime(2026, 3, 1, 0, 15, tzinfo=UTC))
+def test_hourly_runs_sweep_each_local_date_exactly_once(zone, hour, start):
+    swept = {}
+    first = None
+    for now in hourly(start, 24 * 10):
+        for day in days_to_sweep(latest_due_day(zone, hour, now), set(swept), first, 7):
+            assert day not in swept
+            swept[day] = now
+            first = first or day
+    days = sorted(swept)
+    assert days == [days[0] + timedelta(days=n) for n in range(len(days))]
+    for day in days[1:]:
+        # Swept by the first run at or after that date's send hour: never early, never late.
+        due = send_instant(day, hour, zone)
+        assert due <= swept[day] < due + timedelta(hours=1)
+
+
+@settings(
+    max_examples=5,
+    deadline=None,
+    # The example's data is cleared by the example itself; the app is the session's.
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+@given(zone=ZONES, hour=st.integers(0, 23), month=DST_MONTHS, day=st.integers(1, 25))
+@example(zone="Europe/London", hour=1, month=3, day=27)  # 01:00 is skipped on 29 March 2026
+def test_the_real_sweep_sends_each_days_item_once_at_that_days_send_hour(
+    app, make, outbox, zone, hour, month, day
+):
+    from tpweb.jobs import run_sweep
+
+    for table in (ReminderDelivery, TouchpointRecord):
+        db.session.execute(table.__table__.delete())
+    db.session.commit()
+    rep = make.rep(email="r@example.com", timezone=zone, reminder_hour=hour)
+    contact = make.contact(make.customer(rep=rep))
+    start = date(2026, month, day)
+    for n in range(5):
+        task(make, rep, contact, start + timedelta(days=n), f"Due {n}")
+    runs = hourly(datetime(2026, month, day, tzinfo=UTC), 24 * 3)
+    sent_at = {}
+    for now in runs:
+        run_sweep(now=now)
+        for message in outbox:
+            assert message.subject not in sent_at
+            sent_at[message.subject] = now
+        outbox.clear()
+    first = latest_due_day(zone, hour, runs[0])  # a new user starts here, with no history
+    for n in range(5):
+        due_on, due = start + timedelta(days=n), send_instant(start + timedelta(days=n), hour, zone)
+        sent = sent_at.pop(f"Due today: Due {n}", None)
+        if due_on == first:
+            assert sent == runs[0]
+        elif first < due_on and due <= runs[-1]:
+            assert due <= sent < due + timedelta(hours=1)
+        else:
+            assert sent is None
+    assert sent_at == {}
+
+
+def test_send_reminders_from_the_command_line_without_redis(runner, make, outbox):
+    rep = make.rep(email="pat@example.com", timezone="America/Chicago")
+    contact = make.contact(make.customer(rep=rep), name="Lee Park")
+    day = today_in("America/Chicago") - timedelta(days=2)
+    for n in range(60):
+        task(make, rep, contact, day, f"Call back {n:02d}")
+    args = ["send-reminders", "--date", day.isoformat()]
+    dry = runner.invoke(args=[*args, "--dry-run"])
+    assert dry.exit_code == 0, dry.output
+    assert "Would send to pat@example.com: Overdue: Call back 00" in dry.output
+    assert outbox == [] and db.session.scalar(select(func.count(ReminderDelivery.id))) == 0
+    sent = runner.invoke(args=args)
+    assert "Sending reminders" in sent.output  # a progress bar for a long run
+    assert "Sent to pat@example.com: Overdue: Call back 59" in sent.output
+    assert "Sent 60 emails for 60 items" in sent.output and len(outbox) == 60
+    assert "Sent 0 emails" in runner.invoke(args=args).output and len(outbox) == 60
+    future = runner.invoke(args=["send-reminders", "--date", "2199-01-01"])
+    assert "Sent 0 emails" in future.output

@@ -153,17 +153,39 @@ def test_respond_without_htmx_redirects_to_the_contact(client, rep, contact, tas
 def test_my_tasks_lists_tasks_and_due_touchpoints_overdue_first(
     client, make, rep, boss, customer, contact, today
 ):
-    make.record(contact, rep, response_required=True, description="Later task",
-                date_due=today + timedelta(days=3))  # fmt: skip
-    make.record(contact, boss, assigned_to=rep, response_required=True,
-                description="Todays task", date_due=today)  # fmt: skip
-    make.record(contact, rep, response_required=True, description="Late task",
-                date_due=today - timedelta(days=1))  # fmt: skip
+    make.record(
+        contact,
+        rep,
+        response_required=True,
+        description="Later task",
+        date_due=today + timedelta(days=3),
+    )
+    make.record(
+        contact,
+        boss,
+        assigned_to=rep,
+        response_required=True,
+        description="Todays task",
+        date_due=today,
+    )
+    make.record(
+        contact,
+        rep,
+        response_required=True,
+        description="Late task",
+        date_due=today - timedelta(days=1),
+    )
     make.touchpoint(customer, last_call=today - timedelta(days=32), frequency_days=30)
     make.touchpoint(make.customer(rep=rep, name="Not Due Co"), last_call=today, frequency_days=7)
     make.record(contact, rep, description="No response needed")
-    make.record(contact, rep, response_required=True, description="Answered task",
-                responded_on=today, response_note="done")  # fmt: skip
+    make.record(
+        contact,
+        rep,
+        response_required=True,
+        description="Answered task",
+        responded_on=today,
+        response_note="done",
+    )
 
     page = client.get("/tasks").text
 
@@ -180,17 +202,17 @@ def test_my_tasks_lists_tasks_and_due_touchpoints_overdue_first(
 def test_a_task_assigned_to_the_manager_is_on_the_managers_list_only(
     client, make, auth, rep, boss, contact, task
 ):
-    theirs = make.record(contact, rep, assigned_to=boss, response_required=True,
-                         description="Manager should call")  # fmt: skip
+    theirs = make.record(
+        contact, rep, assigned_to=boss, response_required=True, description="Manager should call"
+    )
 
     mine = client.get("/tasks").text
     assert "Manager should call" not in mine and "Reactivate the membership" in mine
     assert nav_count(mine) == 1
     assert client.get(f"/tasks/{theirs.id}/response").status_code == 404
     assert respond(client, theirs).status_code == 404
-    assert "Record response" not in client.get(f"/contacts/{contact.id}").text.split(
-        "Manager should call"
-    )[1].split("</article>")[0]
+    entry = client.get(f"/contacts/{contact.id}").text.split("Manager should call")[1]
+    assert "Record response" not in entry.split("</article>")[0]
     assert stored(theirs).responded_on is None
 
     auth.logout()

@@ -37,13 +37,27 @@ def register_extensions(app):
     login_manager.init_app(app)
     csrf.init_app(app)
     htmx.init_app(app)
+    from . import history  # noqa: F401  (its flush hook records every change)
     mail.init_app(app)
 
 
 def register_blueprints(app):
-    from . import accounts, auth, contacts, dashboard, errors, settings, tasks, touchpoints, web
+    from . import (
+        accounts,
+        auth,
+        contacts,
+        dashboard,
+        errors,
+        imports,
+        reps,
+        settings,
+        tasks,
+        touchpoints,
+        web,
+    )
 
-    for module in (auth, dashboard, touchpoints, accounts, contacts, tasks, settings, errors):
+    areas = (auth, dashboard, touchpoints, accounts, contacts, tasks, reps, settings, imports)
+    for module in (*areas, errors):
         app.register_blueprint(module.bp)
     web.init_app(app)
     app.add_template_global(tasks.task_count)

@@ -32,7 +32,9 @@ class Config:
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     REMEMBER_COOKIE_SAMESITE = "Lax"
-    MAX_CONTENT_LENGTH = 2 * 1024 * 1024
+    # Room for a CSV import of 10,000+ rows, and for its preview's signed copy sent to confirm.
+    MAX_CONTENT_LENGTH = 8 * 1024 * 1024
+    MAX_FORM_MEMORY_SIZE = 4 * 1024 * 1024
     PAGE_SIZE = 50
     # Map tiles are the one thing the map loads from the network; empty: no tile layer, and the
     # markers show on a plain background (a server with no network, tests, a demo).

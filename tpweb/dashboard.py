@@ -4,9 +4,11 @@ from flask import Blueprint, current_app, request
 from flask_login import current_user
 from jinja2_fragments.flask import render_block
 
-from .touchpoints.queries import unassigned_accounts
+from .reps import team_overview
+from .schedule import OVERDUE
+from .touchpoints.queries import unassigned_accounts, widget_page
 from .touchpoints.views import chosen_rep, widget_context
-from .web import int_arg, render
+from .web import int_arg, render, user_today
 
 bp = Blueprint("dashboard", __name__)
 
@@ -15,16 +17,20 @@ DASHBOARD_WIDGET_SIZE = 10
 
 @bp.get("/")
 def index():
-    """The sales dashboard: the touchpoint widget and the Unassigned widget."""
-    context = widget_context(chosen_rep())
+    """The dashboard: a rep's touchpoints, or a manager's team and most overdue accounts."""
     unassigned, more_unassigned = unassigned_accounts(current_user, size=DASHBOARD_WIDGET_SIZE)
-    return render(
-        "dashboard.html",
-        "content",
-        unassigned=unassigned,
-        more_unassigned=more_unassigned,
-        **context,
-    )
+    context = {"unassigned": unassigned, "more_unassigned": more_unassigned}
+    if current_user.is_manager:
+        today = user_today()
+        context["team"] = team_overview(today)
+        context["sort"] = "overdue"
+        context["most_overdue"], _ = widget_page(
+            current_user, today, state=OVERDUE, size=DASHBOARD_WIDGET_SIZE
+        )
+        context["today"] = today
+    else:
+        context.update(widget_context())
+    return render("dashboard.html", "content", **context)
 
 
 @bp.get("/unassigned")

@@ -160,16 +160,14 @@ def _insert_new(session, rows):
 
 
 def release_stale(session, now, settings):
-    """Give back claims older than the lease (their sender died); give up on items tried too often."""
+    """Give back claims older than the lease (their sender died); give up after max_attempts."""
     expired = Row.status == "sending", Row.claimed_at < _naive(now - settings.lease)
     session.execute(
         update(Row)
         .where(*expired, Row.attempts >= settings.max_attempts)
         .values(status="failed", claim_token=None)
     )
-    session.execute(
-        update(Row).where(*expired).values(status="pending", claim_token=None)
-    )
+    session.execute(update(Row).where(*expired).values(status="pending", claim_token=None))
     session.commit()
 
 
@@ -298,4 +296,3 @@ def _chunks(values):
 def _naive(moment: datetime) -> datetime:
     # The schema keeps UTC without a zone, as models.utcnow does.
     return moment.astimezone(UTC).replace(tzinfo=None)
-

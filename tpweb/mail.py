@@ -34,7 +34,7 @@ def sentence(reminder):
 
 
 def public_url(endpoint, **values):
-    """An absolute link to `endpoint` under TPWEB_PUBLIC_URL: emails are read outside any request."""
+    """An absolute link to `endpoint` under TPWEB_PUBLIC_URL: emails live outside any request."""
     base = urlsplit(current_app.config["TPWEB_PUBLIC_URL"])
     adapter = current_app.url_map.bind(
         base.netloc, script_name=base.path or "/", url_scheme=base.scheme

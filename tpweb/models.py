@@ -281,3 +281,29 @@ class ReminderDelivery(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     user: Mapped[User] = relationship()
+
+
+class History(db.Model):
+    """One change to an account, its touchpoint or a task on its contacts: who, when, before, after.
+
+    Rows are only ever added: the app never updates or deletes them.
+    """
+
+    __tablename__ = "history"
+    __table_args__ = (
+        CheckConstraint("subject IN ('account', 'touchpoint', 'task')", name="subject"),
+        Index("ix_history_account_at", "account_id", "at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"))
+    # None when the change came from the command line or an import with no signed-in user.
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    subject: Mapped[str] = mapped_column(String(10))
+    subject_id: Mapped[int]
+    action: Mapped[str] = mapped_column(String(20))
+    # {"field": [before, after], ...} as JSON text.
+    changes: Mapped[str] = mapped_column(Text, default="{}")
+
+    user: Mapped[User | None] = relationship()

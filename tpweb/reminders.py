@@ -78,7 +78,9 @@ def due_items(session, wanted: dict[int, list[date]]) -> list[Due]:
     pairs = [(user_id, day) for user_id, days in wanted.items() for day in days]
     for start in range(0, len(pairs), CHUNK):
         chunk = pairs[start : start + CHUNK]
-        tasks = select(TouchpointRecord.assigned_to_id, TouchpointRecord.id, TouchpointRecord.date_due)
+        tasks = select(
+            TouchpointRecord.assigned_to_id, TouchpointRecord.id, TouchpointRecord.date_due
+        )
         tasks = tasks.where(
             OPEN_TASK, tuple_(TouchpointRecord.assigned_to_id, TouchpointRecord.date_due).in_(chunk)
         )
@@ -89,7 +91,9 @@ def due_items(session, wanted: dict[int, list[date]]) -> list[Due]:
             .where(~Touchpoint.inactive, Account.active)
             .where(tuple_(Account.sales_rep_id, Touchpoint.next_call).in_(chunk))
         )
-        found += [Due(user, TOUCHPOINT, item, day) for user, item, day in session.execute(touchpoints)]
+        found += [
+            Due(user, TOUCHPOINT, item, day) for user, item, day in session.execute(touchpoints)
+        ]
     return found
 
 

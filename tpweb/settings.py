@@ -8,6 +8,7 @@ from flask import Blueprint, redirect, request, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import RadioField, SelectField, StringField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, ValidationError
 
 from .forms import strip
@@ -16,7 +17,7 @@ from .web import render, write
 bp = Blueprint("settings", __name__)
 
 PAGE = "settings/index.html"
-DELIVERY = [("item", "One email per item"), ("digest", "One daily digest listing them all")]
+DELIVERY = {"item": "One email per item", "digest": "One daily digest listing them all"}
 # Enough to catch a typo; the mail server is the judge of the rest.
 EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 
@@ -28,7 +29,7 @@ def zones():
 
 
 def zone_choices():
-    return [(zone, zone.replace("_", " ")) for zone in sorted(zones())]
+    return [SelectChoice(zone, zone.replace("_", " ")) for zone in sorted(zones())]
 
 
 def hour(value):
@@ -56,11 +57,16 @@ class SettingsForm(FlaskForm):
     reminder_hour = SelectField(
         "Send reminders at",
         coerce=hour,
-        choices=[(hour, f"{hour:02d}:00") for hour in range(24)],
+        choices=[SelectChoice(hour, f"{hour:02d}:00") for hour in range(24)],
         validators=[InputRequired("Choose an hour from 00:00 to 23:00.")],
         validate_choice=False,
     )
-    delivery = RadioField("Emails", choices=DELIVERY, validate_choice=False)
+    delivery = RadioField(
+        "Emails",
+        choices=[SelectChoice(value, label) for value, label in DELIVERY.items()],
+        validators=[InputRequired("Choose one email per item or a daily digest.")],
+        validate_choice=False,
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -75,7 +81,7 @@ class SettingsForm(FlaskForm):
             raise ValidationError("Choose an hour from 00:00 to 23:00.")
 
     def validate_delivery(self, field):
-        if field.data not in dict(DELIVERY):
+        if field.data not in DELIVERY:
             raise ValidationError("Choose one email per item or a daily digest.")
 
 

@@ -32,13 +32,21 @@ def my_tasks(user, today):
     """Open tasks and due touchpoints, by due date, overdue first: (due date, kind, item)."""
     records = db.session.scalars(
         _my_open_records(user)
-        .options(joinedload(TouchpointRecord.contact).joinedload(Contact.customer))
+        .options(
+            joinedload(TouchpointRecord.contact).joinedload(Contact.customer),
+            joinedload(TouchpointRecord.author),
+            joinedload(TouchpointRecord.assigned_to),
+        )
         .order_by(TouchpointRecord.date_due, TouchpointRecord.id)
         .limit(MAX_ITEMS)
     ).all()
-    touchpoints = db.session.scalars(
-        _my_due_touchpoints(user, today).order_by(Touchpoint.next_call).limit(MAX_ITEMS)
-    ).unique().all()
+    touchpoints = (
+        db.session.scalars(
+            _my_due_touchpoints(user, today).order_by(Touchpoint.next_call).limit(MAX_ITEMS)
+        )
+        .unique()
+        .all()
+    )
     items = [(r.date_due, "task", r) for r in records]
     items += [(tp.next_call, "touchpoint", tp) for tp in touchpoints]
     items.sort(key=lambda item: (item[0], item[1]))

@@ -7,6 +7,7 @@ from sqlalchemy import select
 
 from ..contacts.queries import history
 from ..extensions import db
+from ..history import account_history
 from ..models import Touchpoint
 from ..schedule import next_call
 from ..scope import account_or_404
@@ -86,6 +87,7 @@ def show(account_id, kind):
         active=active,
         touchpoints=touchpoints,
         entries=entries,
+        changes=account_history(account),
         can_add=may_add_touchpoint(account, active),
         today=user_today(),
     )

@@ -4,6 +4,7 @@ from flask import current_app, redirect, request, url_for
 from flask_login import current_user
 from jinja2_fragments.flask import render_block
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from ..extensions import db
 from ..models import TouchpointRecord
@@ -55,6 +56,7 @@ def show(contact_id):
         open_tasks=db.session.scalars(
             select(TouchpointRecord)
             .where(TouchpointRecord.contact_id == contact.id, OPEN)
+            .options(joinedload(TouchpointRecord.author), joinedload(TouchpointRecord.assigned_to))
             .order_by(TouchpointRecord.date_due)
         ).all(),
         today=user_today(),

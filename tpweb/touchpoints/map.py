@@ -21,8 +21,15 @@ from ..models import Account, Touchpoint
 from ..scope import touchpoint_or_404
 from ..web import render, user_today
 from . import bp
-from .markers import MAP_LABELS, MAP_STATES, UPCOMING_DAYS, bounds, map_state, marker_row
-from .markers import parse_position
+from .markers import (
+    MAP_LABELS,
+    MAP_STATES,
+    UPCOMING_DAYS,
+    bounds,
+    map_state,
+    marker_row,
+    parse_position,
+)
 from .queries import map_rows
 
 MAP = "touchpoints/map.html"

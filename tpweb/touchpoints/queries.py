@@ -43,7 +43,7 @@ def active_touchpoints(user, rep_id=None):
 
 
 def widget_page(user, today, *, rep_id=None, state=None, page=1, size=50, near=None):
-    """One page of the widget, overdue first (nearest first given `near`), and whether more follow."""
+    """One page of the widget, overdue first (nearest first given `near`), and if more follow."""
     query = (
         active_touchpoints(user, rep_id)
         .where(_state_filter(state, today))

@@ -1,0 +1,226 @@
+"""The browser harness: the app served by a real server process on loopback, on its own SQLite
+file with the demo data, and Debian's Chromium driven by Playwright at a phone's size.
+
+Every request that is not to the app's own origin is blocked, and a test that attempted one fails.
+Screenshots go to tests/browser/screenshots/, which git ignores. Without Chromium or Playwright the
+tests skip with the reason, except under CI=true, where they must run.
+"""
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from datetime import timedelta
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+from flask_migrate import upgrade
+from sqlalchemy import func, select
+
+from tpweb import create_app
+from tpweb.demo import seed_demo
+from tpweb.extensions import db
+from tpweb.models import Account, Touchpoint, User
+from tpweb.schedule import today_in
+
+CI = os.environ.get("CI") == "true"
+CHROMIUM = "/usr/bin/chromium"
+# No sandbox: CI runs as root. The rest keeps Chromium from calling home on its own.
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+PHONE = {"width": 390, "height": 844}
+SCREENSHOTS = Path(__file__).resolve().parent / "screenshots"
+PASSWORD = "tpweb-demo"
+HOSTILE = "<img src=x onerror=alert(1)>${alert(2)}"
+HOSTILE_COMMENT = "`${alert(3)}` <b onmouseover=alert(4)>bold</b>"
+TIMEZONE = "America/Chicago"
+
+
+def _missing():
+    """Why the browser tests cannot run here, or None."""
+    if not os.access(CHROMIUM, os.X_OK):
+        return f"no Chromium at {CHROMIUM} (apt-get install chromium)"
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        return "the playwright package is not installed (pip install -e '.[dev]')"
+    return None
+
+
+def _free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _seed(database_url):
+    """The demo data, and a customer of rep1 whose name and comment are attacks."""
+    app = create_app({"SQLALCHEMY_DATABASE_URI": database_url})
+    with app.app_context():
+        upgrade()
+        today = today_in(TIMEZONE)
+        seed_demo(today)
+        rep = db.session.scalar(select(User).filter_by(username="rep1"))
+        # Away from the demo's accounts, so it is a pin of its own at the first zoom.
+        hostile = Account(
+            kind="customer", name=HOSTILE, sales_rep=rep, latitude=41.25, longitude=-88.75
+        )
+        db.session.add(hostile)
+        db.session.add(
+            Touchpoint(
+                account=hostile,
+                last_call=today - timedelta(days=33),
+                frequency_days=30,
+                next_call=today - timedelta(days=3),
+                comment=HOSTILE_COMMENT,
+            )
+        )
+        db.session.commit()
+        located = db.session.scalar(
+            select(func.count(Touchpoint.id))
+            .join(Touchpoint.account)
+            .where(
+                Account.sales_rep_id == rep.id,
+                Account.active,
+                ~Touchpoint.inactive,
+                Account.latitude.is_not(None),
+            )
+        )
+        db.session.remove()
+        db.engine.dispose()
+    return located
+
+
+def _wait_until_serving(url, process, log):
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            pytest.fail(f"the server exited: {log.read_text()[-2000:]}")
+        try:
+            with urllib.request.urlopen(url + "/login", timeout=2) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.2)
+    pytest.fail(f"the server did not answer within 30 s: {log.read_text()[-2000:]}")
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory):
+    """The app in its own process (flask run) on a free loopback port, with the demo data."""
+    if os.environ.get("TPWEB_TEST_POSTGRES"):
+        pytest.skip("the browser tests run once, in the SQLite pass")
+    reason = _missing()
+    if reason and CI:
+        pytest.fail(reason)
+    if reason:
+        pytest.skip(reason)
+    folder = tmp_path_factory.mktemp("browser")
+    database_url = f"sqlite:///{folder / 'browser.sqlite'}"
+    located = _seed(database_url)
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}"
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "SECRET_KEY": "browser-tests",
+        "TPWEB_TILE_URL": "",
+        "TPWEB_TIMEZONE": TIMEZONE,
+        "PYTHONUNBUFFERED": "1",
+    }
+    log = folder / "server.log"
+    with log.open("w") as out:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "flask", "--app", "tpweb", "run"]
+            + ["--host", "127.0.0.1", "--port", str(port)],
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        _wait_until_serving(url, process, log)
+        yield SimpleNamespace(url=url, rep1_located=located)
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+@pytest.fixture(scope="session")
+def browser(server):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def offsite(server):
+    """Requests the page tried to send anywhere but the app: each was blocked."""
+    return []
+
+
+@pytest.fixture
+def dialogs():
+    """Messages of every alert, confirm or prompt the page opened: each was dismissed."""
+    return []
+
+
+@pytest.fixture
+def page(browser, server, offsite, dialogs):
+    """A phone-sized tab that reaches only the app; no test may leave a request off it."""
+    context = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True)
+    context.set_default_timeout(10_000)
+
+    def only_the_app(route):
+        if route.request.url.startswith(server.url + "/"):
+            return route.continue_()
+        offsite.append(route.request.url)
+        return route.abort()
+
+    context.route("**/*", only_the_app)
+    tab = context.new_page()
+    tab.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+    yield tab
+    context.close()
+    assert offsite == [], f"requests outside the app were attempted: {offsite}"
+
+
+@pytest.fixture
+def screenshot(page):
+    """Save the tab as tests/browser/screenshots/<name>.png and return the path."""
+    SCREENSHOTS.mkdir(exist_ok=True)
+
+    def save(name, **options):
+        path = SCREENSHOTS / f"{name}.png"
+        page.screenshot(path=str(path), **options)
+        return path
+
+    return save
+
+
+@pytest.fixture
+def sign_in(page, server):
+    """Sign the tab in as a demo user; it lands on the dashboard."""
+
+    def sign_in(username):
+        page.goto(server.url + "/login")
+        page.fill("input[name=username]", username)
+        page.fill("input[name=password]", PASSWORD)
+        page.click("button[type=submit]")
+        page.wait_for_url(server.url + "/")
+
+    return sign_in

@@ -1,0 +1,272 @@
+"""Managers: the team overview, a rep's page, bulk reassignment, deactivation and history."""
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from tpweb.extensions import db
+from tpweb.models import Account, History, TouchpointRecord, User
+from tpweb.schedule import today_in
+
+
+@pytest.fixture
+def today():
+    return today_in("America/Chicago")
+
+
+@pytest.fixture
+def manager(make, auth):
+    manager = make.manager(name="Mona Manager")
+    auth.login(manager)
+    return manager
+
+
+def accounts_for(make, rep, n, today, prefix="Co"):
+    """`n` customers of `rep`, each with an overdue touchpoint."""
+    accounts = []
+    for i in range(n):
+        customer = make.customer(rep=rep, name=f"{prefix} {i:03}")
+        make.touchpoint(customer, last_call=today - timedelta(days=40), frequency_days=30)
+        accounts.append(customer)
+    return accounts
+
+
+def test_reps_shows_every_reps_counts(client, make, manager, today):
+    anna, ben = make.rep(name="Anna"), make.rep(name="Ben")
+    accounts_for(make, anna, 2, today)
+    due = make.customer(rep=ben, name="Due Co")
+    make.touchpoint(due, last_call=today - timedelta(days=7), frequency_days=7)
+    soon = make.customer(rep=ben, name="Soon Co")
+    make.touchpoint(soon, last_call=today - timedelta(days=4), frequency_days=7)
+    make.customer(rep=ben, name="Bare Co")
+    contact = make.contact(make.customer(rep=ben, name="Task Co"))
+    db.session.add(
+        TouchpointRecord(contact=contact, author=ben, assigned_to=ben, description="Call back",
+                         response_required=True, date_due=today, date_completed=today)
+    )  # fmt: skip
+    db.session.commit()
+
+    page = client.get("/reps").text
+
+    anna_row = page.split(f'id="rep-{anna.id}"')[1].split("</tr>")[0]
+    ben_row = page.split(f'id="rep-{ben.id}"')[1].split("</tr>")[0]
+    cells = lambda row: [c.split(">")[-1] for c in row.split("</td>")[:-1]]  # noqa: E731
+    assert cells(anna_row) == ["2", "0", "0", "0", "0"]
+    assert cells(ben_row) == ["0", "1", "1", "1", "2"]
+    assert page.index("Anna") < page.index("Ben")  # sorted by overdue
+    by_name = client.get("/reps?sort=unassigned").text
+    assert by_name.index("Ben") < by_name.index("Anna")
+
+
+def test_reps_overview_is_one_query_whatever_the_team_size(client, make, manager, count_queries):
+    def measure():
+        db.session.expire_all()
+        count_queries.clear()
+        assert client.get("/reps", headers={"HX-Request": "true"}).status_code == 200
+        return len(count_queries)
+
+    make.rep()
+    small = measure()
+    for _ in range(20):
+        make.customer(rep=make.rep())
+    assert measure() == small == 2  # the signed-in user, then the whole table
+
+
+def test_move_20_accounts_to_another_rep(client, make, auth, manager, today):
+    anna, ben = make.rep(name="Anna"), make.rep(name="Ben")
+    moving = accounts_for(make, anna, 20, today, prefix="Move")
+    accounts_for(make, anna, 3, today, prefix="Stay")
+
+    page = client.get(f"/reps/{anna.id}").text
+    assert all(f'value="{a.id}"' in page for a in moving)
+    response = client.post(
+        f"/reps/{anna.id}/reassign",
+        data={"account_ids": [a.id for a in moving], "to_rep_id": ben.id},
+    )
+
+    assert response.status_code == 303
+    assert "Moved 20 account(s) from Anna to Ben." in client.get(response.headers["Location"]).text
+    counts = dict(
+        db.session.execute(
+            select(Account.sales_rep_id, func.count()).group_by(Account.sales_rep_id)
+        ).all()
+    )
+    assert counts == {anna.id: 3, ben.id: 20}
+    overview = client.get("/reps").text
+    assert ">20<" in overview.split(f'id="rep-{ben.id}"')[1].split("</tr>")[0]
+    history = client.get(f"/customers/{moving[0].id}").text
+    assert "reassigned" in history and "sales rep: Anna → Ben" in history
+    auth.logout()
+    auth.login(ben)
+    assert "Move 000" in client.get("/touchpoints?view=list").text
+    auth.logout()
+    auth.login(anna)
+    listed = client.get("/touchpoints?view=list").text
+    assert "Move 000" not in listed and "Stay 000" in listed
+
+
+def test_moving_open_tasks_too(client, make, manager, today):
+    anna, ben = make.rep(name="Anna"), make.rep(name="Ben")
+    customer = make.customer(rep=anna, name="Co")
+    contact = make.contact(customer)
+    task = TouchpointRecord(
+        contact=contact,
+        author=anna,
+        assigned_to=anna,
+        description="Call",
+        response_required=True,
+        date_due=today,
+        date_completed=today,
+    )
+    db.session.add(task)
+    db.session.commit()
+    data = {"account_ids": [customer.id], "to_rep_id": ben.id, "move_tasks": "y"}
+
+    assert client.post(f"/reps/{anna.id}/reassign", data=data).status_code == 303
+
+    db.session.refresh(task)
+    assert task.assigned_to_id == ben.id
+    subjects = db.session.scalars(select(History.subject).order_by(History.id)).all()
+    assert subjects[-2:] == ["task", "account"]
+
+
+def test_select_all_in_the_filter(client, make, manager, today):
+    anna, ben = make.rep(), make.rep()
+    accounts_for(make, anna, 5, today, prefix="North")
+    accounts_for(make, anna, 2, today, prefix="South")
+    data = {"all_matching": "1", "q": "North", "to_rep_id": ben.id}
+    client.post(f"/reps/{anna.id}/reassign", data=data)
+    moved = db.session.scalars(select(Account.name).where(Account.sales_rep_id == ben.id)).all()
+    assert sorted(moved) == [f"North {i:03}" for i in range(5)]
+
+
+def test_reassigning_1000_accounts_takes_a_fixed_number_of_statements(
+    client, make, manager, today, count_queries
+):
+    anna, ben = make.rep(), make.rep()
+
+    def move(n, to):
+        db.session.execute(
+            Account.__table__.insert(),
+            [{"kind": "customer", "name": f"Co {i}", "sales_rep_id": anna.id, "address": "",
+              "city": "", "phone": "", "notes": "", "active": True} for i in range(n)],
+        )  # fmt: skip
+        db.session.commit()
+        ids = db.session.scalars(select(Account.id).where(Account.sales_rep_id == anna.id)).all()
+        db.session.expire_all()
+        count_queries.clear()
+        response = client.post(
+            f"/reps/{anna.id}/reassign", data={"account_ids": ids, "to_rep_id": to.id}
+        )
+        assert response.status_code == 303
+        return len(count_queries)
+
+    small = move(3, ben)
+    large = move(1000, ben)
+    assert large == small
+    assert db.session.scalar(select(func.count()).where(Account.sales_rep_id == ben.id)) == 1003
+    assert db.session.scalar(select(func.count(History.id))) == 1003
+
+
+@pytest.mark.parametrize(
+    ("data", "error"),
+    [
+        ({"to_rep_id": ""}, "Choose the rep who takes these accounts over."),
+        ({"to_rep_id": "999999"}, "Choose the rep who takes these accounts over."),
+        ({"to_rep_id": "self"}, "Choose a different rep."),
+        ({"account_ids": []}, "Select the accounts to move."),
+        ({"account_ids": ["other"]}, "Some selected accounts are not this rep"),
+    ],
+)
+def test_bad_reassignment_is_422_and_moves_nothing(client, make, manager, today, data, error):
+    anna, ben = make.rep(name="Anna"), make.rep(name="Ben")
+    mine = make.customer(rep=anna)
+    theirs = make.customer(rep=ben)
+    form = {"account_ids": [mine.id], "to_rep_id": ben.id, **data}
+    form["to_rep_id"] = anna.id if form["to_rep_id"] == "self" else form["to_rep_id"]
+    if form["account_ids"] == ["other"]:
+        form["account_ids"] = [mine.id, theirs.id]
+    history_before = db.session.scalar(select(func.count(History.id)))
+
+    response = client.post(f"/reps/{anna.id}/reassign", data=form)
+
+    assert response.status_code == 422
+    assert error in response.text
+    db.session.expire_all()
+    assert (mine.sales_rep_id, theirs.sales_rep_id) == (anna.id, ben.id)
+    assert db.session.scalar(select(func.count(History.id))) == history_before
+
+
+def test_account_ids_must_be_numbers(client, make, manager):
+    anna, ben = make.rep(), make.rep()
+    data = {"account_ids": ["1 OR 1=1"], "to_rep_id": ben.id}
+    assert client.post(f"/reps/{anna.id}/reassign", data=data).status_code == 400
+
+
+def test_a_rep_cannot_reassign_or_see_rep_pages(client, make, auth, today):
+    anna, ben = make.rep(), make.rep()
+    mine = make.customer(rep=anna)
+    auth.login(anna)
+    assert client.get("/reps").status_code == 404
+    assert client.get(f"/reps/{anna.id}").status_code == 404
+    data = {"account_ids": [mine.id], "to_rep_id": ben.id}
+    assert client.post(f"/reps/{anna.id}/reassign", data=data).status_code == 404
+    db.session.refresh(mine)
+    assert mine.sales_rep_id == anna.id
+
+
+def test_a_rep_with_accounts_cannot_be_deactivated_until_handed_over(client, make, manager):
+    anna, ben = make.rep(name="Anna"), make.rep()
+    account = make.customer(rep=anna, active=False)
+
+    refused = client.post(f"/reps/{anna.id}/deactivate")
+    assert refused.status_code == 409 and "still has 1 account" in refused.text
+    db.session.refresh(anna)
+    assert anna.active
+
+    account.sales_rep = ben
+    db.session.commit()
+    assert client.post(f"/reps/{anna.id}/deactivate").status_code == 303
+    db.session.refresh(anna)
+    assert not anna.active and anna.session_version == 2
+
+
+def test_history_records_touchpoint_and_account_changes_with_who_and_before_after(
+    client, make, auth, today
+):
+    rep = make.rep(name="Rita Rep")
+    customer = make.customer(rep=rep, name="Histo Co")
+    tp = make.touchpoint(customer, last_call=today - timedelta(days=3), frequency_days=30)
+    auth.login(rep)
+    client.post(
+        f"/touchpoints/{tp.id}/edit",
+        data={"last_call": tp.last_call.isoformat(), "frequency_days": "14", "version": tp.version},
+    )
+
+    page = client.get(f"/customers/{customer.id}").text
+
+    assert "Rita Rep · touchpoint updated" in page
+    assert "frequency days: 30 → 14" in page
+    entries = db.session.scalars(select(History).where(History.subject == "touchpoint")).all()
+    assert [(e.action, e.user_id) for e in entries][-1] == ("updated", rep.id)
+
+
+def test_history_is_shown_to_managers_on_a_manager_sales_rep_change(client, make, manager):
+    anna, ben = make.rep(name="Anna"), make.rep(name="Ben")
+    customer = make.customer(rep=anna, name="Co")
+    client.post(
+        f"/customers/{customer.id}/edit",
+        data={"name": "Co", "sales_rep_id": ben.id},
+    )
+    page = client.get(f"/customers/{customer.id}").text
+    assert "Mona Manager · account reassigned" in page and "sales rep: Anna → Ben" in page
+
+
+def test_manager_dashboard_shows_team_and_most_overdue(client, make, manager, today):
+    anna = make.rep(name="Anna")
+    accounts_for(make, anna, 2, today, prefix="Late")
+    page = client.get("/").text
+    assert 'id="team"' in page and "Anna" in page and "Most overdue" in page
+    assert "Late 000" in page and "Sales Rep: Anna" in page
+    assert db.session.scalar(select(func.count(User.id))) == 2

@@ -1,0 +1,337 @@
+"""The CSV format, and reading a file in it: decode it, check its header, type each row's cells.
+
+One row per record, a `kind` column saying which record, and the union of every kind's columns;
+a row ignores the columns that are not its kind's. Nothing here touches the database.
+"""
+
+import codecs
+import csv
+import io
+import math
+import re
+from dataclasses import dataclass, field
+from datetime import date
+
+from ..forms import EARLIEST, LATEST
+from ..schedule import next_call
+
+KINDS = ("customer", "jobsite", "contact", "touchpoint")
+ACCOUNT_KINDS = ("customer", "jobsite")
+COLUMNS = (
+    "kind",
+    "external_id",
+    "customer_external_id",
+    "name",
+    "title",
+    "address",
+    "city",
+    "phone",
+    "email",
+    "notes",
+    "latitude",
+    "longitude",
+    "sales_rep",
+    "active",
+    "account_kind",
+    "account_external_id",
+    "last_call",
+    "frequency_days",
+    "next_call",
+    "comment",
+    "inactive",
+)
+_ACCOUNT = ("name", "address", "city", "phone", "notes", "latitude", "longitude", "sales_rep")
+# Each kind's own columns; the rest of a row is ignored.
+FIELDS = {
+    "customer": ("external_id", *_ACCOUNT, "active"),
+    "jobsite": ("external_id", "customer_external_id", *_ACCOUNT, "active"),
+    "contact": (
+        *("external_id", "customer_external_id", "name", "title", "email", "phone", "notes"),
+        "active",
+    ),
+    "touchpoint": (
+        *("account_kind", "account_external_id", "last_call", "frequency_days", "next_call"),
+        *("comment", "inactive"),
+    ),
+}
+# Columns a kind's rows cannot do without: the header must have them, each such row a value.
+REQUIRED = {
+    "customer": ("external_id", "name"),
+    "jobsite": ("external_id", "customer_external_id", "name"),
+    "contact": ("external_id", "customer_external_id", "name"),
+    "touchpoint": ("account_kind", "account_external_id", "last_call", "frequency_days"),
+}
+# The longest text each column takes: the database's lengths, and the forms' for long text.
+LENGTHS = {
+    "external_id": 64,
+    "customer_external_id": 64,
+    "account_external_id": 64,
+    "name": 200,
+    "title": 120,
+    "address": 300,
+    "city": 120,
+    "phone": 40,
+    "email": 254,
+    "notes": 5000,
+    "sales_rep": 80,
+    "comment": 2000,
+}
+BOUNDS = {"latitude": (-90, 90), "longitude": (-180, 180)}
+FREQUENCY = (1, 3650)
+FLAGS = {"active": True, "inactive": False}
+YES, NO = {"yes", "y", "true", "1"}, {"no", "n", "false", "0"}
+# The forms' check: enough to catch a typo.
+EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+DECIMAL = re.compile(r"[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)")
+# A spreadsheet runs a cell that starts with one of these as a formula (CSV injection).
+FORMULA = ("=", "+", "-", "@", "\t", "\r")
+
+
+class FileError(ValueError):
+    """The file as a whole cannot be imported: not CSV, or a header the format cannot read."""
+
+
+class Invalid(ValueError):
+    """One cell's value is not what its column takes."""
+
+
+@dataclass
+class Sheet:
+    """A decoded file: its header's column names and each record's first line and cells."""
+
+    columns: tuple[str, ...]
+    records: list[tuple[int, list[str]]]
+
+
+@dataclass
+class Row:
+    """One record, typed: only the columns the file has are in `values`."""
+
+    line: int
+    kind: str
+    key: str
+    values: dict = field(default_factory=dict)
+    reasons: list[str] = field(default_factory=list)
+
+    @property
+    def ref(self):
+        """The account a touchpoint row is for, as (kind, external id)."""
+        return self.values.get("account_kind", ""), self.values.get("account_external_id", "")
+
+
+def escape_cell(text):
+    """Text as an exported cell: a would-be formula gets a leading quote, undone on import."""
+    if text.startswith(FORMULA) or (text[:1] == "'" and text[1:2].startswith((*FORMULA, "'"))):
+        return "'" + text
+    return text
+
+
+def unescape_cell(text):
+    if text[:1] == "'" and text[1:2] and text[1:2].startswith((*FORMULA, "'")):
+        return text[1:]
+    return text
+
+
+def read(data: bytes) -> Sheet:
+    """The file's header and records, or a FileError saying precisely why it cannot be read."""
+    text = _decode(data)
+    lines = csv.reader(io.StringIO(text, newline=""))
+    try:
+        header = next(lines, [])
+        columns = _columns(header)
+        records, last = [], lines.line_num
+        for cells in lines:
+            # A record's line is where it starts: a quoted cell may run over several lines.
+            start, last = last + 1, lines.line_num
+            if any(cell.strip() for cell in cells):
+                records.append((start, cells))
+    except csv.Error as error:
+        raise FileError(f"line {lines.line_num}: this is not valid CSV ({error})") from None
+    _check_kinds(columns, records, header)
+    return Sheet(columns, records)
+
+
+def _decode(data):
+    if not data.strip():
+        raise FileError("the file is empty")
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        raise FileError("this is UTF-16 text, not a CSV file in UTF-8: save it as CSV UTF-8")
+    if data.startswith(b"PK\x03\x04"):
+        raise FileError("this is a workbook or a zip file, not CSV: save it as CSV UTF-8")
+    if b"\x00" in data:
+        raise FileError("this is not a CSV file: it holds binary data")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        line = data.count(b"\n", 0, error.start) + 1
+        raise FileError(
+            f"this is not a CSV file in UTF-8: line {line} has bytes that are not UTF-8 text; "
+            "save it as CSV UTF-8"
+        ) from None
+
+
+def _columns(header):
+    columns = tuple(name.strip().lower() for name in header)
+    shown = _show(",".join(header), 200)
+    if len(header) == 1 and ";" in header[0]:
+        raise FileError(f"columns must be separated by commas, not semicolons (line 1: {shown})")
+    if "kind" not in columns:
+        raise FileError(f"missing required column: kind (the header line is: {shown})")
+    for name in columns:
+        # A column with no name is padding some spreadsheets add; its cells are ignored.
+        if name and name not in COLUMNS:
+            known = ", ".join(COLUMNS)
+            raise FileError(f"unknown column: {_show(name)} (the columns are: {known})")
+        if name and columns.count(name) > 1:
+            raise FileError(f"the column {name} is in the header twice")
+    if ("latitude" in columns) != ("longitude" in columns):
+        raise FileError("latitude and longitude go together: give both columns or neither")
+    return columns
+
+
+def _check_kinds(columns, records, header):
+    at = columns.index("kind")
+    present = {cells[at].strip().lower() for _, cells in records if len(cells) > at}
+    for kind in KINDS:
+        missing = [c for c in REQUIRED[kind] if c not in columns]
+        if kind in present and missing:
+            raise FileError(
+                f"missing required column: {missing[0]} ({kind} rows need it; "
+                f"the header line is: {_show(','.join(header), 200)})"
+            )
+
+
+def parse(line, cells, columns) -> Row:
+    """One record's typed values, with every reason it cannot be imported."""
+    if len(cells) != len(columns):
+        return Row(line, "", "", reasons=[f"{len(cells)} cells, the header has {len(columns)}"])
+    raw = dict(zip(columns, cells, strict=True))
+    kind = raw["kind"].strip().lower()
+    if kind not in KINDS:
+        reason = f"kind '{_show(raw['kind'])}' is not one of {', '.join(KINDS)}"
+        return Row(line, kind, "", reasons=[reason])
+    row = Row(line, kind, "")
+    for column in FIELDS[kind]:
+        if column in raw:
+            try:
+                row.values[column] = CONVERT.get(column, _text)(column, raw[column])
+            except Invalid as error:
+                row.reasons.append(str(error))
+    row.reasons += [
+        f"{column} is required"
+        for column in REQUIRED[kind]
+        if column in row.values and row.values[column] in ("", None)
+    ]
+    row.key = row.values.get("external_id", "")
+    if kind == "touchpoint":
+        _schedule(row)
+    else:
+        _location(row)
+    return row
+
+
+def _location(row):
+    """Both coordinates or neither: half a location would put a pin nowhere."""
+    both = "latitude" in row.values and "longitude" in row.values
+    if both and (row.values["latitude"] is None) != (row.values["longitude"] is None):
+        row.reasons.append("give both latitude and longitude, or neither")
+
+
+def _schedule(row):
+    """Next Call defaults to Last Call + Frequency, and is never before Last Call."""
+    last, days, nxt = (row.values.get(c) for c in ("last_call", "frequency_days", "next_call"))
+    if last is None or days is None:
+        return
+    if nxt is None:
+        row.values["next_call"] = next_call(last, days)
+    elif nxt < last:
+        row.reasons.append(f"next_call {nxt} is before last_call {last}")
+
+
+def _show(text, limit=40):
+    """A cell's text as quoted in a reason: cut short, since a reason is one line."""
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _text(column, raw):
+    value = unescape_cell(raw.strip())
+    if len(value) > LENGTHS[column]:
+        raise Invalid(f"{column} is {len(value)} characters long, more than {LENGTHS[column]}")
+    return value
+
+
+def _email(column, raw):
+    value = _text(column, raw)
+    if value and not EMAIL.fullmatch(value):
+        raise Invalid(f"email '{_show(value)}' is not an email address")
+    return value
+
+
+def _coordinate(column, raw):
+    raw = raw.strip()
+    if not raw:
+        return None
+    if not DECIMAL.fullmatch(raw) or not math.isfinite(float(raw)):
+        raise Invalid(f"{column} '{_show(raw)}' is not a number")
+    low, high = BOUNDS[column]
+    if not low <= float(raw) <= high:
+        raise Invalid(f"{column} {raw} is outside {low}..{high}")
+    return float(raw)
+
+
+def _date(column, raw):
+    raw = raw.strip()
+    if not raw:
+        return None
+    try:
+        if not DAY.fullmatch(raw):
+            raise ValueError(raw)
+        day = date.fromisoformat(raw)
+    except ValueError:
+        raise Invalid(f"{column} '{_show(raw)}' is not a date (YYYY-MM-DD)") from None
+    if not EARLIEST <= day <= LATEST:
+        raise Invalid(f"{column} {raw} is outside {EARLIEST:%Y}..{LATEST:%Y}")
+    return day
+
+
+def _days(column, raw):
+    raw = raw.strip()
+    if not raw:
+        return None
+    if not raw.isascii() or not raw.isdigit():
+        raise Invalid(f"{column} '{_show(raw)}' is not a whole number of days")
+    low, high = FREQUENCY
+    if not low <= int(raw) <= high:
+        raise Invalid(f"{column} {int(raw)} is outside {low}..{high}")
+    return int(raw)
+
+
+def _flag(column, raw):
+    word = raw.strip().lower()
+    if not word:
+        return FLAGS[column]
+    if word in YES or word in NO:
+        return word in YES
+    raise Invalid(f"{column} '{_show(raw)}' is not yes or no")
+
+
+def _account_kind(column, raw):
+    word = raw.strip().lower()
+    if word and word not in ACCOUNT_KINDS:
+        raise Invalid(f"{column} '{_show(raw)}' is not customer or jobsite")
+    return word
+
+
+CONVERT = {
+    "email": _email,
+    "latitude": _coordinate,
+    "longitude": _coordinate,
+    "last_call": _date,
+    "next_call": _date,
+    "frequency_days": _days,
+    "active": _flag,
+    "inactive": _flag,
+    "account_kind": _account_kind,
+}

@@ -1,0 +1,209 @@
+"""Managers: the team overview, a Sales Rep page, and moving accounts from one rep to another."""
+
+from datetime import timedelta
+
+from flask import Blueprint, abort, current_app, flash, redirect, request, url_for
+from flask_login import current_user
+from sqlalchemy import and_, exists, func, or_, select, update
+
+from .auth import manager_required
+from .contacts.queries import OPEN
+from .extensions import db
+from .history import record_bulk
+from .models import Account, Contact, Touchpoint, TouchpointRecord, User
+from .touchpoints.views import widget_context
+from .web import choice_arg, int_arg, render, user_today, write
+
+bp = Blueprint("reps", __name__, url_prefix="/reps")
+
+SORTS = ("name", "overdue", "due_today", "next_7_days", "open_tasks", "unassigned")
+MAX_SELECTED = 10_000
+
+
+def _count(query):
+    return query.with_only_columns(func.count()).correlate(User).scalar_subquery()
+
+
+def team_overview(today, sort="overdue", rep_id=None):
+    """Every active rep with their counts, in one query: (rep, {count name: n})."""
+    touchpoints = (
+        select(Touchpoint.id)
+        .join(Touchpoint.account)
+        .where(Account.sales_rep_id == User.id, Account.active, ~Touchpoint.inactive)
+    )
+    has_active = exists().where(Touchpoint.account_id == Account.id, ~Touchpoint.inactive)
+    counts = {
+        "overdue": _count(touchpoints.where(Touchpoint.next_call < today)),
+        "due_today": _count(touchpoints.where(Touchpoint.next_call == today)),
+        "next_7_days": _count(
+            touchpoints.where(
+                Touchpoint.next_call > today, Touchpoint.next_call <= today + timedelta(days=7)
+            )
+        ),
+        "open_tasks": _count(select(TouchpointRecord.id).where(
+            TouchpointRecord.assigned_to_id == User.id, OPEN
+        )),  # fmt: skip
+        "unassigned": _count(
+            select(Account.id).where(Account.sales_rep_id == User.id, Account.active, ~has_active)
+        ),
+    }
+    query = select(User, *(c.label(name) for name, c in counts.items())).where(
+        User.role == "rep", User.active
+    )
+    if rep_id is not None:
+        query = query.where(User.id == rep_id)
+    order = User.name if sort == "name" else counts[sort].desc()
+    rows = db.session.execute(query.order_by(order, User.name)).all()
+    return [(row[0], dict(zip(counts, row[1:], strict=True))) for row in rows]
+
+
+def rep_or_404(rep_id):
+    rep = db.session.get(User, rep_id)
+    if rep is None or rep.role not in ("rep", "manager"):
+        abort(404)
+    return rep
+
+
+def _accounts_of(rep_id, text=""):
+    """The conditions that pick a rep's active accounts, optionally matching `text`."""
+    conditions = [Account.sales_rep_id == rep_id, Account.active]
+    if text:
+        pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        conditions.append(
+            or_(Account.name.ilike(pattern, escape="\\"), Account.city.ilike(pattern, escape="\\"))
+        )
+    return and_(*conditions)
+
+
+@bp.get("")
+@manager_required
+def index():
+    """Every rep with overdue, due today, next 7 days, open tasks and unassigned counts."""
+    sort = choice_arg("sort", SORTS, "overdue")
+    return render(
+        "reps/index.html", "team", team=team_overview(user_today(), sort), sort=sort
+    )
+
+
+@bp.get("/<int:rep_id>")
+@manager_required
+def show(rep_id):
+    """A Sales Rep page: their touchpoints, accounts and open tasks, all changeable in place."""
+    rep = rep_or_404(rep_id)
+    today = user_today()
+    text = request.args.get("q", "").strip()[:100]
+    page = int_arg("page", 1, high=10_000)
+    size = current_app.config["PAGE_SIZE"]
+    matching = select(Account).where(_accounts_of(rep.id, text))
+    accounts = db.session.scalars(
+        matching.order_by(Account.name, Account.id).limit(size).offset((page - 1) * size)
+    ).all()
+    tasks = db.session.scalars(
+        select(TouchpointRecord)
+        .where(TouchpointRecord.assigned_to_id == rep.id, OPEN)
+        .order_by(TouchpointRecord.date_due)
+        .limit(200)
+    ).all()
+    return render(
+        "reps/show.html",
+        "content",
+        rep=rep,
+        rep_counts=(team_overview(today, rep_id=rep.id) or [(rep, {})])[0][1],
+        accounts=accounts,
+        matching=db.session.scalar(matching.with_only_columns(func.count())),
+        q=text,
+        tasks=tasks,
+        others=db.session.scalars(
+            select(User)
+            .where(User.active, User.role.in_(("rep", "manager")), User.id != rep.id)
+            .order_by(User.name)
+        ).all(),
+        **widget_context(rep.id),
+    )
+
+
+def _selected_ids():
+    raw = request.form.getlist("account_ids")
+    if len(raw) > MAX_SELECTED or not all(value.isdigit() for value in raw):
+        abort(400, "account_ids must be account numbers.")
+    return {int(value) for value in raw}
+
+
+@bp.post("/<int:rep_id>/reassign")
+@manager_required
+@write
+def reassign(rep_id):
+    """Move the selected accounts (or every account matching the filter) to another rep.
+
+    Their touchpoints follow, being the accounts'; their open tasks follow if asked. A fixed
+    number of statements whatever the number of accounts.
+    """
+    rep = rep_or_404(rep_id)
+    target_id = request.form.get("to_rep_id", "")
+    target = db.session.get(User, int(target_id)) if target_id.isdigit() else None
+    problem = None
+    if target is None or not target.active or target.role not in ("rep", "manager"):
+        problem = "Choose the rep who takes these accounts over."
+    elif target.id == rep.id:
+        problem = "Choose a different rep."
+    if request.form.get("all_matching") == "1":
+        chosen = _accounts_of(rep.id, request.form.get("q", "").strip()[:100])
+    else:
+        ids = _selected_ids()
+        chosen = and_(Account.id.in_(ids), _accounts_of(rep.id))
+        if not ids:
+            problem = problem or "Select the accounts to move."
+        elif db.session.scalar(select(func.count(Account.id)).where(chosen)) != len(ids):
+            problem = problem or "Some selected accounts are not this rep's any more; reload."
+    if problem:
+        flash(problem, "error")
+        page, _ = show(rep.id)
+        return page, 422
+    moved = select(Account.id).where(chosen)
+    if request.form.get("move_tasks") == "y":
+        tasks = (
+            select(Contact.customer_id, TouchpointRecord.id)
+            .join(TouchpointRecord.contact)
+            .where(TouchpointRecord.assigned_to_id == rep.id, OPEN, Contact.customer_id.in_(moved))
+        )
+        record_bulk(tasks, "task", "reassigned", {"assigned_to_id": [rep.id, target.id]})
+        db.session.execute(
+            update(TouchpointRecord)
+            .where(TouchpointRecord.id.in_(tasks.with_only_columns(TouchpointRecord.id)))
+            .values(assigned_to_id=target.id)
+            .execution_options(synchronize_session=False)
+        )
+    record_bulk(
+        select(Account.id, Account.id).where(chosen),
+        "account",
+        "reassigned",
+        {"sales_rep_id": [rep.id, target.id]},
+    )
+    result = db.session.execute(
+        update(Account)
+        .where(chosen)
+        .values(sales_rep_id=target.id)
+        .execution_options(synchronize_session=False)
+    )
+    flash(f"Moved {result.rowcount} account(s) from {rep.name} to {target.name}.", "info")
+    return redirect(url_for(".show", rep_id=rep.id), 303)
+
+
+@bp.post("/<int:rep_id>/deactivate")
+@manager_required
+@write
+def deactivate(rep_id):
+    """Deactivate a rep once every account is handed over; their sessions end at once."""
+    rep = rep_or_404(rep_id)
+    if rep.id == current_user.id:
+        abort(409, "You cannot deactivate yourself.")
+    # Inactive accounts too: whoever reactivates one must find a rep on it.
+    remaining = db.session.scalar(
+        select(func.count(Account.id)).where(Account.sales_rep_id == rep.id)
+    )
+    if remaining:
+        abort(409, f"{rep.name} still has {remaining} account(s): move every one of them first.")
+    rep.active = False
+    rep.session_version += 1
+    flash(f"{rep.name} is deactivated.", "info")
+    return redirect(url_for(".index"), 303)
