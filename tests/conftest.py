@@ -10,7 +10,7 @@ from flask_migrate import upgrade
 
 from tpweb import create_app
 from tpweb.config import TestConfig
-from tpweb.extensions import db
+from tpweb.extensions import db, limiter
 
 from . import factories
 
@@ -79,6 +79,7 @@ def app(migrated_app):
         for table in reversed(db.metadata.sorted_tables):
             db.session.execute(table.delete())
         db.session.commit()
+        limiter.reset()  # sign-in attempts counted by one test don't slow the next
 
 
 @pytest.fixture

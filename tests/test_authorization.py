@@ -28,13 +28,14 @@ SELF = "self"  # any signed-in user, about themselves only
 LIST = "list"  # any signed-in user, each seeing only their own rows (all of them for a manager)
 OWN = "own"  # names one of rep A's objects: rep A and managers; anyone else gets 404
 MANAGER_ONLY = "manager"  # managers only: 404 for every rep, even about the rep's own objects
+ADMIN_ONLY = "admin"  # admins only: 404 for reps and managers alike (tests/test_admin.py: works)
 
 # A signed-in visitor "is allowed" when the answer is one of these (and no redirect to /login).
 ALLOWED = (200, 302, 303, 422)
 WIDGET_VARIANTS = (
     "",
     "?state=overdue",
-    "?state=due_today",
+    "?state=due-today",
     "?state=upcoming",
     "?page=2",
     "?page=3",
@@ -94,6 +95,10 @@ def _rep_a(o, kind):
     return {"rep_id": o[REP_A].id}
 
 
+def _user_a(o, kind):
+    return {"user_id": o[REP_A].id}
+
+
 def _bare_account(o, kind):
     """Rep A's accounts without an active touchpoint, so Add Touchpoint is on offer."""
     return {"account_id": o["second" if kind == "customer" else "jobsite"].id}
@@ -102,6 +107,15 @@ def _bare_account(o, kind):
 # POST bodies: valid forms, so a refusal is authorization's and not validation's.
 def _nothing(o, user):
     return {}
+
+
+def _user_form(o, user):
+    return {"name": "Authz User", "email": "", "role": "rep", "manager_id": "0",
+            "timezone": "America/Chicago"}  # fmt: skip
+
+
+def _new_user_form(o, user):
+    return {**_user_form(o, user), "username": "authz-new", "password": "a long new password"}
 
 
 def _settings_form(o, user):
@@ -331,9 +345,24 @@ TABLE = {
     "reps.deactivate": Route(
         MANAGER_ONLY, args=_rep_a, form=_nothing, works=Works(303, _deactivated, args=_idle)
     ),
+    "admin.users": Route(ADMIN_ONLY),
+    "admin.create_user": Route(ADMIN_ONLY, form=_new_user_form),
+    "admin.edit_user": Route(ADMIN_ONLY, args=_user_a, form=_user_form),
+    "admin.reset_password": Route(
+        ADMIN_ONLY, args=_user_a, form=lambda o, user: {"password": "a long new password"}
+    ),
+    "admin.reactivate": Route(ADMIN_ONLY, args=_user_a, form=_nothing),
+    "admin.call_types": Route(ADMIN_ONLY),
+    "admin.add_call_type": Route(ADMIN_ONLY, form=lambda o, user: {"name": "Authz type"}),
+    "admin.edit_call_type": Route(
+        ADMIN_ONLY,
+        args=lambda o, kind: {"type_id": o["phone"].id},
+        form=lambda o, user: {"name": "Renamed"},
+    ),
     "imports.index": Route(MANAGER_ONLY),
     "imports.preview": Route(MANAGER_ONLY, form=_upload_form, works=Works(200, _previewed)),
     "imports.confirm": Route(MANAGER_ONLY, form=_confirm_form, works=Works(200, _imported)),
+    "imports.after_confirm": Route(MANAGER_ONLY),
     "imports.export": Route(MANAGER_ONLY, args=_exports, seen_by=(MANAGER,)),
     "imports.prepare_export": Route(
         MANAGER_ONLY,
@@ -411,7 +440,8 @@ def normalized(response):
     """An answer's text without what differs between two renderings of the same data."""
     text = response.get_data(as_text=True)
     text = re.sub(r"[\w-]{30,}\.[\w-]{4,8}\.[\w-]{20,}", "<csrf>", text)  # signed CSRF tokens
-    return response.status_code, re.sub(r"\b[0-9a-f]{32}\b", "<id>", text)  # folium's element ids
+    text = re.sub(r"(?<![0-9a-f])[0-9a-f]{32}(?![0-9a-f])", "<id>", text)  # folium's element ids
+    return response.status_code, text
 
 
 def build(app, make, baseline=False):
@@ -524,38 +554,53 @@ def leaked(response):
 
 def check_get(o, database, before, visitor, route, url, htmx):
     """What is wrong with `visitor`'s GET of `url`: a list of problems, and whether MARK showed."""
-    response = o["clients"][visitor].get(url, headers=HTMX if htmx else {})
+    try:
+        response = o["clients"][visitor].get(url, headers=HTMX if htmx else {})
+    except Exception as error:  # noqa: BLE001  (a crash is one more problem to list)
+        db.session.rollback()
+        database.changes()
+        return [f"raised {error!r}"], False
     status, problems = response.status_code, []
     changed = database.changes()
     if changed:
         problems.append(f"changed the database: {changed}")
     if visitor == ANONYMOUS and route.access != PUBLIC:
         problems.append(sent_to_sign_in(response, htmx))
-    elif visitor == ANONYMOUS:
-        problems.append(None if status == 200 else f"expected 200, got {status}")
     elif route.access == MANAGER_ONLY and visitor != MANAGER:
         problems.append(None if status == 404 else f"expected 404 (managers only), got {status}")
+    elif route.access == ADMIN_ONLY:
+        problems.append(None if status == 404 else f"expected 404 (admins only), got {status}")
     elif route.access == OWN and visitor == REP_B:
         problems.append(None if status == 404 else f"expected 404 (rep A's), got {status}")
-    elif visitor == REP_B and normalized(response) != before.get((url, htmx)):
-        problems.append(f"{status}: differs from what rep B saw before rep A had any rows")
     elif status not in ALLOWED or to_login(response):
         problems.append(f"expected to be allowed, got {status} {response.headers.get('Location')}")
+    elif visitor == REP_B and normalized(response) != before.get((url, htmx)):
+        problems.append("differs from what rep B saw before rep A had any rows")
     found = leaked(response)
     if found and visitor in (ANONYMOUS, REP_B):
         problems.append("shows rep A's data")
     return [p for p in problems if p], found
 
 
-def check_post(o, database, visitor, route, url):
-    """What is wrong with `visitor`'s refused POST to `url`: refused, and nothing changed."""
+def check_post(o, database, visitor, route, url, htmx):
+    """What is wrong with `visitor`'s refused POST to `url`: refused, and nothing changed.
+
+    The htmx one comes as the offline queue sends it, with an Idempotency-Key: a refused
+    write must not store its key either.
+    """
     user = o[visitor] if visitor != ANONYMOUS else o[REP_A]
     form = route.form(o, user)
     database.changes()  # building the form may have read (or, for a preview, asked) the app
-    response = o["clients"][visitor].post(url, data=form)
+    headers = {**HTMX, "Idempotency-Key": f"authz-{visitor}-{url}"} if htmx else {}
+    try:
+        response = o["clients"][visitor].post(url, data=form, headers=headers)
+    except Exception as error:  # noqa: BLE001  (a crash is one more problem to list)
+        db.session.rollback()
+        changed = database.changes()
+        return [f"raised {error!r}"] + ([f"changed the database: {changed}"] if changed else [])
     problems = []
     if visitor == ANONYMOUS:
-        problems.append(sent_to_sign_in(response, htmx=False))
+        problems.append(sent_to_sign_in(response, htmx))
     elif response.status_code != 404:
         problems.append(f"expected 404, got {response.status_code}")
     changed = database.changes()
@@ -570,6 +615,8 @@ def refused_posts(visitor, route):
     """Whether `visitor`'s POST to a route of `route`'s kind must be refused."""
     if visitor == ANONYMOUS:
         return route.access != PUBLIC
+    if route.access == ADMIN_ONLY:
+        return True
     return route.access == MANAGER_ONLY or (visitor == REP_B and route.access == OWN)
 
 
@@ -599,8 +646,10 @@ def matrix_problems(app, o, before, visitor, method, only=None):
                     if shown:
                         seen.add(rule.endpoint)
             elif refused_posts(visitor, route):
-                wrong = check_post(o, database, visitor, route, url)
-                found.extend(f"POST {url}: {problem}" for problem in wrong)
+                for htmx in (False, True):
+                    wrong = check_post(o, database, visitor, route, url, htmx)
+                    mode = " (htmx)" if htmx else ""
+                    found.extend(f"POST {url}{mode}: {problem}" for problem in wrong)
     return problems, seen
 
 
@@ -615,6 +664,7 @@ def report(problems):
 
 
 def test_the_table_covers_every_route(app):
+    """A route added to the app without a TABLE entry fails here, by name."""
     endpoints = {rule.endpoint for rule, _ in rules(app)}
     missing = sorted(endpoints - TABLE.keys())
     assert not missing, f"routes with no entry in TABLE (add one for each): {missing}"
@@ -702,6 +752,7 @@ HOLES = [
 @pytest.mark.skipif(not HOLES, reason="no known authorization hole")
 @pytest.mark.parametrize(("visitor", "method", "endpoint"), HOLES or [(None, None, None)])
 def test_known_hole(app, make, small_pages, visitor, method, endpoint):
+    """Each known hole on its own, expected to fail until the app closes it."""
     o, before = build(app, make, baseline=visitor == REP_B)
     key = (visitor, method, endpoint)
     problems, _ = matrix_problems(app, o, before, visitor, method, only=key)

@@ -7,6 +7,7 @@ from datetime import date
 
 import pytest
 from sqlalchemy import delete, func, select
+from sqlalchemy.orm.exc import StaleDataError
 
 from tpweb import csvio
 from tpweb.csvio.sheet import parse
@@ -431,3 +432,28 @@ def test_export_names_records_without_an_external_id_and_keeps_the_names(make):
     assert first.external_id == f"tpweb-{first.id}"
     assert clash.external_id.startswith(f"tpweb-{clash.id}-")
     assert csvio.assign_external_ids(db.session) == 0
+
+
+def test_updates_go_in_bulk_and_a_touchpoint_changed_meanwhile_stops_the_import(
+    make, reps, count_queries
+):
+    sites = [make.customer(external_id=f"A{i}", rep=reps[0]) for i in range(60)]
+    tps = [make.touchpoint(site, last_call=date(2026, 1, 1)) for site in sites]
+    text = csv_text(
+        [customer(f"A{i}", city="Aurora") for i in range(60)]
+        + [touchpoint("customer", f"A{i}", last="2026-01-01", days="9") for i in range(60)]
+    )
+    plan = csvio.plan(db.session, csvio.read(text.encode()))
+    count_queries.clear()
+    csvio.apply(db.session, plan)
+    # Two UPDATEs (customers, touchpoints) and two history INSERTs, whatever the row count.
+    assert len(count_queries) == 4, count_queries
+    db.session.rollback()
+    plan = csvio.plan(db.session, csvio.read(text.encode()))
+    tps[7].comment = "Changed by the rep meanwhile"
+    db.session.commit()
+    with pytest.raises(StaleDataError):
+        csvio.apply(db.session, plan)
+    db.session.rollback()
+    db.session.refresh(tps[0])
+    assert (tps[0].frequency_days, tps[0].version) == (30, 1)

@@ -2,14 +2,19 @@
 
 import csv
 import io
+import random
 import re
 
 import pytest
 from sqlalchemy import func, select
+from sqlalchemy.orm.exc import StaleDataError
 
 from tpweb import imports
+from tpweb.csvio import importer
 from tpweb.extensions import db
 from tpweb.models import Account, Contact, History, IdempotencyKey, Touchpoint
+
+from .test_csv import contact, csv_text, customer
 
 TEAM = (
     "kind,external_id,customer_external_id,name,email,sales_rep,account_kind,account_external_id,"
@@ -20,6 +25,9 @@ TEAM = (
     "touchpoint,,,,,,jobsite,J1,2026-03-01,14\r\n"
     "customer,C2,,Bad Rep Inc,,bob,,,,\r\n"
 )
+
+
+BOUNDARY = "tpweb-test-boundary"
 
 
 @pytest.fixture
@@ -35,14 +43,16 @@ def manager(make, auth):
 
 
 def upload(client, data, name="team.csv", **kwargs):
+    """Post `data` as the file field, encoded here: the test client spools a big body to a
+    temporary file it never closes."""
     if isinstance(data, str):
         data = data.encode()
-    return client.post(
-        "/imports",
-        data={"file": (io.BytesIO(data), name)},
-        content_type="multipart/form-data",
-        **kwargs,
+    head = f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="file"; filename="{name}"\r\n'
+    body = (
+        f"{head}Content-Type: text/csv\r\n\r\n".encode() + data + f"\r\n--{BOUNDARY}--\r\n".encode()
     )
+    content_type = f"multipart/form-data; boundary={BOUNDARY}"
+    return client.post("/imports", data=body, content_type=content_type, **kwargs)
 
 
 def payload_of(response):
@@ -76,6 +86,22 @@ def test_upload_previews_then_confirm_imports_the_good_rows(client, manager, ann
     assert set(db.session.scalars(select(History.user_id))) == {manager.id}
 
 
+def test_a_10000_row_upload_fits_and_imports_through_preview_and_confirm(client, manager, ann):
+    rng = random.Random(4)
+    words = ["call", "back", "about", "the", "north", "site", "quote", "gravel", "order", "crew"]
+    notes = [" ".join(rng.choices(words, k=30)) for _ in range(500)]
+    rows = [customer(f"C{i}", sales_rep="ann", notes=notes[i % 500]) for i in range(5000)]
+    rows += [contact(f"P{i}", f"C{i}", notes=notes[-i % 500]) for i in range(5000)]
+    text = csv_text(rows)
+    assert len(text) > 2_000_000  # bigger than a plain form may be
+    preview = upload(client, text, "big.csv")
+    assert preview.status_code == 200
+    assert "big.csv · 10000 rows" in preview.text
+    done = client.post("/imports/confirm", data={"payload": payload_of(preview)})
+    assert done.status_code == 200
+    assert (total(Account), total(Contact)) == (5000, 5000)
+
+
 def test_a_file_already_imported_has_nothing_left_to_confirm(client, manager, ann):
     client.post("/imports/confirm", data={"payload": payload_of(upload(client, TEAM))})
     again = upload(client, TEAM)
@@ -86,12 +112,12 @@ def test_a_file_already_imported_has_nothing_left_to_confirm(client, manager, an
 @pytest.mark.parametrize(
     ("data", "name", "error"),
     [
-        (b"\x00\x01\x02binary", "team.csv", "it holds binary data"),
-        ("kind,name\r\n".encode("utf-16"), "team.csv", "this is UTF-16 text"),
+        (b"\x00\x01\x02binary", "team.csv", "This is not a CSV file: it holds binary data."),
+        ("kind,name\r\n".encode("utf-16"), "team.csv", "This is UTF-16 text"),
         (b"kind,name\ncustomer,Caf\xe9\n", "team.csv", "line 2 has bytes that are not UTF-8 text"),
-        (b"", "team.csv", "the file is empty"),
+        (b"", "team.csv", "The file is empty."),
         (b"kind,name\n", "team.xlsx", "Choose a file ending in .csv"),
-        (b"name,city\nAcme,Elgin\n", "team.csv", "missing required column: kind"),
+        (b"name,city\nAcme,Elgin\n", "team.csv", "Missing required column: kind"),
     ],
 )
 def test_a_file_that_is_not_csv_is_refused_beside_the_field(client, manager, data, name, error):
@@ -202,3 +228,28 @@ def test_no_file_chosen_is_refused_beside_the_field(client, manager):
     response = client.post("/imports", data={}, content_type="multipart/form-data")
     assert response.status_code == 422
     assert "Choose a CSV file to import." in response.text
+
+
+def test_a_reloaded_result_page_goes_back_to_the_upload_form(client, manager):
+    response = client.get("/imports/confirm")
+    assert response.status_code == 303
+    assert response.location.endswith("/imports")
+
+
+def test_a_touchpoint_changed_while_confirming_saves_nothing_and_says_so(
+    client, manager, ann, make, monkeypatch
+):
+    account = make.customer(external_id="C9", rep=ann)
+    make.touchpoint(account)
+    payload = payload_of(upload(client, TEAM + "touchpoint,,,,,,customer,C9,2026-01-01,7\r\n"))
+    history = total(History)
+
+    def changed_meanwhile(session, values):
+        raise StaleDataError("a touchpoint changed while the file was imported")
+
+    # Customers, jobsites and contacts are written by then; they must not stay.
+    monkeypatch.setattr(importer, "_update_touchpoints", changed_meanwhile)
+    response = client.post("/imports/confirm", data={"payload": payload})
+    assert response.status_code == 409
+    assert "nothing was saved" in response.text
+    assert (total(Account), total(Contact), total(History)) == (1, 0, history)

@@ -29,7 +29,7 @@ def create_app(config=None):
 
 
 def register_extensions(app):
-    from .extensions import csrf, db, htmx, login_manager, mail, migrate
+    from .extensions import csrf, db, htmx, limiter, login_manager, mail, migrate
 
     Path(app.instance_path).mkdir(exist_ok=True)
     db.init_app(app)
@@ -39,17 +39,21 @@ def register_extensions(app):
     htmx.init_app(app)
     from . import history  # noqa: F401  (its flush hook records every change)
     mail.init_app(app)
+    limiter.init_app(app)
 
 
 def register_blueprints(app):
     from . import (
         accounts,
+        admin,
         auth,
+        caching,
         contacts,
         dashboard,
         errors,
         imports,
         reps,
+        security,
         settings,
         tasks,
         touchpoints,
@@ -57,9 +61,11 @@ def register_blueprints(app):
     )
 
     areas = (auth, dashboard, touchpoints, accounts, contacts, tasks, reps, settings, imports)
-    for module in (*areas, errors):
+    for module in (*areas, admin, errors):
         app.register_blueprint(module.bp)
     web.init_app(app)
+    caching.init_app(app)
+    security.init_app(app)
     app.add_template_global(tasks.task_count)
 
 

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from wtforms import BooleanField, PasswordField, StringField
 from wtforms.validators import InputRequired, Length
 
-from .extensions import db, login_manager
+from .extensions import db, limiter, login_manager
 from .models import User
 from .web import render
 
@@ -74,7 +74,29 @@ def _safe_next(target):
     return target
 
 
+def _failed(response):
+    """Only refused sign-ins count towards the limits: a user who gets in is not slowed."""
+    return response.status_code != 303
+
+
+def _username_key():
+    return "username:" + request.form.get("username", "").strip().lower()[:80]
+
+
+SLOW_DOWN = "Too many sign-in attempts. Wait a minute, then try again."
+
+
 @bp.route("/login", methods=["GET", "POST"])
+# Nine refusals a minute from one address; a username attacked from many addresses is slowed
+# later, so that its owner, from their own phone, can still get in.
+@limiter.limit("9 per minute", methods=["POST"], deduct_when=_failed, error_message=SLOW_DOWN)
+@limiter.limit(
+    "30 per minute",
+    key_func=_username_key,
+    methods=["POST"],
+    deduct_when=_failed,
+    error_message=SLOW_DOWN,
+)
 def login():
     """Sign in with a username and password."""
     if current_user.is_authenticated:
@@ -94,6 +116,8 @@ def login():
 
 @bp.route("/logout", methods=["POST"])
 def logout():
-    """Sign out."""
+    """Sign out, here and on every other device: the session version moves on."""
+    current_user.session_version += 1
+    db.session.commit()
     logout_user()
     return redirect(url_for("auth.login"), 303)

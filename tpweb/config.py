@@ -1,6 +1,7 @@
 """Configuration from the environment, with defaults that run on a laptop."""
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 INSTANCE = Path(__file__).resolve().parent.parent / "instance"
@@ -29,9 +30,22 @@ class Config:
     TPWEB_TIMEZONE = os.environ.get("TPWEB_TIMEZONE", "America/Chicago")
     # Writes queued offline are sent hours later; their CSRF token must still verify.
     WTF_CSRF_TIME_LIMIT = None
+    # Cookies travel over HTTPS only, except on a developer's own machine (TPWEB_ENV=development).
+    DEVELOPMENT = os.environ.get("TPWEB_ENV") == "development"
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = not DEVELOPMENT
+    REMEMBER_COOKIE_HTTPONLY = True
     REMEMBER_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_SECURE = not DEVELOPMENT
+    REMEMBER_COOKIE_DURATION = timedelta(days=14)
+    PERMANENT_SESSION_LIFETIME = timedelta(days=14)
+    # Sign-in attempts: counted in Redis when there is one, so every web process shares them;
+    # if Redis goes away the app keeps counting in memory rather than refusing to sign anyone in.
+    RATELIMIT_STORAGE_URI = os.environ.get("REDIS_URL") or "memory://"
+    RATELIMIT_SWALLOW_ERRORS = True
+    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
+    RATELIMIT_KEY_PREFIX = "tpweb-limits"
     # Room for a CSV import of 10,000+ rows, and for its preview's signed copy sent to confirm.
     MAX_CONTENT_LENGTH = 8 * 1024 * 1024
     MAX_FORM_MEMORY_SIZE = 4 * 1024 * 1024
@@ -72,6 +86,10 @@ class TestConfig(Config):
     SECRET_KEY = "test"
     SQLALCHEMY_DATABASE_URI = "sqlite://"
     WTF_CSRF_ENABLED = False
+    # The test client speaks plain HTTP.
+    SESSION_COOKIE_SECURE = False
+    REMEMBER_COOKIE_SECURE = False
+    RATELIMIT_STORAGE_URI = "memory://"
     TPWEB_TILE_URL = ""
     # Mail stays in memory unless a test points the app at its own SMTP server.
     MAIL_BACKEND = "locmem"

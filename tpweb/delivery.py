@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfoNotFoundError
 
-from sqlalchemy import func, select, update
+from sqlalchemy import case, func, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -27,7 +27,6 @@ from .reminders import (
     due_items,
     latest_due_day,
     load_reminders,
-    reminder_users,
 )
 from .schedule import today_in
 
@@ -85,7 +84,8 @@ def sweep(session, mailer, now=None, settings=None, day=None, dry_run=False, pro
     """
     now = (now or datetime.now(UTC)).astimezone(UTC)
     settings = settings or SweepSettings()
-    recipients = [_recipient(user) for user in reminder_users(session)]
+    with_email = User.active & User.email.is_not(None) & (User.email != "")
+    recipients = _recipients(session, with_email)
     report = Report(planned=plan(session, recipients, now, settings, day))
     if dry_run:
         _preview(session, mailer, recipients, now, report)
@@ -101,34 +101,48 @@ def plan(session, recipients, now, settings, day=None):
     """Insert the ledger rows for each recipient's dates not yet swept; returns how many items.
 
     Idempotent: two sweeps planning the same date insert each row once (ON CONFLICT DO NOTHING).
+    A manual `day` plans that date's items alone: it leaves no mark of a swept night, so the
+    hourly schedule and its catch-up go on as if it had not run (its items are sent once anyway).
     """
-    latest = {}
-    for user in recipients:
-        try:
-            latest[user.id] = day or latest_due_day(user.timezone, user.hour, now)
-            if day and day > today_in(user.timezone, now):
-                del latest[user.id]  # not that date yet where this user is
-        except (ZoneInfoNotFoundError, ValueError):
-            log.warning("user %s has an unknown time zone %r; no reminders", user.id, user.timezone)
-    if not latest:
-        return 0
-    since = min(latest.values()) - timedelta(days=settings.catchup_days)
-    swept, first = _swept(session, list(latest), since)
-    wanted = {}
-    for user_id, target in latest.items():
-        if day:
-            wanted[user_id] = [] if day in swept[user_id] else [day]
-        else:
-            wanted[user_id] = days_to_sweep(
-                target, swept[user_id], first.get(user_id), settings.catchup_days
-            )
-    items = due_items(session, {u: days for u, days in wanted.items() if days})
+    if day is not None:
+        wanted = {user.id: [day] for user in recipients if _reached(user, day, now)}
+        days = {}
+    else:
+        wanted = _nights(session, recipients, now, settings)
+        days = wanted
+    items = due_items(session, {u: dates for u, dates in wanted.items() if dates})
     rows = [{"user_id": i.user_id, "item_kind": i.kind, "item_id": i.item_id,
              "due_date": i.due_date, "status": "pending"} for i in items]  # fmt: skip
     rows += [{"user_id": u, "item_kind": DAY, "item_id": 0, "due_date": d, "status": "swept"}
-             for u, days in wanted.items() for d in days]  # fmt: skip
+             for u, dates in days.items() for d in dates]  # fmt: skip
     _insert_new(session, rows)
     return len(items)
+
+
+def _reached(user, day, now):
+    try:
+        return day <= today_in(user.timezone, now)
+    except (ZoneInfoNotFoundError, ValueError):
+        log.warning("user %s has an unknown time zone %r; no reminders", user.id, user.timezone)
+        return False
+
+
+def _nights(session, recipients, now, settings):
+    """Per user, the local dates whose send hour has come and that no sweep has planned yet."""
+    latest = {}
+    for user in recipients:
+        try:
+            latest[user.id] = latest_due_day(user.timezone, user.hour, now)
+        except (ZoneInfoNotFoundError, ValueError):
+            log.warning("user %s has an unknown time zone %r; no reminders", user.id, user.timezone)
+    if not latest:
+        return {}
+    since = min(latest.values()) - timedelta(days=settings.catchup_days)
+    swept, first = _swept(session, list(latest), since)
+    return {
+        user_id: days_to_sweep(target, swept[user_id], first.get(user_id), settings.catchup_days)
+        for user_id, target in latest.items()
+    }
 
 
 def _swept(session, user_ids, since):
@@ -155,19 +169,18 @@ def _insert_new(session, rows):
         session.get_bind().dialect.name
     ]
     statement = insert(Row.__table__).on_conflict_do_nothing(index_elements=KEY)
+    # One order for every sweep, so two inserting the same rows wait for each other, never deadlock.
+    rows.sort(key=lambda row: [row[column] for column in KEY])
     for start in range(0, len(rows), CHUNK):
         session.execute(statement, rows[start : start + CHUNK])
 
 
 def release_stale(session, now, settings):
     """Give back claims older than the lease (their sender died); give up after max_attempts."""
-    expired = Row.status == "sending", Row.claimed_at < _naive(now - settings.lease)
-    session.execute(
-        update(Row)
-        .where(*expired, Row.attempts >= settings.max_attempts)
-        .values(status="failed", claim_token=None)
-    )
-    session.execute(update(Row).where(*expired).values(status="pending", claim_token=None))
+    expired = (Row.status == "sending") & (Row.claimed_at < _naive(now - settings.lease))
+    given_up = (expired | (Row.status == "pending")) & (Row.attempts >= settings.max_attempts)
+    session.execute(update(Row).where(given_up).values(status="failed", claim_token=None))
+    session.execute(update(Row).where(expired).values(status="pending", claim_token=None))
     session.commit()
 
 
@@ -179,18 +192,23 @@ def deliver(session, mailer, now, settings, report, progress):
         select(Row.user_id).where(pending).distinct().order_by(Row.user_id)
     ).all()
     for chunk in _chunks(user_ids):
-        users = {u.id: u for u in session.scalars(select(User).where(User.id.in_(chunk)))}
-        recipients = [_recipient(users[user_id]) for user_id in chunk]
+        recipients = _recipients(session, User.id.in_(chunk))
         session.commit()  # end the read; each claim below is its own short transaction
         for user in recipients:
             _deliver_to(session, mailer, user, now, settings, report, lambda n: progress(n, total))
 
 
-def _recipient(user):
-    email = (user.email if user.active else None) or ""
-    return Recipient(
-        user.id, email, user.name, user.timezone, user.reminder_hour, user.reminder_digest
+def _recipients(session, condition):
+    """Users as plain values, by id; one who is inactive or lost their address has email ""."""
+    query = select(
+        User.id,
+        case((User.active, func.coalesce(User.email, "")), else_=""),
+        User.name,
+        User.timezone,
+        User.reminder_hour,
+        User.reminder_digest,
     )
+    return [Recipient(*row) for row in session.execute(query.where(condition).order_by(User.id))]
 
 
 def _deliver_to(session, mailer, user, now, settings, report, progress):
@@ -204,37 +222,36 @@ def _deliver_to(session, mailer, user, now, settings, report, progress):
     gone = [row.id for row in rows if row.id not in reminders]
     if gone:
         # Answered, moved, reassigned, or the user has no address now: nothing to send, ever.
-        _finish(session, gone, None, status="skipped")
+        _update(session, gone, Row.status == "pending", status="skipped")
         report.skipped += len(gone)
         progress(len(gone))
-    live = [row for row in rows if row.id in reminders]
-    batches = [live] if user.digest and live else [[row] for row in live]
+    token = uuid.uuid4().hex
+    held = _claim(session, [row.id for row in rows if row.id in reminders], token, now, settings)
+    batches = [held] if user.digest and held else [[row_id] for row_id in held]
     for batch in batches:
-        token = uuid.uuid4().hex
-        claimed = _claim(session, [row.id for row in batch], token, now, settings)
-        if claimed:
-            items = [reminders[row_id] for row_id in claimed]
-            _send(session, mailer, user, claimed, items, token, now, today, report)
+        items = [reminders[row_id] for row_id in batch]
+        _send(session, mailer, user, batch, items, token, now, today, report)
         progress(len(batch))
 
 
 def _claim(session, ids, token, now, settings):
-    """Compare-and-set: the ids of `ids` that this sender now holds; none if another got there."""
-    result = session.execute(
+    """Compare-and-set, row by row: the ids of `ids` this sender now holds, in one commit.
+
+    A row another sender claimed first matches no row here (rowcount 0) and is left to it. Rows
+    held but not yet sent when this sender dies are sent by a later sweep, after the lease.
+    """
+    claim = (
         update(Row)
-        .where(Row.id.in_(ids), Row.status == "pending", Row.attempts < settings.max_attempts)
+        .where(Row.status == "pending", Row.attempts < settings.max_attempts)
         .values(
             status="sending", claim_token=token, claimed_at=_naive(now), attempts=Row.attempts + 1
         )
     )
+    held = [
+        row_id for row_id in ids if session.execute(claim.where(Row.id == row_id)).rowcount == 1
+    ]
     session.commit()
-    if result.rowcount == len(ids):
-        return ids
-    if result.rowcount == 0:
-        return []
-    # A digest that lost some rows to another sender sends only the rows it won.
-    held = select(Row.id).where(Row.id.in_(ids), Row.claim_token == token).order_by(Row.id)
-    return session.scalars(held).all()
+    return held
 
 
 def _send(session, mailer, user, ids, items, token, now, today, report):
@@ -253,12 +270,13 @@ def _send(session, mailer, user, ids, items, token, now, today, report):
 
 
 def _finish(session, ids, token, **values):
-    """Move rows on from pending (token None) or from this sender's claim; one commit."""
-    held = Row.status == "pending" if token is None else Row.claim_token == token
-    if values.get("status") != "sending":
-        values.setdefault("claim_token", None)
+    """Move this sender's claimed rows on (sent, or back to pending); one commit."""
+    _update(session, ids, Row.claim_token == token, claim_token=None, **values)
+
+
+def _update(session, ids, condition, **values):
     for chunk in _chunks(ids):
-        session.execute(update(Row).where(Row.id.in_(chunk), held).values(**values))
+        session.execute(update(Row).where(Row.id.in_(chunk), condition).values(**values))
     session.commit()
 
 

@@ -1,5 +1,7 @@
 """Every Flask extension, created here and bound to the app in create_app."""
 
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_mailman import Mail
 from flask_migrate import Migrate
@@ -25,3 +27,5 @@ login_manager.session_protection = "basic"
 csrf = CSRFProtect()
 htmx = Htmx()
 mail = Mail()
+# Sign-in attempts are counted per address by default; a route adds its own keys.
+limiter = Limiter(key_func=get_remote_address)

@@ -11,6 +11,7 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField, FileRequired
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from sqlalchemy.orm.exc import StaleDataError
 
 from . import csvio
 from .auth import manager_required
@@ -75,7 +76,8 @@ def preview():
     try:
         sheet = csvio.read(data)
     except csvio.FileError as error:
-        form.file.errors.append(f"This file cannot be imported: {error}.")
+        reason = str(error)
+        form.file.errors.append(f"{reason[:1].upper()}{reason[1:]}.")
         return _page(form, 422)
     plan = csvio.plan(db.session, sheet)
     payload = _signer().dumps({"name": upload.filename, "csv": data.decode("utf-8-sig")})
@@ -96,8 +98,21 @@ def confirm():
     except BadSignature:
         abort(400, "The preview did not come back intact: upload the file again.")
     plan = csvio.plan(db.session, csvio.read(upload["csv"].encode()))
-    csvio.apply(db.session, plan, user_id=current_user.id)
+    try:
+        csvio.apply(db.session, plan, user_id=current_user.id)
+    except StaleDataError:
+        form = UploadForm(formdata=None)
+        form.file.errors = ["A touchpoint in the file changed while it was imported; nothing "
+                            "was saved. Upload the file again to see the changes."]  # fmt: skip
+        return _page(form, 409)
     return _report(plan, upload["name"], done=True)
+
+
+@bp.get("/imports/confirm")
+@manager_required
+def after_confirm():
+    """Back to the start: a reloaded result page (its URL is in the history) has nothing to show."""
+    return redirect(url_for(".index"), 303)
 
 
 def _report(plan, name, payload=None, done=False):
@@ -160,7 +175,10 @@ def import_command(path, dry_run):
         plan = csvio.plan(db.session, sheet, progress.update)
     if not dry_run:
         with click.progressbar(length=plan.changes, label="Saving  ", **bar) as progress:
-            csvio.apply(db.session, plan, progress.update)
+            try:
+                csvio.apply(db.session, plan, progress.update)
+            except StaleDataError as error:
+                raise click.ClickException(f"{error}; nothing was saved") from None
         db.session.commit()
     for line in csvio.report_lines(plan, done=not dry_run):
         click.echo(line)

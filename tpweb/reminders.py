@@ -7,9 +7,9 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, select, tuple_
-from sqlalchemy.orm import aliased, contains_eager
+from sqlalchemy.orm import aliased
 
-from .models import Account, Contact, Touchpoint, TouchpointRecord, User
+from .models import Account, Contact, Touchpoint, TouchpointRecord
 
 TASK = "task"
 TOUCHPOINT = "touchpoint"
@@ -134,58 +134,63 @@ def load_reminders(session, rows, today: date) -> dict[int, Reminder]:
             row.due_date,
             row.due_date < today,
             task.description,
-            contact=task.contact.name,
-            account=task.contact.customer.name,
+            contact=task.contact,
+            account=task.customer,
             contact_id=task.contact_id,
         )
     touchpoints = _touchpoints(session, {row.item_id for row in by_kind[TOUCHPOINT]})
     for row in by_kind[TOUCHPOINT]:
         tp = touchpoints.get(row.item_id)
-        if tp is None or tp.next_call != row.due_date or tp.account.sales_rep_id != row.user_id:
+        if tp is None or tp.next_call != row.due_date or tp.sales_rep_id != row.user_id:
             continue
-        account = tp.account
         found[row.id] = Reminder(
             TOUCHPOINT,
             tp.id,
             row.due_date,
             row.due_date < today,
-            account.name,
-            account_kind=account.kind,
-            account=account.name,
-            customer=account.customer.name if account.customer else "",
+            tp.account,
+            account_kind=tp.kind,
+            account=tp.account,
+            customer=tp.customer or "",
         )
     return found
 
 
+# Columns, not entities: a sweep of thousands reads them once and keeps no objects around.
 def _tasks(session, ids):
     if not ids:
         return {}
     query = (
-        select(TouchpointRecord)
+        select(
+            TouchpointRecord.id,
+            TouchpointRecord.date_due,
+            TouchpointRecord.assigned_to_id,
+            TouchpointRecord.description,
+            TouchpointRecord.contact_id,
+            Contact.name.label("contact"),
+            Account.name.label("customer"),
+        )
         .join(TouchpointRecord.contact)
         .join(Contact.customer)
         .where(TouchpointRecord.id.in_(ids), OPEN_TASK)
-        .options(contains_eager(TouchpointRecord.contact).contains_eager(Contact.customer))
     )
-    return {task.id: task for task in session.scalars(query)}
+    return {task.id: task for task in session.execute(query)}
 
 
 def _touchpoints(session, ids):
     if not ids:
         return {}
     query = (
-        select(Touchpoint)
+        select(
+            Touchpoint.id,
+            Touchpoint.next_call,
+            Account.sales_rep_id,
+            Account.kind,
+            Account.name.label("account"),
+            Customer.name.label("customer"),
+        )
         .join(Touchpoint.account)
         .outerjoin(Customer, Account.customer_id == Customer.id)
         .where(Touchpoint.id.in_(ids), ~Touchpoint.inactive, Account.active)
-        .options(
-            contains_eager(Touchpoint.account).contains_eager(Account.customer.of_type(Customer))
-        )
     )
-    return {tp.id: tp for tp in session.scalars(query)}
-
-
-def reminder_users(session):
-    """Active users with an email address: the only ones a sweep plans for."""
-    query = select(User).where(User.active, User.email.is_not(None), User.email != "")
-    return session.scalars(query.order_by(User.id)).all()
+    return {tp.id: tp for tp in session.execute(query)}

@@ -6,6 +6,7 @@ from jinja2_fragments.flask import render_block
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
+from .caching import own_lists, revalidated
 from .contacts.forms import ResponseForm
 from .contacts.queries import OPEN
 from .extensions import db
@@ -67,6 +68,7 @@ def task_count():
 
 
 @bp.get("/tasks")
+@revalidated(own_lists)
 def index():
     """My tasks."""
     today = user_today()

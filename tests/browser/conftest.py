@@ -133,6 +133,8 @@ def server(tmp_path_factory):
         **os.environ,
         "DATABASE_URL": database_url,
         "SECRET_KEY": "browser-tests",
+        # Plain HTTP on loopback: cookies without the Secure flag, as on a developer's machine.
+        "TPWEB_ENV": "development",
         "TPWEB_TILE_URL": "",
         "TPWEB_TIMEZONE": TIMEZONE,
         "PYTHONUNBUFFERED": "1",
@@ -181,9 +183,11 @@ def dialogs():
 
 @pytest.fixture
 def page(browser, server, offsite, dialogs):
-    """A phone-sized tab that reaches only the app; no test may leave a request off it."""
+    """A phone-sized tab that reaches only the app; a test fails if it left a request off the
+    app, a script error, or anything the Content-Security-Policy refused."""
     context = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True)
     context.set_default_timeout(10_000)
+    errors = []
 
     def only_the_app(route):
         if route.request.url.startswith(server.url + "/"):
@@ -194,9 +198,15 @@ def page(browser, server, offsite, dialogs):
     context.route("**/*", only_the_app)
     tab = context.new_page()
     tab.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+    tab.on("pageerror", lambda error: errors.append(str(error)))
+    tab.on(
+        "console",
+        lambda message: "Content Security Policy" in message.text and errors.append(message.text),
+    )
     yield tab
     context.close()
     assert offsite == [], f"requests outside the app were attempted: {offsite}"
+    assert errors == [], errors
 
 
 @pytest.fixture

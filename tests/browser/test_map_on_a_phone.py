@@ -63,6 +63,7 @@ def test_a_rep_completes_a_touchpoint_from_its_pin_and_the_pin_changes_colour(
     expect(popup.locator(".tp-popup-title")).to_have_text(name)
     expect(popup.locator(".tp-popup-dates")).to_contain_text("Next Call")
     expect(popup.locator(".tp-popup-dates")).to_contain_text("Last Call")
+    expect(popup).to_have_css("opacity", "1")
     screenshot("map-popup")
 
     popup.get_by_role("button", name="Complete").tap()
@@ -81,7 +82,9 @@ def test_a_rep_completes_a_touchpoint_from_its_pin_and_the_pin_changes_colour(
     assert screenshot("map-after-complete").stat().st_size > 10_000
 
 
-def test_a_hostile_customer_name_is_text_in_the_popup_list_and_page(page, server, sign_in, dialogs):
+def test_a_hostile_customer_name_is_text_in_the_popup_list_and_page(
+    page, server, sign_in, dialogs, screenshot
+):
     sign_in("rep1")
     page.goto(server.url + "/touchpoints?view=map")
     frame = the_map(page)
@@ -91,6 +94,8 @@ def test_a_hostile_customer_name_is_text_in_the_popup_list_and_page(page, server
     expect(popup.locator(".tp-popup-title")).to_have_text(HOSTILE)
     expect(popup.locator(".tp-popup-comment")).to_have_text(HOSTILE_COMMENT)
     assert frame.locator(INJECTED).count() == 0
+    expect(popup).to_have_css("opacity", "1")
+    screenshot("hostile-popup")
 
     page.locator(".segmented").get_by_role("link", name="List").tap()
     account = page.get_by_role("link", name=HOSTILE, exact=True)

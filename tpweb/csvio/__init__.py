@@ -6,7 +6,7 @@ touchpoint records in their own. No Flask here: plain functions over a session.
 """
 
 from .export import EXPORTS, assign_external_ids, export_lines
-from .plan import Plan, RowError, apply, plan, report_lines
+from .importer import Plan, RowError, apply, plan, report_lines
 from .sheet import COLUMNS, FIELDS, KINDS, REQUIRED, FileError, Sheet, read
 
 __all__ = [

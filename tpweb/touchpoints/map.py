@@ -19,6 +19,7 @@ from sqlalchemy import and_
 from ..extensions import db
 from ..models import Account, Touchpoint
 from ..scope import touchpoint_or_404
+from ..security import allow_inline_scripts
 from ..web import render, user_today
 from . import bp
 from .markers import (
@@ -93,9 +94,9 @@ def map_frame():
     show_rep = current_user.is_manager and rep_id is None
     markers = [marker_row(row, today, show_rep) for row in rows]
     response = make_response(build_map(markers, bounds(rows), near, today, show_rep))
-    # Framed by the app's own pages only.
+    # Framed by the app's own pages only; folium's inline scripts, and no others, may run.
     response.headers["X-Frame-Options"] = "SAMEORIGIN"
-    return response
+    return allow_inline_scripts(response)
 
 
 @bp.get("/<int:touchpoint_id>/marker")

@@ -8,6 +8,7 @@ from jinja2_fragments.flask import render_block
 from sqlalchemy import select
 from sqlalchemy.orm.exc import StaleDataError
 
+from ..caching import revalidated, widget_lists
 from ..extensions import db
 from ..models import CallLog, CallLogType, Touchpoint, User
 from ..schedule import DUE_STATES, after_call, next_call
@@ -62,6 +63,7 @@ def chosen_rep():
 
 
 @bp.get("")
+@revalidated(widget_lists)
 def index():
     """The touchpoint widget: the list, overdue first (or nearest first), or the map."""
     if choice_arg("view", ("list", "map"), "list") == "map":

@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import NamedTuple
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy.orm.exc import StaleDataError
 
 from ..history import TRACKED
 from ..history import _action as history_action
@@ -301,7 +302,10 @@ def apply(session, plan, progress=None, user_id=None):
         # Updates first: a touchpoint set inactive makes room for its account's new active one.
         for batch in _chunks(plan.updates[kind], BATCH):
             values = [_resolved(v, ids) for v, _ in batch]
-            session.execute(update(model), values)
+            if kind == "touchpoint":
+                _update_touchpoints(session, values)
+            else:
+                session.execute(update(model), values)
             history += [(v, c, False) for v, (_, c) in zip(values, batch, strict=True)]
             progress(len(batch))
         for batch in _chunks(plan.inserts[kind], BATCH):
@@ -315,8 +319,26 @@ def apply(session, plan, progress=None, user_id=None):
                     (Ref(kind, v["external_id"]), v["id"]) for v in values if kind in ACCOUNT
                 )
             progress(len(batch))
-        _record(session, kind, history, user_id)
+        _write_history(session, kind, history, user_id)
         history.clear()
+
+
+def _update_touchpoints(session, values):
+    """One UPDATE for many touchpoints, each only at the version the plan read, as the ORM checks
+    one by one: a touchpoint changed meanwhile fails the import rather than being overwritten."""
+    table = Touchpoint.__table__
+    query = update(table).where(
+        table.c.id == bindparam("b_id"), table.c.version == bindparam("b_version")
+    )
+    now = utcnow()
+    params = [
+        {a: v[a] for a in ATTRS["touchpoint"]}
+        | {"b_id": v["id"], "b_version": v["version"], "version": v["version"] + 1}
+        | {"updated_at": now}
+        for v in values
+    ]
+    if session.execute(query, params).rowcount != len(params):
+        raise StaleDataError("a touchpoint changed while the file was imported: import it again")
 
 
 def _insert_returning_ids(session, kind, values):
@@ -333,7 +355,7 @@ def _insert_returning_ids(session, kind, values):
         v["id"] = found[tuple(v[a] for a in key)].pop()
 
 
-def _record(session, kind, history, user_id):
+def _write_history(session, kind, history, user_id):
     """The history rows the ORM's flush hook would have written, had these not been bulk."""
     subject = TRACKED.get(MODELS[kind], ("",))[0]
     if not subject:

@@ -1,0 +1,99 @@
+"""The results table: printed, and written into docs/benchmarks.md between its markers."""
+
+import os
+import platform
+import re
+import subprocess
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+DOCS = Path(__file__).resolve().parent.parent / "docs" / "benchmarks.md"
+START, END = "<!-- bench:results -->", "<!-- /bench:results -->"
+
+
+@dataclass
+class Row:
+    id: str
+    what: str
+    figure: str
+    baseline: str
+    ratio: str
+    target: str
+    met: bool | None  # None: a reference figure, with no target
+    note: str = ""
+
+    @property
+    def verdict(self):
+        return {True: "yes", False: "NO", None: "—"}[self.met]
+
+
+COLUMNS = ("#", "what", "figure", "baseline (same run)", "ratio", "target", "met")
+
+
+def cells(row):
+    return (row.id, row.what, row.figure, row.baseline, row.ratio, row.target, row.verdict)
+
+
+def text_table(rows):
+    widths = [max(len(c), *(len(cells(r)[i]) for r in rows)) for i, c in enumerate(COLUMNS)]
+    line = lambda values: "  ".join(v.ljust(w) for v, w in zip(values, widths, strict=True))  # noqa: E731
+    out = [line(COLUMNS), line(["-" * w for w in widths])]
+    out += [line(cells(row)) for row in rows]
+    return "\n".join(out)
+
+
+def markdown_table(rows):
+    out = ["| " + " | ".join(COLUMNS) + " |", "|" + " --- |" * len(COLUMNS)]
+    out += ["| " + " | ".join(c.replace("|", "\\|") for c in cells(row)) + " |" for row in rows]
+    notes = [f"- {row.id} {row.what}: {row.note}" for row in rows if row.note]
+    return "\n".join(out + ([""] + notes if notes else []))
+
+
+def machine(database, loader):
+    """What the figures were measured on."""
+    cpu = platform.processor() or platform.machine()
+    try:
+        info = Path("/proc/cpuinfo").read_text()
+        cpu = re.search(r"model name\s*:\s*(.+)", info).group(1).strip()
+    except (OSError, AttributeError):
+        pass
+    if loader == "wrk":
+        version = subprocess.run(["wrk", "-v"], capture_output=True, text=True).stdout
+        loader = (version.split("[")[0].strip() or "wrk").split(" Copyright")[0]
+    return {
+        "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "cores (nproc)": str(os.cpu_count()),
+        "CPU": cpu,
+        "Python": platform.python_version(),
+        "database": database,
+        "load generator": loader,
+        "system": f"{platform.system()} {platform.release()}",
+    }
+
+
+def results_section(rows, facts, data):
+    lines = [START, "", f"Measured {facts['date']}.", ""]
+    lines += [f"- {name}: {value}" for name, value in facts.items() if name != "date"]
+    lines += ["- data: " + data, "", markdown_table(rows), "", END]
+    return "\n".join(lines)
+
+
+SKELETON = f"""# Benchmarks
+
+`make bench` rebuilds this section.
+
+{START}
+{END}
+"""
+
+
+def write_docs(rows, facts, data, path=DOCS):
+    """Replace the results between the markers of docs/benchmarks.md, keeping the prose around."""
+    text = path.read_text() if path.exists() else SKELETON
+    if START not in text or END not in text:
+        text += "\n" + SKELETON.split("\n", 3)[3]
+    head, rest = text.split(START, 1)
+    tail = rest.split(END, 1)[1]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(head + results_section(rows, facts, data) + tail)

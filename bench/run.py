@@ -1,0 +1,71 @@
+"""The benchmark runner: build the data, run each benchmark beside its baseline, report.
+
+    python -m bench                 # everything; writes docs/benchmarks.md
+    python -m bench --only B1,B5    # some of them
+    python -m bench --quick         # short runs, to check the harness (figures are rough)
+
+PostgreSQL when DATABASE_URL names it (in a schema of the benchmark's own), else SQLite in a
+temporary file.
+"""
+
+import argparse
+import os
+import sys
+import time
+
+from . import data, lists, load, report, team
+from .database import bench_app, bench_database, describe, migrate
+
+ALL = ("B1", "B2", "B3", "B4", "B5")
+
+
+def parse(argv):
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n")[0])
+    parser.add_argument("--only", default=",".join(ALL), help="benchmarks to run, e.g. B1,B5")
+    parser.add_argument("--quick", action="store_true", help="short runs: check the harness")
+    parser.add_argument("--seconds", type=float, help="length of each load run (default 8)")
+    parser.add_argument("--rounds", type=int, help="load runs per figure (default 2)")
+    parser.add_argument("--no-docs", action="store_true", help="print only; leave the docs")
+    args = parser.parse_args(argv)
+    args.only = {name.strip().upper() for name in args.only.split(",")}
+    args.seconds = args.seconds or (2 if args.quick else 8)
+    args.rounds = args.rounds or (1 if args.quick else 2)
+    return args
+
+
+def step(message):
+    print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
+def main(argv=None):
+    args = parse(argv)
+    started = time.monotonic()
+    workers = os.cpu_count() or 1
+    rows = []
+    with bench_database("main") as url:
+        app = bench_app(url)
+        step("migrating and building the data")
+        migrate(app)
+        with app.app_context():
+            built = data.build()
+        database = describe(app)
+        summary = (
+            f"{built['reps']} reps, {built['accounts']:,} accounts, "
+            f"{built['touchpoints']:,} touchpoints, {built['open_tasks']:,} open tasks, "
+            f"{built['contacts']:,} contacts, {built['history']:,} history rows"
+        )
+        step(f"built {summary} on {database}")
+        if "B1" in args.only:
+            step(f"B1: lists under load, {args.rounds} x {args.seconds:g} s per figure")
+            rows += lists.run(url, args.seconds, args.rounds, connections=8, workers=workers)
+        if "B5" in args.only:
+            step("B5: /reps overview and bulk reassignment")
+            rows += team.run(url, repeat=3 if args.quick else 9)
+    rows.sort(key=lambda row: row.id)
+    print(report.text_table(rows))
+    facts = report.machine(database, load.loader())
+    step(f"done in {time.monotonic() - started:.0f} s")
+    if not args.no_docs:
+        report.write_docs(rows, facts, summary)
+        step(f"wrote {report.DOCS}")
+    return rows

@@ -1,0 +1,79 @@
+"""Response headers that every answer carries: a Content-Security-Policy and its companions.
+
+No page has an inline script, so the policy allows script files from this origin only. The map's
+own document is the one exception, and it declares the hashes of folium's inline scripts itself
+(`allow_inline_scripts`); a response that already carries a policy keeps it.
+"""
+
+import base64
+import hashlib
+import re
+from urllib.parse import urlsplit
+
+from flask import abort, current_app, request
+
+INLINE_SCRIPT = re.compile(r"<script(?![^>]*\bsrc=)[^>]*>(.*?)</script>", re.S | re.I)
+
+
+def _tile_origin():
+    url = current_app.config.get("TPWEB_TILE_URL") or ""
+    parts = urlsplit(url.replace("{s}", "a"))
+    if not parts.scheme or not parts.netloc:
+        return ""
+    # {s} subdomains (a., b., c.) all serve tiles.
+    host = parts.netloc.replace("a.", "*.", 1) if "{s}" in url else parts.netloc
+    return f" {parts.scheme}://{host}"
+
+
+def policy(script_src="'self'"):
+    return "; ".join(
+        [
+            "default-src 'self'",
+            f"script-src {script_src}",
+            # Leaflet positions map panes with style attributes.
+            "style-src 'self' 'unsafe-inline'",
+            f"img-src 'self' data: blob:{_tile_origin()}",
+            "connect-src 'self'",
+            "font-src 'self'",
+            "object-src 'none'",
+            "base-uri 'none'",
+            "form-action 'self'",
+            # The map's frame is shown inside the app's own pages, and nowhere else.
+            "frame-ancestors 'self'",
+            "worker-src 'self'",
+            "manifest-src 'self'",
+        ]
+    )
+
+
+def allow_inline_scripts(response):
+    """Let exactly the inline scripts in `response`'s body run, by their hashes."""
+    hashes = [
+        "'sha256-" + base64.b64encode(hashlib.sha256(body.encode()).digest()).decode() + "'"
+        for body in INLINE_SCRIPT.findall(response.get_data(as_text=True))
+    ]
+    response.headers["Content-Security-Policy"] = policy(" ".join(["'self'", *hashes]))
+    return response
+
+
+def add_headers(response):
+    response.headers.setdefault("Content-Security-Policy", policy())
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Referrer-Policy"] = "same-origin"
+    response.headers["X-Frame-Options"] = "SAMEORIGIN"
+    response.headers["Permissions-Policy"] = "camera=(), microphone=(), geolocation=(self)"
+    if request.is_secure:
+        response.headers["Strict-Transport-Security"] = "max-age=31536000; includeSubDomains"
+    return response
+
+
+def refuse_oversized():
+    """413 before any view runs: a view that refuses early must not leave the body unchecked."""
+    limit = current_app.config.get("MAX_CONTENT_LENGTH")
+    if limit and (request.content_length or 0) > limit:
+        abort(413)
+
+
+def init_app(app):
+    app.before_request(refuse_oversized)
+    app.after_request(add_headers)
