@@ -284,3 +284,23 @@ def test_customer_list_runs_a_fixed_number_of_queries(client, make, manager, tod
     for _ in range(60):
         make.touchpoint(make.customer(rep=manager), last_call=today, frequency_days=7)
     assert measure() == small
+
+
+def test_an_inactive_account_offers_no_add_touchpoint_and_refuses_one(
+    client, make, manager, today
+):
+    rep = make.rep()
+    customer = make.customer(rep=rep, name="Closed Co", active=False)
+    assert "Add Touchpoint" not in client.get(f"/customers/{customer.id}").text
+    response = client.post(
+        f"/customers/{customer.id}/touchpoints/new",
+        data={"last_call": today.isoformat(), "frequency_days": "7"},
+    )
+    assert response.status_code == 409 and "reactivate it" in response.text
+    assert db.session.scalar(select(func.count(Touchpoint.id))) == 0
+
+
+def test_the_add_touchpoint_form_itself_is_refused_without_a_rep(client, make, manager):
+    customer = make.customer(name="Orphan Co")
+    response = client.get(f"/customers/{customer.id}/touchpoints/new")
+    assert response.status_code == 422 and "Assign a sales rep" in response.text

@@ -56,7 +56,8 @@ def _changes(obj, fields, new):
     return changes
 
 
-def _action(subject, changes, new):
+def action_for(subject, changes, new):
+    """The word the history shows for a change: created, reassigned, set inactive, answered..."""
     if new:
         return "created"
     if subject == "account" and "sales_rep_id" in changes:
@@ -101,7 +102,7 @@ def _write_history(session, flush_context):
                 "contact_id": getattr(obj, "contact_id", None),
                 "subject": subject,
                 "subject_id": obj.id,
-                "action": _action(subject, changes, new),
+                "action": action_for(subject, changes, new),
                 "changes": json.dumps(changes),
             }
         )

@@ -22,6 +22,7 @@ def may_add_touchpoint(account, active):
     """Add Touchpoint is offered once a sales rep is assigned, and only until one is active."""
     return (
         account.sales_rep_id is not None
+        and account.active
         and active is None
         and (current_user.is_manager or account.sales_rep_id == current_user.id)
     )
@@ -112,17 +113,22 @@ def add_touchpoint(account_id, kind):
     )
     form = TouchpointForm()
     context = {"account": account, "form": form, "tp": None}
+    if account.sales_rep_id is None:
+        refusal = 422, "Assign a sales rep to this account before adding a touchpoint."
+    elif not account.active:
+        refusal = 409, "This account is inactive; reactivate it before adding a touchpoint."
+    elif active is not None:
+        refusal = 409, "This account already has an active touchpoint."
+    else:
+        refusal = None
+    if refusal:
+        form.form_errors.append(refusal[1])
+        return render("touchpoints/form.html", "form", refusal[0], **context)
     if request.method == "GET":
         form.last_call.data = user_today()
         form.frequency_days.data = 30
         form.next_call.data = next_call(form.last_call.data, 30)
         return render("touchpoints/form.html", "form", **context)
-    if account.sales_rep_id is None:
-        form.form_errors.append("Assign a sales rep to this account before adding a touchpoint.")
-        return render("touchpoints/form.html", "form", 422, **context)
-    if active is not None:
-        form.form_errors.append("This account already has an active touchpoint.")
-        return render("touchpoints/form.html", "form", 409, **context)
     if not form.validate():
         return render("touchpoints/form.html", "form", 422, **context)
     tp = Touchpoint(account=account)

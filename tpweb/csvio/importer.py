@@ -16,8 +16,7 @@ from typing import NamedTuple
 from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.orm.exc import StaleDataError
 
-from ..history import TRACKED
-from ..history import _action as history_action
+from ..history import TRACKED, action_for
 from ..models import Account, Contact, History, Touchpoint, User, utcnow
 from .sheet import KINDS, parse
 
@@ -368,7 +367,7 @@ def _write_history(session, kind, history, user_id):
             "at": now,
             "subject": subject,
             "subject_id": values["id"],
-            "action": history_action(subject, changes, new),
+            "action": action_for(subject, changes, new),
             "changes": json.dumps(changes),
         }
         for values, changes, new in history
