@@ -431,6 +431,15 @@ def test_next_call_is_worked_out_as_the_user_types(client, rep):
     assert 'id="tp3-next_call" name="next_call" type="date" value="2027-01-07"' in response.text
 
 
+def test_next_call_replaces_the_date_the_form_had(client, rep):
+    """htmx sends the whole form, old Next Call included; the answer shows the new one."""
+    response = client.get(
+        "/touchpoints/next-call?last_call=2026-11-23&frequency_days=21&next_call=2027-01-22",
+        headers=HTMX,
+    )
+    assert 'name="next_call" type="date" value="2026-12-14"' in response.text
+
+
 def test_next_call_ignores_incomplete_input(client, rep):
     response = client.get("/touchpoints/next-call?last_call=2026-11-23&frequency_days=0")
     assert 'name="next_call" type="date" value=""' in response.text

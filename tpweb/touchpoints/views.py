@@ -94,6 +94,8 @@ def compute_next_call():
     form.frequency_days.validate(form)
     if not (form.last_call.errors or form.frequency_days.errors):
         form.next_call.data = next_call(form.last_call.data, form.frequency_days.data)
+        # Shown from the data, not from what the browser sent: that is the date being replaced.
+        form.next_call.raw_data = None
     return render_block(FORM, "next_call", form=form, idp=idp)
 
 
