@@ -248,8 +248,10 @@ def test_history_records_touchpoint_and_account_changes_with_who_and_before_afte
 
     assert "Rita Rep · touchpoint updated" in page
     assert "frequency days: 30 → 14" in page
-    entries = db.session.scalars(select(History).where(History.subject == "touchpoint")).all()
-    assert [(e.action, e.user_id) for e in entries][-1] == ("updated", rep.id)
+    entries = db.session.scalars(
+        select(History).where(History.subject == "touchpoint").order_by(History.id)
+    ).all()
+    assert [(e.action, e.user_id) for e in entries] == [("created", None), ("updated", rep.id)]
 
 
 def test_history_is_shown_to_managers_on_a_manager_sales_rep_change(client, make, manager):

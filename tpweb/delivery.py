@@ -10,6 +10,7 @@ takes a session and a mailer (tpweb.mail in the app, anything with compose and s
 
 import hashlib
 import logging
+import time
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -84,6 +85,13 @@ def sweep(session, mailer, now=None, settings=None, day=None, dry_run=False, pro
     """
     now = (now or datetime.now(UTC)).astimezone(UTC)
     settings = settings or SweepSettings()
+    started = time.monotonic()
+
+    def clock():
+        # The sweep's own time: `now`, moving on as the sweep does, so claims it holds while
+        # sending a long batch stay fresh however `now` was given.
+        return now + timedelta(seconds=time.monotonic() - started)
+
     with_email = User.active & User.email.is_not(None) & (User.email != "")
     recipients = _recipients(session, with_email)
     report = Report(planned=plan(session, recipients, now, settings, day))
@@ -93,7 +101,7 @@ def sweep(session, mailer, now=None, settings=None, day=None, dry_run=False, pro
         return report
     session.commit()
     release_stale(session, now, settings)
-    deliver(session, mailer, now, settings, report, progress or (lambda n, total: None))
+    deliver(session, mailer, clock, settings, report, progress or (lambda n, total: None))
     return report
 
 
@@ -184,7 +192,7 @@ def release_stale(session, now, settings):
     session.commit()
 
 
-def deliver(session, mailer, now, settings, report, progress):
+def deliver(session, mailer, clock, settings, report, progress):
     """Send every pending row, per user: one email per item, or one digest."""
     pending = Row.status == "pending"
     total = session.scalar(select(func.count(Row.id)).where(pending))
@@ -195,7 +203,11 @@ def deliver(session, mailer, now, settings, report, progress):
         recipients = _recipients(session, User.id.in_(chunk))
         session.commit()  # end the read; each claim below is its own short transaction
         for user in recipients:
-            _deliver_to(session, mailer, user, now, settings, report, lambda n: progress(n, total))
+            try:
+                _deliver_to(session, mailer, user, clock, settings, report, progress, total)
+            except (ZoneInfoNotFoundError, ValueError):
+                # One user's broken time zone must not hold up everyone else's reminders.
+                log.warning("user %s has an unknown time zone %r", user.id, user.timezone)
 
 
 def _recipients(session, condition):
@@ -211,27 +223,28 @@ def _recipients(session, condition):
     return [Recipient(*row) for row in session.execute(query.where(condition).order_by(User.id))]
 
 
-def _deliver_to(session, mailer, user, now, settings, report, progress):
+def _deliver_to(session, mailer, user, clock, settings, report, progress, total):
+    today = today_in(user.timezone, clock())
     rows = session.execute(
         select(*ITEM_COLUMNS)
         .where(Row.user_id == user.id, Row.status == "pending")
         .order_by(Row.due_date, Row.id)
     ).all()
-    today = today_in(user.timezone, now)
     reminders = load_reminders(session, rows, today) if user.email else {}
     gone = [row.id for row in rows if row.id not in reminders]
     if gone:
         # Answered, moved, reassigned, or the user has no address now: nothing to send, ever.
         _update(session, gone, Row.status == "pending", status="skipped")
         report.skipped += len(gone)
-        progress(len(gone))
+        progress(len(gone), total)
     token = uuid.uuid4().hex
-    held = _claim(session, [row.id for row in rows if row.id in reminders], token, now, settings)
+    live = [row.id for row in rows if row.id in reminders]
+    held = _claim(session, live, token, clock(), settings)
     batches = [held] if user.digest and held else [[row_id] for row_id in held]
     for batch in batches:
         items = [reminders[row_id] for row_id in batch]
-        _send(session, mailer, user, batch, items, token, now, today, report)
-        progress(len(batch))
+        _send(session, mailer, user, batch, items, token, clock, today, report)
+        progress(len(batch), total)
 
 
 def _claim(session, ids, token, now, settings):
@@ -254,7 +267,7 @@ def _claim(session, ids, token, now, settings):
     return held
 
 
-def _send(session, mailer, user, ids, items, token, now, today, report):
+def _send(session, mailer, user, ids, items, token, clock, today, report):
     try:
         message = mailer.compose(user, items, today, message_key(ids))
         mailer.send(message)
@@ -262,16 +275,16 @@ def _send(session, mailer, user, ids, items, token, now, today, report):
         # Whatever went wrong (the mail server, a bad row), the rest of the batch goes on; the
         # claim is given back and a later sweep tries again, up to max_attempts.
         log.exception("reminder to user %s failed", user.id)
-        _finish(session, ids, token, status="pending", last_error=repr(error)[:300])
+        values = {"status": "pending", "last_error": repr(error)[:300]}
         report.failed += len(ids)
-        return
-    _finish(session, ids, token, status="sent", sent_at=_naive(now), overdue=Row.due_date < today)
-    report.sent.append(Sent(user.email, message.subject, len(ids)))
-
-
-def _finish(session, ids, token, **values):
-    """Move this sender's claimed rows on (sent, or back to pending); one commit."""
-    _update(session, ids, Row.claim_token == token, claim_token=None, **values)
+    else:
+        values = {"status": "sent", "sent_at": _naive(clock()), "overdue": Row.due_date < today}
+        report.sent.append(Sent(user.email, message.subject, len(ids)))
+    held = Row.claim_token == token
+    # The rest this sender holds get their lease renewed: a sender at work keeps its claims.
+    renew = update(Row).where(Row.user_id == user.id, held, Row.id.not_in(ids))
+    session.execute(renew.values(claimed_at=_naive(clock())))
+    _update(session, ids, held, claim_token=None, **values)  # one commit for both
 
 
 def _update(session, ids, condition, **values):
