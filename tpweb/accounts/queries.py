@@ -6,13 +6,10 @@ from sqlalchemy.orm import aliased, contains_eager
 from ..extensions import db
 from ..models import Account, Contact, Touchpoint, User
 from ..scope import accounts_for
+from ..search import contains
 
 Rep = aliased(User, name="rep")
 ActiveTouchpoint = aliased(Touchpoint, name="active_touchpoint")
-
-
-def _like(text):
-    return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
 
 def _customers(user, *, text="", rep_id=None, touchpoint=None, active=True):
@@ -26,12 +23,10 @@ def _customers(user, *, text="", rep_id=None, touchpoint=None, active=True):
         )
     )
     if text:
-        pattern = _like(text)
-        by_contact = exists().where(
-            Contact.customer_id == Account.id, Contact.name.ilike(pattern, escape="\\")
+        by_contact = exists().where(Contact.customer_id == Account.id, contains(text, Contact.name))
+        query = query.where(
+            or_(contains(text, Account.name, Account.address, Account.city), by_contact)
         )
-        columns = (Account.name, Account.address, Account.city)
-        query = query.where(or_(*(c.ilike(pattern, escape="\\") for c in columns), by_contact))
     if rep_id == 0:
         query = query.where(Account.sales_rep_id.is_(None))
     elif rep_id is not None:

@@ -6,6 +6,7 @@ from sqlalchemy.orm import contains_eager, joinedload
 from ..extensions import db
 from ..models import Account, CallLog, Contact, TouchpointRecord, User
 from ..scope import contacts_for
+from ..search import contains
 
 OPEN = and_(TouchpointRecord.response_required, TouchpointRecord.responded_on.is_(None))
 
@@ -17,15 +18,7 @@ def _open_for_contact():
 def _search(query, text):
     if not text:
         return query
-    pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-    return query.where(
-        or_(
-            *(
-                column.ilike(pattern, escape="\\")
-                for column in (Contact.name, Account.name, Contact.email, Contact.phone)
-            )
-        )
-    )
+    return query.where(contains(text, Contact.name, Account.name, Contact.email, Contact.phone))
 
 
 def contact_page(user, *, text="", response_required=False, page=1, size=50):
