@@ -304,3 +304,14 @@ def test_the_add_touchpoint_form_itself_is_refused_without_a_rep(client, make, m
     customer = make.customer(name="Orphan Co")
     response = client.get(f"/customers/{customer.id}/touchpoints/new")
     assert response.status_code == 422 and "Assign a sales rep" in response.text
+
+
+def test_the_location_map_is_offered_only_with_tiles(client, app, manager):
+    assert "location-picker.js" not in client.get("/customers/new").text
+    app.config["TPWEB_TILE_URL"] = "https://tiles.example/{z}/{x}/{y}.png"
+    try:
+        form = client.get("/customers/new").text
+    finally:
+        app.config["TPWEB_TILE_URL"] = ""
+    assert 'data-tiles="https://tiles.example/{z}/{x}/{y}.png"' in form
+    assert "location-picker.js" in form
