@@ -1,12 +1,16 @@
 # make run: install, migrate, load demo data into an empty database, serve on 127.0.0.1:5000.
 # make test: install, run the suite on SQLite, then again on PostgreSQL.
+# make bench: install (gunicorn, aiosmtpd; wrk and Chromium from apt when missing), then run the
+# benchmarks on their own data and write docs/benchmarks.md (PostgreSQL when DATABASE_URL names it).
 VENV := .venv
 BIN := $(VENV)/bin
 PYTHON ?= python3
 export FLASK_APP := tpweb
 TEST_POSTGRES ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 
-.PHONY: install run test lint
+APT := $(if $(filter 0,$(shell id -u)),,sudo) env DEBIAN_FRONTEND=noninteractive apt-get
+
+.PHONY: install run test lint bench
 
 install: $(VENV)/.installed
 
@@ -29,3 +33,11 @@ test: install
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+
+bench: install
+	$(BIN)/python -m pip install --quiet -r bench/requirements.txt
+	command -v wrk >/dev/null || $(APT) install -y -qq wrk || ($(APT) update -qq && $(APT) install -y -qq wrk) \
+		|| echo "no wrk: B1 falls back to a Python load generator"
+	test -x /usr/bin/chromium || $(APT) install -y -qq chromium \
+		|| ($(APT) update -qq && $(APT) install -y -qq chromium) || echo "no Chromium: B4 is not run"
+	$(BIN)/python -m bench

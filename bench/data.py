@@ -274,4 +274,3 @@ def _history(accounts, touchpoints, created):
     for n, row in enumerate(rows, 1):
         row["id"] = n
     return rows
-

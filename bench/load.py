@@ -40,6 +40,7 @@ class Result:
     bad_status: int
     p95_ms: float
     p50_ms: float
+    cpu_seconds: float | None = None  # the server's workers', when it can be read
 
     @property
     def rps(self):
@@ -56,11 +57,35 @@ def free_port():
         return sock.getsockname()[1]
 
 
+class Server:
+    """A running gunicorn: its base URL, and the CPU time its workers have used so far."""
+
+    def __init__(self, base, pid):
+        self.base, self.pid = base, pid
+
+    def cpu_seconds(self):
+        """User and system CPU of the workers (Linux /proc; None elsewhere).
+
+        On a machine shared with other work, CPU per request is steadier than requests per
+        second: the report gives both.
+        """
+        try:
+            children = Path(f"/proc/{self.pid}/task/{self.pid}/children").read_text().split()
+            ticks = 0
+            for child in children:
+                fields = Path(f"/proc/{child}/stat").read_text().rsplit(")", 1)[1].split()
+                ticks += int(fields[11]) + int(fields[12])  # utime, stime
+        except (OSError, IndexError, ValueError):
+            return None
+        return ticks / os.sysconf("SC_CLK_TCK")
+
+
 @contextlib.contextmanager
-def gunicorn(database_url, workers):
-    """Serve bench.wsgi with `workers` sync workers on a free loopback port; yield its base URL."""
+def gunicorn(database_url, workers, env=None):
+    """Serve bench.wsgi with `workers` sync workers on a free loopback port; yield a Server."""
     port = free_port()
-    env = {**os.environ, "TPWEB_BENCH_DATABASE_URL": database_url, "PYTHONPATH": str(ROOT)}
+    env = {**os.environ, **(env or {}), "TPWEB_BENCH_DATABASE_URL": database_url,
+           "PYTHONPATH": str(ROOT)}  # fmt: skip
     command = [sys.executable, "-m", "gunicorn", "--workers", str(workers), "--bind",
                f"{HOST}:{port}", "--log-level", "warning", "bench.wsgi:app"]  # fmt: skip
     server = subprocess.Popen(command, cwd=ROOT, env=env)
@@ -74,7 +99,7 @@ def gunicorn(database_url, workers):
             if server.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError("gunicorn did not start")
             time.sleep(0.2)
-        yield base
+        yield Server(base, server.pid)
     finally:
         server.terminate()
         try:
@@ -101,9 +126,7 @@ def sign_in(base, username, password):
     status, headers, body = request(base, "/login")
     cookie = _cookie(headers)
     token = re.search(rb'name="csrf_token"[^>]*value="([^"]+)"', body).group(1).decode()
-    form = urllib.parse.urlencode(
-        {"username": username, "password": password, "csrf_token": token}
-    )
+    form = urllib.parse.urlencode({"username": username, "password": password, "csrf_token": token})
     status, headers, _ = request(
         base,
         "/login",
@@ -118,6 +141,18 @@ def sign_in(base, username, password):
 
 def _cookie(headers):
     return "; ".join(v.split(";")[0] for k, v in headers.items() if k.lower() == "set-cookie")
+
+
+def settled(base, path, headers):
+    """`headers` with the Cookie a browser would hold after opening `path` (a page stores its
+    CSRF token in the session once), so load runs do not pay for a new cookie each time."""
+    for _ in range(3):
+        status, answer, _ = request(base, path, headers)
+        cookie = _cookie(answer)
+        if not cookie:
+            return headers
+        headers = {**headers, "Cookie": cookie}
+    raise RuntimeError(f"{path} sets a new cookie on every request")
 
 
 def loader():

@@ -13,7 +13,7 @@ import os
 import sys
 import time
 
-from . import data, lists, load, report, team
+from . import data, lists, load, maps, offline, report, sweep, team
 from .database import bench_app, bench_database, describe, migrate
 
 ALL = ("B1", "B2", "B3", "B4", "B5")
@@ -58,14 +58,28 @@ def main(argv=None):
         if "B1" in args.only:
             step(f"B1: lists under load, {args.rounds} x {args.seconds:g} s per figure")
             rows += lists.run(url, args.seconds, args.rounds, connections=8, workers=workers)
-        if "B5" in args.only:
+        if "B2" in args.only:
+            step("B2: the map of a rep with 2,000 accounts, and the naive folium map")
+            rows += maps.run(url, repeat=1 if args.quick else 3)
+        if "B4" in args.only:
+            step("B4: the rep's list in headless Chromium, offline and online")
+            rows += offline.run(url, repeat=3 if args.quick else 10, workers=workers)
+        if "B5" in args.only:  # last: it writes
             step("B5: /reps overview and bulk reassignment")
             rows += team.run(url, repeat=3 if args.quick else 9)
+    if "B3" in args.only:
+        users, per_user = (100, 20) if args.quick else (sweep.USERS, sweep.ITEMS_PER_USER)
+        step(f"B3: the sweep, {users * per_user:,} items for {users:,} users, and smtplib")
+        rows += sweep.run(users, per_user)
     rows.sort(key=lambda row: row.id)
     print(report.text_table(rows))
     facts = report.machine(database, load.loader())
-    step(f"done in {time.monotonic() - started:.0f} s")
-    if not args.no_docs:
+    took = time.monotonic() - started
+    facts["run time"] = f"{took / 60:.1f} min" + (" (--quick)" if args.quick else "")
+    step(f"done in {took:.0f} s")
+    if args.no_docs or args.only != set(ALL):
+        step("docs/benchmarks.md left as it is (a partial run, or --no-docs)")
+    else:
         report.write_docs(rows, facts, summary)
         step(f"wrote {report.DOCS}")
     return rows

@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from tpweb import create_app
+from tpweb.auth import PUBLIC_ENDPOINTS
 from tpweb.extensions import db
 from tpweb.models import Touchpoint
 from tpweb.schedule import today_in
@@ -138,11 +139,12 @@ def test_next_with_a_backslash_stays_on_this_site(client, make):
 
 
 def get_routes(app):
-    """Every GET URL but /login and static files, <int:...> arguments filled with 1."""
+    """Every GET URL but the public ones (/login, static files, the offline shell), <int:...>
+    arguments filled with 1."""
     return sorted(
         re.sub(r"<\w+>", "customers", re.sub(r"<int:\w+>", "1", rule.rule))
         for rule in app.url_map.iter_rules()
-        if "GET" in rule.methods and rule.endpoint not in ("auth.login", "static")
+        if "GET" in rule.methods and rule.endpoint not in PUBLIC_ENDPOINTS
     )
 
 

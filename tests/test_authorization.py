@@ -364,6 +364,13 @@ TABLE = {
     "imports.confirm": Route(MANAGER_ONLY, form=_confirm_form, works=Works(200, _imported)),
     "imports.after_confirm": Route(MANAGER_ONLY),
     "imports.export": Route(MANAGER_ONLY, args=_exports, seen_by=(MANAGER,)),
+    "offline.manifest": Route(PUBLIC),
+    "offline.service_worker": Route(PUBLIC),
+    "offline.shell": Route(PUBLIC),
+    "offline.page": Route(PUBLIC),
+    "offline.attention": Route(SELF),
+    # Ids, not names: tests/test_offline.py checks that rep B's list has none of rep A's.
+    "offline.urls": Route(LIST),
     "imports.prepare_export": Route(
         MANAGER_ONLY,
         args=lambda o, kind: {"what": "accounts"},

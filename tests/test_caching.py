@@ -39,9 +39,7 @@ def touchpoint(make, rep, today):
 @pytest.fixture
 def task(make, rep, touchpoint, today):
     contact = make.contact(touchpoint.account, name="Dana Freeze")
-    return make.record(
-        contact, rep, response_required=True, date_completed=today, date_due=today
-    )
+    return make.record(contact, rep, response_required=True, date_completed=today, date_due=today)
 
 
 def etag_of(client, url, headers=HTMX):
@@ -203,9 +201,7 @@ def test_the_next_day_is_a_200(client, touchpoint, monkeypatch, today):
     assert again(client, LIST, etag).status_code == 200
 
 
-def test_the_users_own_write_is_a_200_even_where_history_does_not_see_it(
-    client, task, touchpoint
-):
+def test_the_users_own_write_is_a_200_even_where_history_does_not_see_it(client, task, touchpoint):
     etag = etag_of(client, "/tasks")
     contact = task.contact
     response = client.post(
@@ -243,6 +239,13 @@ def test_a_manager_choosing_a_rep_gets_that_reps_etag(app, client, make, boss, r
     touchpoint.comment = "Changed by the rep"
     db.session.commit()
     assert again(manager, url, etag).status_code == 200
+
+
+def test_a_managers_list_of_everyone_is_not_revalidated(app, client, boss, touchpoint):
+    response = signed_in_as(app, boss).get(LIST, headers=HTMX)
+    assert response.status_code == 200
+    assert "Acme Fitness" in response.text
+    assert "ETag" not in response.headers
 
 
 def test_a_pending_flash_is_rendered_and_not_labelled(app, client, touchpoint):

@@ -2,6 +2,7 @@
 
 import html
 import json
+import os
 import re
 from datetime import timedelta
 
@@ -49,9 +50,14 @@ def frame_of(client, page):
     return response.text
 
 
+MARKER_ROWS = re.compile(
+    r'<script type="application/json" id="tp-marker-rows">(.*?)</script>', re.S
+)
+
+
 def marker_rows(frame):
-    """The marker JSON folium wrote into the frame's script."""
-    return json.loads(re.search(r"var data = (\[.*?\]);\n", frame, re.S).group(1))
+    """The marker JSON in the frame's data block (folium's script reads it from there)."""
+    return json.loads(MARKER_ROWS.search(frame).group(1))
 
 
 def test_pin_colours_against_today():
@@ -207,7 +213,7 @@ def test_hostile_text_is_data_in_the_page_and_the_map(client, make, rep, today):
     assert "<img" not in page and "<img" not in frame
     assert html.escape(HOSTILE + " nowhere", quote=False) in page
     # Outside the JSON strings there is no template literal, so no ${…} can ever run.
-    data = re.search(r"var data = (\[.*?\]);\n", frame, re.S).group(1)
+    data = MARKER_ROWS.search(frame).group(1)
     assert "`" not in frame.replace(data, "")
     row = marker_rows(frame)[0]
     assert row[4] == HOSTILE and row[8].startswith("`; alert(3); `")
@@ -285,3 +291,18 @@ def test_two_thousand_accounts_make_a_page_of_a_few_hundred_kilobytes(client, ma
     assert len(marker_rows(frame.text)) == n
     assert len(page.data) < 20_000
     assert 150_000 < len(frame.data) < 400_000
+
+
+def test_template_syntax_in_a_name_or_comment_is_never_evaluated(client, make, rep, today):
+    # folium's renderer compiles what it renders as a Jinja template: rows written into its
+    # script ran "{{ ... }}" on the server (and Jinja's globals reach os). They are data now.
+    due_in(make, rep, today, 1, "Acme {{ 'ev' ~ 'aluated' }}")
+    tp = db.session.scalar(select(Touchpoint))
+    tp.comment = "{% raw %}{# {{ cycler.__init__.__globals__.os.getcwd() }}"
+    db.session.commit()
+
+    frame = frame_of(client, client.get("/touchpoints?view=map").text)
+
+    assert "evaluated" not in frame and os.getcwd() not in frame
+    row = marker_rows(frame)[0]
+    assert row[4] == "Acme {{ 'ev' ~ 'aluated' }}" and row[8] == tp.comment

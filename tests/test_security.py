@@ -148,6 +148,67 @@ def test_an_oversized_body_is_refused(client, make, auth):
     assert "<html" in response.text
 
 
+@pytest.mark.parametrize(
+    "url",
+    ["/customers?page=²", "/contacts?page=①", "/touchpoints?rep=²", "/customers?rep=" + "9" * 5000],
+)
+def test_a_query_number_int_cannot_read_is_400(client, make, auth, url):
+    # str.isdigit() takes "²" and "①", which int() refuses, as it does 4,300 digits or more:
+    # 500s until found by tests/test_fuzz.py.
+    auth.login(make.manager())
+    assert client.get(url).status_code == 400
+
+
+def test_an_id_larger_than_the_database_holds_is_404(client, make, auth):
+    # A 64-bit overflow in SQLite (and out of range in PostgreSQL): found by tests/test_fuzz.py.
+    auth.login(make.manager())
+    assert client.get(f"/customers/{2**63}").status_code == 404
+    assert client.post(f"/customers/{2**31}/edit", data={"name": "x"}).status_code == 404
+    assert client.get(f"/customers/{make.customer().id}").status_code == 200
+
+
+def test_a_nameless_form_part_with_an_idempotency_key_is_ignored(client, make, auth):
+    # A multipart part with no name reads as a field named None, which the request's
+    # fingerprint could not sort: a 500 until found by tests/test_fuzz.py.
+    rep = make.rep()
+    auth.login(rep)
+    body = "".join(
+        f"--B\r\nContent-Disposition: form-data{name}\r\n\r\n{value}\r\n"
+        for name, value in [
+            ("", "nameless"),
+            ('; name="email"', "rep@example.com"),
+            ('; name="timezone"', "America/Denver"),
+            ('; name="reminder_hour"', "7"),
+            ('; name="delivery"', "digest"),
+        ]
+    )
+    response = client.post(
+        "/settings",
+        data=(body + "--B--\r\n").encode(),
+        content_type="multipart/form-data; boundary=B",
+        headers={"Idempotency-Key": "nameless-1"},
+    )
+    assert response.status_code == 303
+    db.session.refresh(rep)
+    assert (rep.email, rep.timezone, rep.reminder_hour) == ("rep@example.com", "America/Denver", 7)
+
+
+def test_a_nul_character_in_any_field_is_400_and_saves_nothing(app, client, make, auth):
+    # PostgreSQL cannot store NUL: a 500 there until found by tests/test_fuzz.py.
+    anonymous = app.test_client()
+    assert anonymous.post("/login", data={"username": "a\x00b", "password": "x"}).status_code == 400
+    manager = make.manager()
+    customer = make.customer(name="Acme")
+    auth.login(manager)
+    assert client.get("/customers?q=Ac%00me").status_code == 400
+    form = {"name": "Ac\x00me", "address": "", "city": "", "phone": "", "notes": "",
+            "sales_rep_id": "0"}  # fmt: skip
+    assert client.post(f"/customers/{customer.id}/edit", data=form).status_code == 400
+    assert client.post("/settings", data={"timezone\x00": "UTC"}).status_code == 400
+    db.session.refresh(customer)
+    assert customer.name == "Acme"
+
+
 def test_a_database_error_rolls_back_and_shows_a_friendly_page(
     app, client, make, auth, monkeypatch
 ):

@@ -23,6 +23,10 @@ def create_app(config=None):
     elif config is not None:
         app.config.from_object(config)
     register_extensions(app)
+    # Before any rule is added: every <int:...> id in a URL is one the database can hold.
+    from .web import IdConverter
+
+    app.url_map.converters["int"] = IdConverter
     register_blueprints(app)
     register_cli(app)
     return app
@@ -38,6 +42,7 @@ def register_extensions(app):
     csrf.init_app(app)
     htmx.init_app(app)
     from . import history  # noqa: F401  (its flush hook records every change)
+
     mail.init_app(app)
     limiter.init_app(app)
 
@@ -52,6 +57,7 @@ def register_blueprints(app):
         dashboard,
         errors,
         imports,
+        offline,
         reps,
         security,
         settings,
@@ -61,7 +67,7 @@ def register_blueprints(app):
     )
 
     areas = (auth, dashboard, touchpoints, accounts, contacts, tasks, reps, settings, imports)
-    for module in (*areas, admin, errors):
+    for module in (*areas, offline, admin, errors):
         app.register_blueprint(module.bp)
     web.init_app(app)
     caching.init_app(app)

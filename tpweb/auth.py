@@ -16,7 +16,16 @@ from .web import render
 
 bp = Blueprint("auth", __name__)
 
-PUBLIC_ENDPOINTS = {"auth.login", "static"}
+# The offline shell is public: a service worker installs, and a phone fetches the manifest, with no
+# one signed in.
+PUBLIC_ENDPOINTS = {
+    "auth.login",
+    "static",
+    "offline.manifest",
+    "offline.service_worker",
+    "offline.shell",
+    "offline.page",
+}
 
 
 class LoginForm(FlaskForm):

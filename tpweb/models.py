@@ -140,7 +140,9 @@ class Touchpoint(db.Model):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"))
+    # Indexed: every list goes from a rep's accounts to their touchpoints (the unique index above
+    # is partial, and SQLite cannot use it for SQLAlchemy's "inactive = 0").
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), index=True)
     last_call: Mapped[date]
     frequency_days: Mapped[int]
     next_call: Mapped[date]

@@ -4,15 +4,16 @@ from datetime import timedelta
 
 from flask import Blueprint, abort, current_app, flash, redirect, request, url_for
 from flask_login import current_user
-from sqlalchemy import and_, exists, func, or_, select, update
+from sqlalchemy import and_, case, func, select, update
 
 from .auth import manager_required
 from .contacts.queries import OPEN
 from .extensions import db
 from .history import record_bulk
 from .models import Account, Contact, Touchpoint, TouchpointRecord, User
+from .search import contains
 from .touchpoints.views import widget_context
-from .web import choice_arg, int_arg, render, user_today, write
+from .web import choice_arg, int_arg, render, user_today, whole_number, write
 
 bp = Blueprint("reps", __name__, url_prefix="/reps")
 
@@ -20,35 +21,57 @@ SORTS = ("name", "overdue", "due_today", "next_7_days", "open_tasks", "unassigne
 MAX_SELECTED = 10_000
 
 
-def _count(query):
-    return query.with_only_columns(func.count()).correlate(User).scalar_subquery()
+def _tally(condition):
+    return func.count(case((condition, 1)))
 
 
 def team_overview(today, sort="overdue", rep_id=None):
-    """Every active rep with their counts, in one query: (rep, {count name: n})."""
-    touchpoints = (
-        select(Touchpoint.id)
-        .join(Touchpoint.account)
-        .where(Account.sales_rep_id == User.id, Account.active, ~Touchpoint.inactive)
+    """Every active rep with their counts, in one query: (rep, {count name: n}).
+
+    The counts are grouped in one pass over the accounts and one over the open tasks: a scalar
+    subquery per rep and count read every account five times, and SQLite chose the next_call
+    index for "due today", reading every touchpoint due today once per rep (1 s at 200 reps and
+    50,000 touchpoints; see docs/benchmarks.md, B5).
+    """
+    week = today + timedelta(days=7)
+    per_rep = (
+        select(
+            Account.sales_rep_id.label("rep_id"),
+            _tally(Touchpoint.next_call < today).label("overdue"),
+            _tally(Touchpoint.next_call == today).label("due_today"),
+            _tally(and_(Touchpoint.next_call > today, Touchpoint.next_call <= week)).label(
+                "next_7_days"
+            ),
+            _tally(Touchpoint.id.is_(None)).label("unassigned"),
+        )
+        .outerjoin(Touchpoint, and_(Touchpoint.account_id == Account.id, ~Touchpoint.inactive))
+        .where(Account.active, Account.sales_rep_id.is_not(None))
+        .group_by(Account.sales_rep_id)
     )
-    has_active = exists().where(Touchpoint.account_id == Account.id, ~Touchpoint.inactive)
+    tasks = (
+        select(TouchpointRecord.assigned_to_id.label("rep_id"), func.count().label("open_tasks"))
+        .where(OPEN)
+        .group_by(TouchpointRecord.assigned_to_id)
+    )
+    if rep_id is not None:
+        per_rep = per_rep.where(Account.sales_rep_id == rep_id)
+        tasks = tasks.where(TouchpointRecord.assigned_to_id == rep_id)
+    per_rep, tasks = per_rep.subquery(), tasks.subquery()
     counts = {
-        "overdue": _count(touchpoints.where(Touchpoint.next_call < today)),
-        "due_today": _count(touchpoints.where(Touchpoint.next_call == today)),
-        "next_7_days": _count(
-            touchpoints.where(
-                Touchpoint.next_call > today, Touchpoint.next_call <= today + timedelta(days=7)
-            )
-        ),
-        "open_tasks": _count(select(TouchpointRecord.id).where(
-            TouchpointRecord.assigned_to_id == User.id, OPEN
-        )),  # fmt: skip
-        "unassigned": _count(
-            select(Account.id).where(Account.sales_rep_id == User.id, Account.active, ~has_active)
-        ),
+        name: func.coalesce(column, 0)
+        for name, column in (
+            ("overdue", per_rep.c.overdue),
+            ("due_today", per_rep.c.due_today),
+            ("next_7_days", per_rep.c.next_7_days),
+            ("open_tasks", tasks.c.open_tasks),
+            ("unassigned", per_rep.c.unassigned),
+        )
     }
-    query = select(User, *(c.label(name) for name, c in counts.items())).where(
-        User.role == "rep", User.active
+    query = (
+        select(User, *(c.label(name) for name, c in counts.items()))
+        .outerjoin(per_rep, per_rep.c.rep_id == User.id)
+        .outerjoin(tasks, tasks.c.rep_id == User.id)
+        .where(User.role == "rep", User.active)
     )
     if rep_id is not None:
         query = query.where(User.id == rep_id)
@@ -68,10 +91,7 @@ def _accounts_of(rep_id, text=""):
     """The conditions that pick a rep's active accounts, optionally matching `text`."""
     conditions = [Account.sales_rep_id == rep_id, Account.active]
     if text:
-        pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        conditions.append(
-            or_(Account.name.ilike(pattern, escape="\\"), Account.city.ilike(pattern, escape="\\"))
-        )
+        conditions.append(contains(text, Account.name, Account.city))
     return and_(*conditions)
 
 
@@ -123,10 +143,10 @@ def show(rep_id):
 
 
 def _selected_ids():
-    raw = request.form.getlist("account_ids")
-    if len(raw) > MAX_SELECTED or not all(value.isdigit() for value in raw):
+    ids = [whole_number(value) for value in request.form.getlist("account_ids")]
+    if len(ids) > MAX_SELECTED or None in ids:
         abort(400, "account_ids must be account numbers.")
-    return {int(value) for value in raw}
+    return set(ids)
 
 
 @bp.post("/<int:rep_id>/reassign")
@@ -139,8 +159,8 @@ def reassign(rep_id):
     number of statements whatever the number of accounts.
     """
     rep = rep_or_404(rep_id)
-    target_id = request.form.get("to_rep_id", "")
-    target = db.session.get(User, int(target_id)) if target_id.isdigit() else None
+    target_id = whole_number(request.form.get("to_rep_id", ""))
+    target = db.session.get(User, target_id) if target_id is not None else None
     problem = None
     if target is None or not target.active or target.role not in ("rep", "manager"):
         problem = "Choose the rep who takes these accounts over."

@@ -74,6 +74,15 @@ def refuse_oversized():
         abort(413)
 
 
+def refuse_nul():
+    """400 for a NUL character in a query or form field: no text has one, and PostgreSQL cannot
+    store one (a 500 until tests/test_fuzz.py sent some)."""
+    fields = [*request.args.items(multi=True), *request.form.items(multi=True)]
+    if any("\x00" in (name or "") or "\x00" in value for name, value in fields):
+        abort(400, "Text cannot contain a NUL character.")
+
+
 def init_app(app):
     app.before_request(refuse_oversized)
+    app.before_request(refuse_nul)
     app.after_request(add_headers)

@@ -9,6 +9,7 @@ from flask_login import current_user
 from jinja2_fragments.flask import render_block
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
+from werkzeug.routing import IntegerConverter
 
 from .extensions import db
 from .models import IdempotencyKey
@@ -24,6 +25,13 @@ def render(template, block, status=200, **context):
     if request.htmx and not request.htmx.boosted:
         return render_block(template, block, **context), status
     return render_template(template, **context), status
+
+
+class IdConverter(IntegerConverter):
+    """An <int:...> URL id, at most the largest id a table holds: past that, no route (a 404)."""
+
+    def __init__(self, map, fixed_digits=0, min=None, max=2**31 - 1, signed=False):
+        super().__init__(map, fixed_digits, min, max, signed)
 
 
 def init_app(app):
@@ -95,7 +103,10 @@ def _commit_or_rollback(response):
 
 
 def _fingerprint():
-    fields = sorted((k, v) for k, v in request.form.items(multi=True) if k != "csrf_token")
+    # A multipart part without a name has None for a name: no form reads it, so leave it out.
+    fields = sorted(
+        (k, v) for k, v in request.form.items(multi=True) if k not in (None, "csrf_token")
+    )
     payload = json.dumps([request.method, request.path, fields])
     return hashlib.sha256(payload.encode()).hexdigest()
 
@@ -122,9 +133,18 @@ def int_arg(name, default=None, low=1, high=1_000_000):
     raw = request.args.get(name, "")
     if raw == "":
         return default
-    if not raw.isdigit() or not low <= int(raw) <= high:
+    number = whole_number(raw)
+    if number is None or not low <= number <= high:
         abort(400, f"{name} must be a whole number from {low} to {high}.")
-    return int(raw)
+    return number
+
+
+def whole_number(raw, digits=18):
+    """`raw` as a number when it is 1 to `digits` of 0-9, else None: str.isdigit() alone takes
+    "²", and int() refuses that and any string of more than 4,300 digits."""
+    if raw.isascii() and raw.isdigit() and len(raw) <= digits:
+        return int(raw)
+    return None
 
 
 def choice_arg(name, choices, default=None):

@@ -150,7 +150,7 @@ def server(tmp_path_factory):
         )
     try:
         _wait_until_serving(url, process, log)
-        yield SimpleNamespace(url=url, rep1_located=located)
+        yield SimpleNamespace(url=url, rep1_located=located, database_url=database_url)
     finally:
         process.terminate()
         try:

@@ -303,9 +303,12 @@ def _days(column, raw):
     if not raw.isascii() or not raw.isdigit():
         raise Invalid(f"{column} '{_show(raw)}' is not a whole number of days")
     low, high = FREQUENCY
-    if not low <= int(raw) <= high:
-        raise Invalid(f"{column} {int(raw)} is outside {low}..{high}")
-    return int(raw)
+    digits = raw.lstrip("0") or "0"
+    if len(digits) > len(str(high)):  # out of range, and past 4,300 digits int() fails
+        raise Invalid(f"{column} {_show(digits)} is outside {low}..{high}")
+    if not low <= int(digits) <= high:
+        raise Invalid(f"{column} {int(digits)} is outside {low}..{high}")
+    return int(digits)
 
 
 def _flag(column, raw):

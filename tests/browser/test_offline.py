@@ -1,0 +1,350 @@
+"""Offline-first in headless Chromium at 390x844: the service worker keeps the rep's week, writes
+made with no network wait on the phone and reach the server once each, conflicts come back to the
+rep, and a session that ran out offline loses nothing.
+
+Each test has a rep of its own with a small world (two customers with touchpoints, a contact), on
+the harness's server and database, so what one test queues or changes no other test sees.
+"""
+
+import itertools
+import re
+from datetime import timedelta
+from types import SimpleNamespace
+
+import pytest
+from playwright.sync_api import expect
+from sqlalchemy import func, select
+
+from tpweb import create_app
+from tpweb.extensions import db
+from tpweb.models import (
+    Account,
+    CallLog,
+    CallLogType,
+    Contact,
+    History,
+    Touchpoint,
+    TouchpointRecord,
+    User,
+)
+from tpweb.schedule import today_in
+
+from .conftest import PHONE, TIMEZONE
+
+_serial = itertools.count(1)
+
+
+@pytest.fixture(scope="module")
+def server_app(server):
+    """The app on the server's own database, for the tests to set up and check rows."""
+    app = create_app({"SQLALCHEMY_DATABASE_URI": server.database_url})
+    yield app
+    with app.app_context():
+        db.engine.dispose()
+
+
+@pytest.fixture
+def world(server_app):
+    """A rep of the test's own, signed in with the demo password, with two customers: one
+    overdue (with a contact) and one due in three days."""
+    n = next(_serial)
+    today = today_in(TIMEZONE)
+    with server_app.app_context():
+        demo = db.session.scalar(select(User).filter_by(username="rep1"))
+        rep = User(
+            username=f"offline{n}",
+            name=f"Offline Rep {n}",
+            role="rep",
+            timezone=TIMEZONE,
+            password_hash=demo.password_hash,
+        )
+        overdue = Account(
+            kind="customer",
+            name=f"Basement Supply {n}",
+            sales_rep=rep,
+            latitude=41.9,
+            longitude=-87.9,
+        )
+        soon = Account(
+            kind="customer", name=f"Farm Road Co {n}", sales_rep=rep, latitude=41.7, longitude=-88.1
+        )
+        contact = Contact(customer=overdue, name=f"Pat Buyer {n}")
+        first = Touchpoint(
+            account=overdue,
+            last_call=today - timedelta(days=32),
+            frequency_days=30,
+            next_call=today - timedelta(days=2),
+        )
+        second = Touchpoint(
+            account=soon,
+            last_call=today - timedelta(days=27),
+            frequency_days=30,
+            next_call=today + timedelta(days=3),
+        )
+        db.session.add_all([rep, overdue, soon, contact, first, second])
+        db.session.commit()
+        yield SimpleNamespace(
+            username=rep.username,
+            today=today,
+            overdue=SimpleNamespace(id=overdue.id, name=overdue.name, touchpoint=first.id),
+            soon=SimpleNamespace(id=soon.id, name=soon.name, touchpoint=second.id),
+            contact=SimpleNamespace(id=contact.id, name=contact.name),
+        )
+        db.session.remove()
+
+
+def rows(server_app, query):
+    with server_app.app_context():
+        try:
+            return db.session.execute(query).all()
+        finally:
+            db.session.remove()
+
+
+def ready_offline(page, sign_in, username):
+    """Sign in and wait until the service worker has kept the rep's week."""
+    sign_in(username)
+    expect(page.locator("[data-offline-saved]")).to_be_visible(timeout=20_000)
+
+
+def card(page, name):
+    return page.locator("article.tp", has=page.get_by_role("link", name=name, exact=True))
+
+
+def waiting(page):
+    return page.locator("#offline-bar .offline-count")
+
+
+def test_the_list_an_account_and_the_map_open_offline_from_the_cache(
+    page, server, sign_in, world, screenshot
+):
+    ready_offline(page, sign_in, world.username)
+    page.goto(server.url + "/touchpoints?view=list")
+    page.context.set_offline(True)
+
+    page.reload()
+    banner = page.locator(".offline-banner")
+    expect(banner).to_contain_text("Offline — showing data from")
+    expect(card(page, world.overdue.name)).to_be_visible()
+    expect(card(page, world.soon.name)).to_be_visible()
+    screenshot("offline-list")
+
+    card(page, world.overdue.name).get_by_role("link", name=world.overdue.name).click()
+    expect(page.get_by_role("heading", name=world.overdue.name)).to_be_visible()
+    expect(banner).to_contain_text("Offline — showing data from")
+
+    page.goto(server.url + "/touchpoints?view=map")
+    expect(banner).to_contain_text("Offline — showing data from")
+    frame = page.frame_locator("[data-map-frame]")
+    expect(frame.locator(".tp-pin")).to_have_count(2)
+    screenshot("offline-map")
+
+
+def test_complete_and_a_record_made_offline_reach_the_server_once(
+    page, server, server_app, sign_in, world, screenshot
+):
+    ready_offline(page, sign_in, world.username)
+    page.goto(server.url + "/touchpoints?view=list")
+    page.context.set_offline(True)
+
+    # Complete, both steps, with no network.
+    card(page, world.overdue.name).get_by_role("button", name="Complete").click()
+    page.locator("form.tp-form").get_by_role("button", name="Save call log").click()
+    step = page.locator(".offline-step")
+    expect(step).to_contain_text("Call log saved on this phone — will send when online")
+    expect(step.locator("form")).to_contain_text("Step 2 of 2")
+    # Step two shows the dates the server would have: Last Call today, Next Call + 30 days.
+    today, next_call = world.today, world.today + timedelta(days=30)
+    expect(step.locator("input[name=last_call]")).to_have_value(today.isoformat())
+    expect(step.locator("input[name=next_call]")).to_have_value(next_call.isoformat())
+    step.get_by_role("button", name="Save touchpoint").click()
+    pending = page.locator("article.tp--pending")
+    expect(pending).to_contain_text("Saved on this phone — will send when online")
+    expect(waiting(page)).to_have_text("2 changes waiting to send")
+    screenshot("offline-complete-pending")
+
+    # Create Touchpoint on the contact, still offline.
+    page.goto(f"{server.url}/contacts/{world.contact.id}")
+    page.get_by_role("button", name="Create Touchpoint").click()
+    page.get_by_label("Description", exact=True).fill("Asked for a quote, from the basement")
+    page.get_by_role("button", name="Save").click()
+    expect(page.locator("article.entry--pending")).to_contain_text("Saved on this phone")
+    expect(waiting(page)).to_have_text("3 changes waiting to send")
+
+    page.context.set_offline(False)
+    expect(page.locator("#offline-bar")).to_contain_text("All changes sent.", timeout=15_000)
+    expect(waiting(page)).to_have_count(0)
+    expect(page.locator("article.entry--pending")).to_contain_text("Sent to the server.")
+
+    calls = rows(
+        server_app,
+        select(CallLog.called_on).where(CallLog.touchpoint_id == world.overdue.touchpoint),
+    )
+    assert calls == [(today,)]
+    records = rows(
+        server_app,
+        select(TouchpointRecord.description).where(TouchpointRecord.contact_id == world.contact.id),
+    )
+    assert records == [("Asked for a quote, from the basement",)]
+    schedule = rows(
+        server_app,
+        select(Touchpoint.last_call, Touchpoint.next_call).where(
+            Touchpoint.id == world.overdue.touchpoint
+        ),
+    )
+    assert schedule == [(today, next_call)]
+
+
+def test_the_same_key_sent_three_times_gives_one_call_log(page, server_app, sign_in, world):
+    ready_offline(page, sign_in, world.username)
+    # A response lost on the way back: the phone sends the same write again, twice.
+    phone = rows(server_app, select(CallLogType.id).filter_by(name="Phone"))[0][0]
+    answers = page.evaluate(
+        """async ([url, callType]) => {
+            // The menu's sign-out form has this session's token.
+            const token = document.querySelector(".topbar input[name=csrf_token]").value;
+            const body = new URLSearchParams({
+                called_on: new Date().toISOString().slice(0, 10), duration_minutes: "20",
+                call_type: callType,
+                contact_id: "0", notes: "Sent three times", csrf_token: token,
+            });
+            const answers = [];
+            for (let i = 0; i < 3; i++) {
+                const response = await fetch(url, {
+                    method: "POST", body, headers: {
+                        "HX-Request": "true", "X-CSRFToken": token,
+                        "Idempotency-Key": "lost-response-1",
+                    },
+                });
+                answers.push([response.status, response.headers.get("Idempotent-Replayed")]);
+            }
+            return answers;
+        }""",
+        [f"/touchpoints/{world.soon.touchpoint}/complete", str(phone)],
+    )
+    assert answers == [[200, None], [200, "true"], [200, "true"]]
+    calls = rows(
+        server_app,
+        select(func.count(CallLog.id)).where(CallLog.touchpoint_id == world.soon.touchpoint),
+    )
+    assert calls == [(1,)]
+
+
+def manager_reschedules(browser, server, touchpoint_id, frequency, comment):
+    """manager1, at a desk and online, changes the touchpoint in a browser of their own."""
+    context = browser.new_context(viewport=PHONE)
+    context.route(
+        "**/*",
+        lambda route: (
+            route.continue_() if route.request.url.startswith(server.url + "/") else route.abort()
+        ),
+    )
+    try:
+        desk = context.new_page()
+        desk.goto(server.url + "/login")
+        desk.fill("input[name=username]", "manager1")
+        desk.fill("input[name=password]", "tpweb-demo")
+        desk.click("button[type=submit]")
+        desk.wait_for_url(server.url + "/")
+        desk.goto(f"{server.url}/touchpoints/{touchpoint_id}/edit")
+        desk.get_by_label("Frequency (days)").fill(str(frequency))
+        desk.get_by_label("Next Call").fill("")
+        desk.get_by_label("Comment").fill(comment)
+        desk.get_by_role("button", name="Save touchpoint").click()
+        expect(desk.get_by_text(f"every {frequency} days")).to_be_visible()
+    finally:
+        context.close()
+
+
+def test_a_conflict_with_the_manager_comes_back_to_the_rep_and_nothing_is_lost(
+    page, browser, server, server_app, sign_in, world, screenshot
+):
+    ready_offline(page, sign_in, world.username)
+    page.goto(server.url + "/touchpoints?view=list")
+    page.context.set_offline(True)
+    card(page, world.soon.name).get_by_role("button", name="Reschedule").click()
+    form = page.locator("form.tp-form")
+    form.get_by_label("Frequency (days)").fill("14")
+    form.get_by_label("Next Call").fill("")
+    form.get_by_label("Comment").fill("Rep: call after harvest")
+    form.get_by_role("button", name="Save touchpoint").click()
+    expect(page.locator("article.tp--pending")).to_contain_text("Saved on this phone")
+
+    manager_reschedules(browser, server, world.soon.touchpoint, 45, "Manager: quarterly now")
+
+    page.context.set_offline(False)
+    attention = page.locator("#offline-bar .offline-attention-link")
+    expect(attention).to_have_text("1 change needs your attention", timeout=15_000)
+    expect(page.locator("article.tp--pending")).to_contain_text("The server did not take this")
+    # The server kept the manager's change; the phone keeps the rep's.
+    touchpoint = select(Touchpoint.frequency_days, Touchpoint.comment).where(
+        Touchpoint.id == world.soon.touchpoint
+    )
+    assert rows(server_app, touchpoint) == [(45, "Manager: quarterly now")]
+
+    attention.click()
+    item = page.locator(".attention-item")
+    expect(item).to_contain_text("Someone changed this on the server while you were offline")
+    expect(item.locator(".offline-fields")).to_contain_text("14")
+    expect(item.locator(".offline-fields")).to_contain_text("Rep: call after harvest")
+    server_form = item.locator(".attention-server")
+    expect(server_form.get_by_label("Frequency (days)")).to_have_value("45")
+    expect(server_form).to_contain_text("you had 14")
+    screenshot("offline-attention", full_page=True)
+
+    # The rep decides: theirs goes over the manager's, and History still has both.
+    item.get_by_role("button", name="Send mine again, over theirs").click()
+    expect(page.locator(".attention-item")).to_have_count(0)
+    expect(page.locator("#offline-bar")).to_contain_text("All changes sent.", timeout=15_000)
+    assert rows(server_app, touchpoint) == [(14, "Rep: call after harvest")]
+    changes = [
+        row.changes
+        for row in rows(
+            server_app,
+            select(History.changes)
+            .where(History.subject == "touchpoint", History.subject_id == world.soon.touchpoint)
+            .order_by(History.id),
+        )
+    ]
+    assert any("Manager: quarterly now" in change for change in changes), changes
+    assert "Rep: call after harvest" in changes[-1]
+
+
+def test_a_session_that_expires_offline_sends_the_queue_after_signing_in_again(
+    page, server, server_app, sign_in, world, dialogs
+):
+    ready_offline(page, sign_in, world.username)
+    page.goto(server.url + "/touchpoints?view=list")
+    page.context.set_offline(True)
+    card(page, world.overdue.name).get_by_role("button", name="Reschedule").click()
+    form = page.locator("form.tp-form")
+    form.get_by_label("Frequency (days)").fill("21")
+    form.get_by_label("Next Call").fill("")
+    form.get_by_role("button", name="Save touchpoint").click()
+    expect(waiting(page)).to_have_text("1 change waiting to send")
+
+    # Signing out now would leave a write behind: the app asks first (the test says no).
+    page.get_by_role("button", name="Sign out").click()
+    expect(page.get_by_role("button", name="Sign out")).to_be_visible()
+    assert [re.sub(r"\s+", " ", d) for d in dialogs] == [
+        "1 change has not been sent yet. Sign out anyway? "
+        "They stay on this phone and are sent when you sign in again."
+    ]
+
+    page.context.clear_cookies()  # the session runs out while the phone has no signal
+    page.context.set_offline(False)
+    sign_in_link = page.locator("#offline-bar .offline-signin a")
+    expect(page.locator("#offline-bar .offline-signin")).to_contain_text(
+        "Signed out. Sign in to send 1 waiting change.", timeout=15_000
+    )
+    assert waiting(page).count() == 1
+
+    sign_in_link.click()
+    page.fill("input[name=username]", world.username)
+    page.fill("input[name=password]", "tpweb-demo")
+    page.click("button[type=submit]")
+    expect(page.locator("#offline-bar")).to_contain_text("All changes sent.", timeout=15_000)
+    expect(waiting(page)).to_have_count(0)
+    expect(page.locator("#offline-bar .offline-signin")).to_have_count(0)
+    frequency = select(Touchpoint.frequency_days).where(Touchpoint.id == world.overdue.touchpoint)
+    assert rows(server_app, frequency) == [(21,)]

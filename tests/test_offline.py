@@ -1,0 +1,227 @@
+"""Offline-first on the server: the manifest, the service worker and its shell, what a phone keeps
+for offline use (the user's own coming week, nobody else's), and the answers the offline queue
+relies on. The worker itself runs in tests/browser/test_offline.py."""
+
+import re
+import struct
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from tpweb.auth import PUBLIC_ENDPOINTS
+from tpweb.extensions import db
+from tpweb.models import CallLog
+from tpweb.offline import SHELL_FILES
+from tpweb.schedule import today_in
+
+HTMX = {"HX-Request": "true"}
+ASSET = re.compile(r"""(?:src|href)=["'](/static/[^"'?#]+)""")
+
+
+@pytest.fixture
+def today():
+    return today_in("America/Chicago")
+
+
+@pytest.fixture
+def rep(make, auth):
+    rep = make.rep(name="Rita Rep")
+    auth.login(rep)
+    return rep
+
+
+def due_in(make, rep, today, days, name, frequency=30):
+    customer = make.customer(rep=rep, name=name)
+    return make.touchpoint(
+        customer, last_call=today + timedelta(days=days - frequency), frequency_days=frequency
+    )
+
+
+def static_file(client, url):
+    """A static file's status and bytes, its response closed (it streams from an open file)."""
+    with client.get(url) as response:
+        return response.status_code, response.get_data()
+
+
+def test_the_manifest_makes_the_app_installable(client):
+    response = client.get("/manifest.webmanifest")
+
+    assert response.status_code == 200
+    assert response.mimetype == "application/manifest+json"
+    manifest = response.json
+    assert manifest["name"] and manifest["short_name"] == "Touchpoints"
+    assert manifest["display"] == "standalone"
+    assert manifest["start_url"] == manifest["scope"] == "/"
+    assert manifest["theme_color"] == "#007a50"
+    for icon in manifest["icons"]:
+        status, png = static_file(client, icon["src"])
+        assert status == 200
+        assert png[:8] == b"\x89PNG\r\n\x1a\n"
+        width, height = struct.unpack(">II", png[16:24])
+        assert icon["sizes"] == f"{width}x{height}" and width in (192, 512)
+    assert {icon["sizes"] for icon in manifest["icons"]} == {"192x192", "512x512"}
+
+
+def test_the_service_worker_is_served_from_the_root_and_never_cached(client):
+    response = client.get("/sw.js?v=1")
+
+    assert response.status_code == 200
+    assert response.mimetype == "text/javascript"
+    assert response.headers["Service-Worker-Allowed"] == "/"
+    assert response.headers["Cache-Control"] == "no-cache"
+    assert 'addEventListener("fetch"' in response.text
+
+
+def test_every_page_links_the_manifest_and_registers_the_worker_from_a_file(client, rep):
+    page = client.get("/").text
+
+    assert '<link rel="manifest" href="/manifest.webmanifest">' in page
+    worker = re.search(r'src="/static/offline.js" data-worker="([^"]+)"', page)
+    assert worker and worker.group(1).startswith("/sw.js?v=")
+    # No inline script: the policy allows script files from this origin only.
+    assert not re.search(r"<script(?![^>]*\bsrc=)", page)
+    assert 'id="offline-bar"' in page
+
+
+def test_the_shell_holds_every_static_file_the_pages_and_the_map_load(client, rep, make, today):
+    due_in(make, rep, today, -1, "Shell Co")
+    shell = client.get("/offline/shell").json
+    pages = [client.get(url).text for url in ("/", "/touchpoints?view=map")]
+    pages.append(client.get("/touchpoints/map-frame").text)
+
+    loaded = {asset for page in pages for asset in ASSET.findall(page)}
+    assert loaded and loaded <= set(shell["files"]), loaded - set(shell["files"])
+    for url in shell["files"]:
+        assert static_file(client, url)[0] == 200, url
+    assert len(SHELL_FILES) + 2 == len(shell["files"])
+    assert shell["writes"] == {
+        "complete": "/touchpoints/0/complete",
+        "edit": "/touchpoints/0/edit",
+        "record": "/contacts/0/touchpoints",
+        "response": "/tasks/0/response",
+    }
+
+
+def test_the_shell_and_the_offline_page_need_no_sign_in(client):
+    # A phone installs the worker, and may show this page, with nobody signed in.
+    assert client.get("/offline/shell").status_code == 200
+    page = client.get("/offline")
+    assert page.status_code == 200
+    assert "This page was not saved on this phone" in page.text
+
+
+def test_besides_signing_in_only_the_offline_shell_is_public():
+    assert {
+        "auth.login",
+        "static",
+        "offline.manifest",
+        "offline.service_worker",
+        "offline.shell",
+        "offline.page",
+    } == PUBLIC_ENDPOINTS
+
+
+def test_what_to_keep_needs_a_user(client):
+    assert client.get("/offline/urls", headers=HTMX).status_code == 401
+    assert client.get("/offline/attention").status_code == 302
+
+
+def test_a_phone_keeps_the_reps_coming_week_and_nothing_of_anyone_else(client, make, rep, today):
+    overdue = due_in(make, rep, today, -4, "Overdue Co")
+    this_week = due_in(make, rep, today, 7, "This Week Co")
+    later = due_in(make, rep, today, 8, "Next Week Co")
+    jobsite = make.jobsite(overdue.account, rep=rep, name="Overdue Co site")
+    on_site = make.touchpoint(jobsite, last_call=today - timedelta(days=30), frequency_days=30)
+    buyer = make.contact(overdue.account, name="Buyer")
+    task = make.record(buyer, rep, response_required=True)
+    others = due_in(make, make.rep(), today, 0, "Someone Elses Co")
+
+    response = client.get("/offline/urls", headers=HTMX)
+
+    assert response.headers["Cache-Control"] == "no-store"
+    keep = response.json
+    assert keep["user"] == rep.id and keep["touchpoints"] == 3
+    assert keep["csrf_token"]
+    pages, fragments = keep["pages"], keep["fragments"]
+    assert {
+        "/",
+        "/touchpoints?view=list",
+        "/touchpoints?view=map",
+        "/touchpoints/map-frame",
+    } <= set(pages)
+    for tp in (overdue, this_week, on_site):
+        assert f"/touchpoints/{tp.id}" in pages
+        assert f"/{tp.account.kind}s/{tp.account_id}" in pages
+        assert {
+            f"/touchpoints/{tp.id}/complete",
+            f"/touchpoints/{tp.id}/edit?logged=1",
+            f"/touchpoints/{tp.id}/edit",
+        } <= set(fragments)
+    assert f"/contacts/{buyer.id}" in pages
+    assert f"/contacts/{buyer.id}/touchpoints" in fragments
+    assert f"/tasks/{task.id}/response" in fragments
+    everything = " ".join(pages + fragments)
+    for tp in (later, others):
+        assert not re.search(rf"/touchpoints/{tp.id}\b", everything)
+        assert f"s/{tp.account_id}" not in everything
+    assert len(pages) == len(set(pages)) and len(fragments) == len(set(fragments))
+
+
+def test_the_attention_page_is_a_shell_filled_on_the_phone(client, rep):
+    page = client.get("/offline/attention").text
+
+    assert "Needs your attention" in page
+    assert 'id="offline-attention"' in page
+
+
+# What the offline queue relies on in the server's answers.
+
+
+def test_a_queued_write_sent_again_with_a_fresh_csrf_token_is_a_replay(client, make, rep, today):
+    """The queue sends each write with the token of the session it is sent in, not the one of
+    the page it was made on: the key still names the same write."""
+    tp = due_in(make, rep, today, -1, "Replay Co")
+    phone = make.call_type("Phone")
+    form = {
+        "called_on": today.isoformat(),
+        "duration_minutes": "15",
+        "call_type": str(phone.id),
+        "contact_id": "0",
+        "notes": "",
+    }
+    headers = {**HTMX, "Idempotency-Key": "queued-1"}
+
+    first = client.post(
+        f"/touchpoints/{tp.id}/complete", data=form | {"csrf_token": "old"}, headers=headers
+    )
+    again = client.post(
+        f"/touchpoints/{tp.id}/complete", data=form | {"csrf_token": "new"}, headers=headers
+    )
+
+    assert first.status_code == again.status_code == 200
+    assert again.headers["Idempotent-Replayed"] == "true" and again.text == first.text
+    calls = select(func.count(CallLog.id)).where(CallLog.touchpoint_id == tp.id)
+    assert db.session.scalar(calls) == 1
+
+
+def test_answers_carry_the_version_a_later_queued_write_is_based_on(client, make, rep, today):
+    """Step one answers with step two's form at the touchpoint's new version, and a saved
+    touchpoint's card says its version: the queue rebases the phone's next write on it."""
+    tp = due_in(make, rep, today, -1, "Version Co")
+    phone = make.call_type("Phone")
+    form = {"called_on": today.isoformat(), "duration_minutes": "15", "call_type": str(phone.id)}
+
+    step_two = client.post(f"/touchpoints/{tp.id}/complete", data=form, headers=HTMX).text
+    version = re.search(r'<input[^>]*name="version"[^>]*value="(\d+)"', step_two).group(1)
+    assert version == "2"
+
+    edit = {
+        "last_call": today.isoformat(),
+        "frequency_days": "14",
+        "next_call": "",
+        "comment": "",
+        "version": version,
+    }
+    card = client.post(f"/touchpoints/{tp.id}/edit", data=edit, headers=HTMX).text
+    assert f'id="touchpoint-{tp.id}"' in card and 'class="tp-dates" data-version="3"' in card
