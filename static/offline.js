@@ -223,6 +223,22 @@
     return date.toISOString().slice(0, 10);
   }
 
+  function addDays(iso, days) {
+    var date = new Date(iso + "T00:00:00Z");
+    date.setUTCDate(date.getUTCDate() + days);
+    return isoDay(date);
+  }
+
+  // Next Call as the server works it out while the rep types (Last Call + Frequency), for when
+  // the server cannot be asked.
+  function nextCallHere(form) {
+    var last = form.elements.last_call.value;
+    var days = parseInt(form.elements.frequency_days.value, 10);
+    if (/^\d{4}-\d{2}-\d{2}$/.test(last) && days >= 1 && days <= 3650) {
+      form.elements.next_call.value = addDays(last, days);
+    }
+  }
+
   // Step two after an offline step one: the dates the server would have put there, worked out here
   // (Last Call = the call's date, Next Call = that + Frequency; an older call moves nothing).
   function fillStepTwo(root) {
@@ -234,12 +250,7 @@
       if (!form || !form.elements.last_call || !/^\d{4}-\d{2}-\d{2}$/.test(calledOn)) return;
       if (form.elements.last_call.value && calledOn < form.elements.last_call.value) return;
       form.elements.last_call.value = calledOn;
-      var days = parseInt(form.elements.frequency_days.value, 10);
-      if (days > 0 && form.elements.next_call) {
-        var next = new Date(calledOn + "T00:00:00Z");
-        next.setUTCDate(next.getUTCDate() + days);
-        form.elements.next_call.value = isoDay(next);
-      }
+      if (form.elements.next_call && form.elements.frequency_days) nextCallHere(form);
     });
   }
 
@@ -268,7 +279,12 @@
 
   document.addEventListener("htmx:responseError", function (event) {
     var xhr = event.detail.xhr;
-    if (xhr && xhr.getResponseHeader("X-Offline-Missing")) {
+    var elt = event.detail.elt;
+    if (!xhr || !xhr.getResponseHeader("X-Offline-Missing")) return;
+    var form = elt.form;
+    if (form && form.elements.next_call && form.elements.frequency_days && form.elements.last_call) {
+      nextCallHere(form);
+    } else if (!/^(INPUT|SELECT|TEXTAREA)$/.test(elt.tagName)) {
       say("Not saved on this phone for offline use: open it again once you have a signal.");
     }
   });

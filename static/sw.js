@@ -30,7 +30,8 @@ var WRITE_TIMEOUT = 10000;
 // A visit refreshes what is kept at most this often; a new user, or a sent queue, at once.
 var REFRESH_EVERY = 10 * 60 * 1000;
 var KEEP_DAYS = 14;
-var PARALLEL = 4;
+// The refresh is background work: two requests at a time, and none while a page waits for one.
+var PARALLEL = 2;
 var STORED = "X-Tpweb-Stored";
 var TAG = "tpweb-queue";
 
@@ -182,12 +183,26 @@ function delay(ms) {
   return new Promise(function (resolve) { setTimeout(resolve, ms); });
 }
 
+// Requests a page is waiting for; the refresh holds back while there are any.
+var pageRequests = 0;
+
+function busy(promise) {
+  pageRequests += 1;
+  function done() { pageRequests -= 1; }
+  promise.then(done, done);
+  return promise;
+}
+
+function idle() {
+  return pageRequests ? delay(100).then(idle) : Promise.resolve();
+}
+
 // The network's answer; after TIMEOUT the kept one if there is one; the kept one at once if the
 // network fails; and if nothing was kept, the offline page (a page) or a 503 (a fragment).
 function networkFirst(event, config) {
   var request = event.request;
   var cacheName = isFragment(request) ? FRAGMENTS : PAGES;
-  var network = fetch(request);
+  var network = busy(fetch(request));
   event.waitUntil(network.then(function (response) {
     if (keepable(config, request.url, response)) return keep(cacheName, request.url, response.clone());
   }).catch(function () {}));
@@ -414,7 +429,7 @@ function handleWrite(event, config, kind) {
       .then(function (waiting) { return waiting ? sync().catch(function () {}).then(function () { return hasWaiting(item.user); }) : false; })
       .then(function (waiting) {
         if (waiting) return null;
-        return withTimeout(send(item, null, headers), WRITE_TIMEOUT).catch(function () { return null; });
+        return withTimeout(busy(send(item, null, headers)), WRITE_TIMEOUT).catch(function () { return null; });
       })
       .then(function (response) {
         if (!response) return queueAndAnswer(config, item, "offline");
@@ -616,8 +631,10 @@ function fetchAndKeep(config, job) {
 function inParallel(jobs, work) {
   var queue = jobs.slice();
   function worker() {
-    var job = queue.shift();
-    return job ? work(job).then(worker) : Promise.resolve();
+    return idle().then(function () {
+      var job = queue.shift();
+      return job ? work(job).then(worker) : null;
+    });
   }
   var workers = [];
   for (var i = 0; i < PARALLEL; i++) workers.push(worker());

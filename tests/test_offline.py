@@ -15,6 +15,8 @@ from tpweb.models import CallLog
 from tpweb.offline import SHELL_FILES
 from tpweb.schedule import today_in
 
+from .conftest import Auth
+
 HTMX = {"HX-Request": "true"}
 ASSET = re.compile(r"""(?:src|href)=["'](/static/[^"'?#]+)""")
 
@@ -109,6 +111,15 @@ def test_the_shell_and_the_offline_page_need_no_sign_in(client):
     page = client.get("/offline")
     assert page.status_code == 200
     assert "This page was not saved on this phone" in page.text
+
+
+def test_the_offline_page_never_sets_the_session_cookie(client, make):
+    """The worker fetches it as it installs, often while the rep signs in: setting the cookie
+    from the session it was asked with would undo the sign-in."""
+    client.get("/login")  # an anonymous session, with a CSRF token
+    assert "Set-Cookie" not in client.get("/offline").headers
+    Auth(client).login(make.rep())
+    assert "Set-Cookie" not in client.get("/offline").headers
 
 
 def test_besides_signing_in_only_the_offline_shell_is_public():

@@ -17,7 +17,7 @@ import hashlib
 from datetime import timedelta
 from pathlib import Path
 
-from flask import Blueprint, current_app, jsonify, request, url_for
+from flask import Blueprint, current_app, jsonify, make_response, request, session, url_for
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 from sqlalchemy import select
@@ -148,7 +148,12 @@ def shell():
 @bp.get("/offline")
 def page():
     """Shown in place of a page that was never saved on this phone, when there is no network."""
-    return render("offline/page.html", "content")
+    response = make_response(render("offline/page.html", "content"))
+    # The worker keeps this page as it installs, which is often while the rep signs in: an answer
+    # that set the session cookie (Flask-Login marks an anonymous session, the CSRF token is
+    # stored) could put back the session the sign-in had just replaced.
+    session.modified = False
+    return response
 
 
 @bp.get("/offline/attention")
