@@ -384,3 +384,19 @@ def test_a_mail_server_error_is_tried_again_next_hour_and_given_up_after_five(
     enqueue_sweep(queue, TOKYO_SIX + timedelta(hours=5))
     work(app, queue)
     assert ledger(status="failed") == 1 and len(inbox.messages) == 1
+
+
+def test_a_refusing_mail_server_that_recovers_gets_every_item_once(app, make, queue, inbox):
+    expected = reps_with_tasks(make, reps=2, tasks_each=2)
+    inbox.refuse = "Task 0"  # the server refuses everything for an hour
+    enqueue_sweep(queue, TOKYO_SIX)
+    work(app, queue)
+    assert inbox.messages == [] and ledger(status="sent") == 0
+
+    inbox.refuse = ""
+    for hour in (1, 2):
+        enqueue_sweep(queue, TOKYO_SIX + timedelta(hours=hour))
+        work(app, queue)
+
+    assert sorted(m["Subject"] for m in inbox.messages) == sorted(expected)
+    assert ledger(status="sent") == len(expected)
