@@ -56,7 +56,7 @@ def run(url, seconds, rounds, connections, workers):
             status, answer, body = load.request(base, path, headers)
             assert status == 200, (path, status)
             revalidate = {**headers, "If-None-Match": answer["ETag"]}
-            assert load.request(base, path, revalidate)[0] == 304
+            assert load.request(base, path, revalidate)[0] == 304, "no revalidation"
             pages[name] = {
                 "constant": (f"/_bench/constant/{len(body)}", headers),
                 "app": (path, headers),
@@ -74,13 +74,25 @@ def run(url, seconds, rounds, connections, workers):
         for _ in range(rounds):
             for page, kind in runs:
                 path, headers = pages[page][kind]
+                if kind == "304":
+                    # The ETag of now: it changes with the quarter hour (tpweb.caching), as a
+                    # phone's does, and a stale one would measure first renders.
+                    headers = {**headers, "If-None-Match": _etag(base, pages[page]["app"])}
                 cpu = server.cpu_seconds()
                 result = load.load(base, path, headers, seconds, connections)
                 if cpu is not None:
                     result.cpu_seconds = server.cpu_seconds() - cpu
                 assert result.bad_status == 0, (page, kind, result)
+                if kind == "304":  # headers alone: every answer was a 304
+                    assert result.bytes_per_request < 2_000, (page, kind, result)
                 results[page, kind].append(result)
     return _rows(results, pages, counts)
+
+
+def _etag(base, page):
+    status, answer, _ = load.request(base, *page)
+    assert status == 200, (page, status)
+    return answer["ETag"]
 
 
 def _merged(results):
@@ -99,11 +111,14 @@ def _figure(results):
     return f"{rps:,.0f} req/s, p95 {p95:.0f} ms{cpu}"
 
 
-def _cpu_note(results, baseline):
+def _cpu_note(results, baseline, target=None):
     app, base = _merged(results)[2], _merged(baseline)[2]
     if app is None or base is None:
         return ""
-    return f"by server CPU per request (steadier on a shared machine) the ratio is {base / app:.2f}"
+    note = f"by the workers' CPU per request (steadier on a shared machine): {base / app:.2f}"
+    if target is not None:
+        note += ", target met" if base / app >= target else ", target missed"
+    return note
 
 
 def _rows(results, pages, counts):
@@ -120,7 +135,7 @@ def _rows(results, pages, counts):
             ratio = _merged(results[page, kind])[0] / base_rps
             rows.append(Row("B1", f"{what[page]}, {label}", _figure(results[page, kind]), size,
                             f"{ratio:.2f}", f">= {target}", ratio >= target,
-                            _cpu_note(results[page, kind], baseline)))  # fmt: skip
+                            _cpu_note(results[page, kind], baseline, target)))  # fmt: skip
     raw, baseline = results["list", "raw"], results["list", "constant"]
     ratio = _merged(raw)[0] / _merged(baseline)[0]
     rows.append(Row("B1", "reference: the list's 50 cards by one raw SQL statement + f-strings",

@@ -63,6 +63,8 @@ def machine(database, loader):
         loader = (version.split("[")[0].strip() or "wrk").split(" Copyright")[0]
     return {
         "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        # Other work on the machine slows the figures and their baselines alike, not equally.
+        "load average at the end (1, 5, 15 min)": ", ".join(f"{n:.1f}" for n in os.getloadavg()),
         "cores (nproc)": str(os.cpu_count()),
         "CPU": cpu,
         "Python": platform.python_version(),

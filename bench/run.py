@@ -63,7 +63,7 @@ def main(argv=None):
             rows += maps.run(url, repeat=1 if args.quick else 3)
         if "B4" in args.only:
             step("B4: the rep's list in headless Chromium, offline and online")
-            rows += offline.run(url, repeat=3 if args.quick else 10, workers=workers)
+            rows += offline.run(url, repeat=3 if args.quick else 20, workers=workers)
         if "B5" in args.only:  # last: it writes
             step("B5: /reps overview and bulk reassignment")
             rows += team.run(url, repeat=3 if args.quick else 9)

@@ -18,6 +18,12 @@ def today():
     return today_in("America/Chicago")
 
 
+@pytest.fixture(autouse=True)
+def quarter_hour(monkeypatch):
+    """The quarter hour stands still: no test straddles two (each is in the ETag)."""
+    monkeypatch.setattr("tpweb.caching.untracked_bucket", lambda: 1)
+
+
 @pytest.fixture
 def boss(make):
     return make.manager(name="Morgan Boss")
@@ -199,6 +205,19 @@ def test_the_next_day_is_a_200(client, touchpoint, monkeypatch, today):
     etag = etag_of(client, LIST)
     monkeypatch.setattr("tpweb.caching.user_today", lambda: today + timedelta(days=1))
     assert again(client, LIST, etag).status_code == 200
+
+
+def test_someone_elses_untracked_change_shows_within_a_quarter_hour(client, task, monkeypatch):
+    etag = etag_of(client, "/tasks")
+    task.contact.name = "Dana Freeze-Smith"  # contacts are not in History
+    db.session.commit()
+    assert again(client, "/tasks", etag).status_code == 304
+
+    monkeypatch.setattr("tpweb.caching.untracked_bucket", lambda: 2)
+
+    response = again(client, "/tasks", etag)
+    assert response.status_code == 200
+    assert "Dana Freeze-Smith" in response.text
 
 
 def test_the_users_own_write_is_a_200_even_where_history_does_not_see_it(client, task, touchpoint):

@@ -128,6 +128,11 @@ def fingerprint(rep_ids, with_tasks, today):
     return tuple(sorted(tuple(row) for row in db.session.execute(FINGERPRINT[with_tasks], params)))
 
 
+def untracked_bucket():
+    """The quarter hour we are in: in the ETag, so no revalidated page outlives it."""
+    return int(time.time() // UNTRACKED_BUCKET_SECONDS)
+
+
 def _etag(lists):
     today = user_today()
     parts = (
@@ -138,7 +143,7 @@ def _etag(lists):
         current_user.timezone,
         session.get(WRITES, 0),
         today.isoformat(),
-        int(time.time() // UNTRACKED_BUCKET_SECONDS),
+        untracked_bucket(),
         bool(request.htmx),
         fragment(),
         request.full_path,

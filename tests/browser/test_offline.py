@@ -111,6 +111,12 @@ def card(page, name):
     return page.locator("article.tp", has=page.get_by_role("link", name=name, exact=True))
 
 
+def settled(form):
+    """`form` once htmx has swapped it in and bound its fields (typing sooner would be missed)."""
+    expect(form).not_to_have_class(re.compile(r"htmx-(added|settling)"))
+    return form
+
+
 def waiting(page):
     return page.locator("#offline-bar .offline-count")
 
@@ -262,7 +268,7 @@ def test_a_conflict_with_the_manager_comes_back_to_the_rep_and_nothing_is_lost(
     page.goto(server.url + "/touchpoints?view=list")
     page.context.set_offline(True)
     card(page, world.soon.name).get_by_role("button", name="Reschedule").click()
-    form = page.locator("form.tp-form")
+    form = settled(page.locator("form.tp-form"))
     form.get_by_label("Frequency (days)").fill("14")
     # Next Call follows as the rep types, worked out on the phone with no server to ask.
     rescheduled = world.today - timedelta(days=27) + timedelta(days=14)

@@ -29,11 +29,10 @@ from .markers import (
     MAP_STATES,
     UPCOMING_DAYS,
     bounds,
-    map_state,
     marker_row,
     parse_position,
 )
-from .queries import map_rows
+from .queries import map_counts, map_rows
 
 MAP = "touchpoints/map.html"
 LEAFLET = "vendor/leaflet-1.9.4/"
@@ -60,14 +59,10 @@ def map_page(rep_id):
     """The Map view: legend, the map's frame, a panel for Complete and Reschedule, no-location."""
     today = user_today()
     near = position_arg()
-    rows = db.session.execute(map_rows(current_user, rep_id)).all()
-    counts = dict.fromkeys(MAP_STATES, 0)
-    unlocated = []
-    for row in rows:
-        if row.latitude is None or row.longitude is None:
-            unlocated.append(row)
-        else:
-            counts[map_state(row.next_call, today)] += 1
+    found = map_counts(current_user, today, rep_id)
+    counts = {state: found.get(state, 0) for state in MAP_STATES}
+    shown = map_rows(current_user, rep_id).where(~located).limit(NO_LOCATION_SHOWN)
+    unlocated = db.session.execute(shown).all()
     position = {"lat": near[0], "lon": near[1]} if near else {}
     return render(
         MAP,
@@ -77,8 +72,8 @@ def map_page(rep_id):
         counts=counts,
         labels=MAP_LABELS,
         upcoming_days=UPCOMING_DAYS,
-        unlocated=unlocated[:NO_LOCATION_SHOWN],
-        more_unlocated=max(0, len(unlocated) - NO_LOCATION_SHOWN),
+        unlocated=unlocated,
+        more_unlocated=max(0, found.get("unlocated", 0) - NO_LOCATION_SHOWN),
         frame_url=url_for(".map_frame", rep=rep_id, **position),
     )
 
