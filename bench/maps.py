@@ -73,7 +73,9 @@ def run(url, repeat):
             db.session.remove()
 
     app_map()  # warm up
-    figure, base = paired(app_map, naive, repeat)
+    # The naive map takes a second or more: fewer of its runs, more of the app's.
+    timed = paired(app_map, naive, repeat, action_runs=5)
+    figure, base = timed.action, timed.baseline
     app_bytes = sum(len(part) for part in sizes["app"])
     naive_bytes = len(sizes["naive"])
     zipped = sum(len(gzip.compress(part)) for part in sizes["app"])
@@ -83,7 +85,7 @@ def run(url, repeat):
     return [
         Row("B2", f"{what}: server time", f"{figure:.0f} ms (page + map document)",
             f"naive folium, one Marker + Popup each: {base:,.0f} ms", f"{speed:.0f}x faster",
-            f">= {FASTER}x faster", speed >= FASTER),
+            f">= {FASTER}x faster", speed >= FASTER, timed.cpu_note(faster=True)),
         Row("B2", f"{what}: bytes", f"{app_bytes:,} B", f"naive: {naive_bytes:,} B",
             f"{share:.2f}", f"<= {SMALLER}", share <= SMALLER,
             f"gzipped: {zipped:,} B against {naive_zipped:,} B ({zipped / naive_zipped:.2f})"),

@@ -60,7 +60,7 @@ def run(url, repeat, workers):
     return [
         Row("B4", "rep's list (whole page) offline, from the service worker's cache",
             f"{offline:.0f} ms to load (median of {repeat})",
-            f"the same page online, warm cache: {online:.0f} ms", f"{ratio:.2f}",
+            f"the same page online, warm cache: {online:.0f} ms", f"{ratio:.3f}",
             "offline <= online (ratio <= 1)", ratio <= 1.0,
             "navigation start to the load event, by the browser's Navigation Timing"),
     ]  # fmt: skip

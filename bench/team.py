@@ -101,7 +101,8 @@ def _overview(app, client, counter, engine, today, app_rows, repeat):
 
     same = sorted(tuple(row) for row in baseline()) == app_rows
     page()  # templates compiled, connections pooled
-    figure, base = paired(page, baseline, repeat)
+    timed = paired(page, baseline, repeat)
+    figure, base = timed.action, timed.baseline
     statements = {len(app_rows): counter.count(page)}
     with engine.begin() as conn:  # half the team leaves, for a second size
         half = [row[0] for row in app_rows[len(app_rows) // 2 :]]
@@ -111,7 +112,9 @@ def _overview(app, client, counter, engine, today, app_rows, repeat):
     with engine.begin() as conn:
         conn.execute(sa.text("UPDATE users SET active = true WHERE id IN :ids").bindparams(
             sa.bindparam("ids", expanding=True)), {"ids": half})  # fmt: skip
-    note = "" if same else "the hand-written SELECT's counts differ from the page's: check it"
+    note = timed.cpu_note()
+    if not same:
+        note += "; the hand-written SELECT's counts differ from the page's: check it"
     return [
         _timed_row(f"/reps overview at {len(app_rows)} reps", figure, base,
                    "one SELECT of the same 200 rows with their counts", note),
@@ -149,8 +152,9 @@ def _reassign(client, counter, engine, ids, accounts, repeat):
             return conn.execute(ACCOUNTS, {"ids": accounts}).all()
 
     there_and_back()  # warm up
-    figure, base = paired(there_and_back, baseline, repeat)
-    figure /= 2
+    timed = paired(there_and_back, baseline, repeat)
+    figure, base = timed.action / 2, timed.baseline
+    timed.action_cpu /= 2
     few = accounts[:10]
     statements = {len(few): counter.count(move(FROM_REP, TO_REP, few))}
     move(TO_REP, FROM_REP, few)()
@@ -158,7 +162,7 @@ def _reassign(client, counter, engine, ids, accounts, repeat):
     back()
     return [
         _timed_row(f"reassign {len(accounts):,} accounts", figure, base,
-                   f"one SELECT of the same {len(accounts):,} account rows"),
+                   f"one SELECT of the same {len(accounts):,} account rows", timed.cpu_note()),
         _statements_row("reassign", statements, "accounts"),
     ]  # fmt: skip
 
