@@ -73,6 +73,32 @@ def test_bad_credentials_are_refused_and_stay_signed_out(client, make, case):
     assert_signed_out(client)
 
 
+@pytest.mark.parametrize("case", ["wrong password", "unknown user", "inactive user"])
+def test_every_refusal_does_the_same_password_work(client, make, monkeypatch, case):
+    """An unknown name must cost a hash check too, or the answer's speed tells who exists."""
+    import tpweb.auth
+    import tpweb.models
+
+    checks = []
+
+    def counting(check):
+        def check_and_count(*args):
+            checks.append(args)
+            return check(*args)
+
+        return check_and_count
+
+    for module in (tpweb.auth, tpweb.models):
+        monkeypatch.setattr(module, "check_password_hash", counting(module.check_password_hash))
+    rep = make.rep(active=case != "inactive user")
+    username = "nobody-here" if case == "unknown user" else rep.username
+
+    response = sign_in(client, username, "wrong horse")
+
+    assert response.status_code == 422
+    assert [password for _, password in checks] == ["wrong horse"]
+
+
 @pytest.mark.parametrize("field", ["username", "password"])
 def test_empty_field_is_refused_with_an_error_beside_it(client, make, field):
     rep = make.rep()

@@ -1,12 +1,14 @@
 """Signing in and out, and the rule that every view but /login and static files needs a user."""
 
 import functools
+import secrets
 from urllib.parse import urlsplit
 
 from flask import Blueprint, abort, redirect, request, session, url_for
 from flask_login import current_user, login_user, logout_user
 from flask_wtf import FlaskForm
 from sqlalchemy import select
+from werkzeug.security import check_password_hash, generate_password_hash
 from wtforms import BooleanField, PasswordField, StringField
 from wtforms.validators import InputRequired, Length
 
@@ -76,6 +78,20 @@ def manager_required(view):
     return wrapper
 
 
+@functools.cache
+def _nobodys_hash():
+    return generate_password_hash(secrets.token_hex())
+
+
+def _password_matches(user, password):
+    """Whether this is the user's password; an unknown or inactive user costs the same hash work,
+    so the time of a refusal does not tell which usernames exist."""
+    if user is None or not user.active:
+        check_password_hash(_nobodys_hash(), password)
+        return False
+    return user.check_password(password)
+
+
 def _safe_next(target):
     parts = urlsplit(target or "")
     if parts.scheme or parts.netloc or not parts.path.startswith("/"):
@@ -115,7 +131,7 @@ def login():
         status = 422 if form.is_submitted() else 200
         return render("auth/login.html", "content", status, form=form)
     user = db.session.scalar(select(User).filter_by(username=form.username.data.strip()))
-    if user is None or not user.active or not user.check_password(form.password.data):
+    if not _password_matches(user, form.password.data):
         form.password.errors.append("Wrong username or password.")
         return render("auth/login.html", "content", 422, form=form)
     session.clear()  # a new session on every sign-in
