@@ -15,6 +15,7 @@ from tpweb.models import Account, Touchpoint, TouchpointRecord, User
 from tpweb.schedule import today_in
 
 from .factories import PASSWORD
+from .test_geocode import FakeGeocoder, place
 
 HTMX = {"HX-Request": "true"}
 # Every one of rep A's objects carries this in a name, note or comment; compared lower-cased.
@@ -68,6 +69,19 @@ class Route:
     form: Callable | None = None  # (objects, visitor's user) -> a valid POST body
     seen_by: tuple = ()  # visitors who find rep A's MARK in some answer (the test is not blind)
     works: Works | None = None
+
+
+# Rep A's address, as Find from address asks for it, and the place the fake geocoder gives.
+LOCATE_QUERY = "1 ZZ-Alpha Road, ZZ-Alpha-City"
+
+
+@pytest.fixture(autouse=True)
+def geocoder(app, monkeypatch):
+    """Find from address turned on with a fake geocoder: without one its route is 404 for all,
+    and the matrix would prove nothing about who may use it."""
+    fake = FakeGeocoder({LOCATE_QUERY: place(41.881234, -87.631234)})
+    monkeypatch.setitem(app.config, "TPWEB_GEOCODER_CLIENT", fake)
+    return fake
 
 
 # URL variables, from the objects of the world below.
@@ -165,6 +179,10 @@ def _account_form(o, user):
     }
 
 
+def _locate_form(o, user):
+    return {"address": "1 ZZ-Alpha Road", "city": "ZZ-Alpha-City", "latitude": "", "longitude": ""}
+
+
 def _contact_form(o, user):
     return {
         "name": "Authz New Contact",
@@ -217,6 +235,11 @@ def _created(name, kind):
         assert found is not None, f"no {kind} named {name!r} was created"
 
     return check
+
+
+def _located(o, response, changed):
+    assert not changed, f"Find from address saved something: {changed}"
+    assert 'value="41.881234"' in response.text and 'value="-87.631234"' in response.text
 
 
 def _set_inactive(o, response, changed):
@@ -317,6 +340,7 @@ TABLE = {
         form=_account_form,
         works=Works(303, _created("Authz New Account", "jobsite")),
     ),
+    "accounts.locate": Route(MANAGER_ONLY, form=_locate_form, works=Works(200, _located)),
     "accounts.set_status": Route(
         MANAGER_ONLY,
         args=_bare_account,

@@ -286,9 +286,7 @@ def test_customer_list_runs_a_fixed_number_of_queries(client, make, manager, tod
     assert measure() == small
 
 
-def test_an_inactive_account_offers_no_add_touchpoint_and_refuses_one(
-    client, make, manager, today
-):
+def test_an_inactive_account_offers_no_add_touchpoint_and_refuses_one(client, make, manager, today):
     rep = make.rep()
     customer = make.customer(rep=rep, name="Closed Co", active=False)
     assert "Add Touchpoint" not in client.get(f"/customers/{customer.id}").text
@@ -315,3 +313,21 @@ def test_the_location_map_is_offered_only_with_tiles(client, app, manager):
         app.config["TPWEB_TILE_URL"] = ""
     assert 'data-tiles="https://tiles.example/{z}/{x}/{y}.png"' in form
     assert "location-picker.js" in form
+
+
+def test_an_account_without_a_location_is_listed_as_no_location(client, make, manager):
+    located = make.customer(name="Mapped Co", latitude=41.75, longitude=-88.15)
+    unlocated = make.customer(name="Unmapped Co")
+    listed = client.get("/customers").text
+    assert "no location" in listed.split(">Unmapped Co<")[1].split("</article>")[0]
+    assert "no location" not in listed.split(">Mapped Co<")[1].split("</article>")[0]
+    assert "no location" in client.get(f"/customers/{unlocated.id}").text
+    assert "41.75000, -88.15000" in client.get(f"/customers/{located.id}").text
+
+
+def test_a_location_is_cleared_by_saving_both_fields_empty(client, make, manager):
+    customer = make.customer(name="Moved Co", latitude=41.75, longitude=-88.15)
+    form = customer_form(name="Moved Co", latitude="", longitude="")
+    assert client.post(f"/customers/{customer.id}/edit", data=form).status_code == 303
+    db.session.refresh(customer)
+    assert (customer.latitude, customer.longitude) == (None, None)

@@ -19,6 +19,7 @@ from tpweb.models import Account, CallLogType, Contact, Touchpoint, TouchpointRe
 from . import test_authorization as authz
 from .factories import PASSWORD
 from .test_authorization import ANONYMOUS, MANAGER, REP_A, REP_B, TABLE, Database
+from .test_geocode import FakeGeocoder, place
 
 ADMIN = "admin"
 FUZZ = settings(
@@ -213,6 +214,7 @@ RECIPES = {
     "accounts.edit_contact": Recipe(),
     "accounts.new_customer": Recipe(),
     "accounts.new_jobsite": Recipe(),
+    "accounts.locate": Recipe(),
     "accounts.set_status": Recipe(),
     "contacts.create_record": Recipe(),
     "tasks.respond": Recipe(),
@@ -314,6 +316,9 @@ def world(app, make, monkeypatch):
     """
     monkeypatch.setattr(authz, "sign_in", _session_client)
     monkeypatch.setattr(models, "generate_password_hash", _quick_hash)
+    # Find from address on, so its route is fuzzed past the 404 it answers while off.
+    fake = FakeGeocoder({authz.LOCATE_QUERY: place(41.88, -87.63)})
+    monkeypatch.setitem(app.config, "TPWEB_GEOCODER_CLIENT", fake)
     o, _ = authz.build(app, make)
     o[ADMIN] = make.user("admin", name="Ada Admin")
     _stored_markup(make, o)

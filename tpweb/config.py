@@ -57,6 +57,15 @@ class Config:
     TPWEB_TILE_ATTRIBUTION = os.environ.get(
         "TPWEB_TILE_ATTRIBUTION", "© OpenStreetMap contributors"
     )
+    # "Find from address" on the account form: off while empty; "nominatim" turns it on, with a
+    # user agent naming this installation (the service's usage policy) and a short timeout, as the
+    # manager waits on it. TPWEB_GEOCODER_DOMAIN points it at a Nominatim of one's own.
+    TPWEB_GEOCODER = os.environ.get("TPWEB_GEOCODER", "")
+    TPWEB_GEOCODER_USER_AGENT = os.environ.get("TPWEB_GEOCODER_USER_AGENT", "")
+    TPWEB_GEOCODER_DOMAIN = os.environ.get("TPWEB_GEOCODER_DOMAIN", "")
+    TPWEB_GEOCODER_TIMEOUT = float(os.environ.get("TPWEB_GEOCODER_TIMEOUT", "3"))
+    # An object with geopy's .geocode(query) in place of the configured one (tests set a fake).
+    TPWEB_GEOCODER_CLIENT = None
     # Reminder emails: links in them start with the public URL; the worker's queue on REDIS_URL.
     TPWEB_PUBLIC_URL = os.environ.get("TPWEB_PUBLIC_URL", "http://127.0.0.1:5000")
     TPWEB_QUEUE = os.environ.get("TPWEB_QUEUE", "tpweb")
@@ -91,6 +100,8 @@ class TestConfig(Config):
     REMEMBER_COOKIE_SECURE = False
     RATELIMIT_STORAGE_URI = "memory://"
     TPWEB_TILE_URL = ""
+    # No geocoder, whatever the environment says: a test that wants one sets a fake client.
+    TPWEB_GEOCODER = ""
     # Mail stays in memory unless a test points the app at its own SMTP server.
     MAIL_BACKEND = "locmem"
     TPWEB_PUBLIC_URL = "https://tpweb.example"

@@ -115,8 +115,12 @@ def _wait_until_serving(url, process, log):
 
 
 @pytest.fixture(scope="session")
-def server(tmp_path_factory):
-    """The app in its own process (flask run) on a free loopback port, with the demo data."""
+def server(request, tmp_path_factory):
+    """The app in its own process (flask run) on a free loopback port, with the demo data.
+
+    No map tiles. A test may pass more environment as a parameter (indirect=True), a tuple of
+    (name, value) pairs such as (("TPWEB_TILE_URL", ...),): it then gets a server of its own.
+    """
     if os.environ.get("TPWEB_TEST_POSTGRES"):
         pytest.skip("the browser tests run once, in the SQLite pass")
     reason = _missing()
@@ -138,6 +142,7 @@ def server(tmp_path_factory):
         "TPWEB_TILE_URL": "",
         "TPWEB_TIMEZONE": TIMEZONE,
         "PYTHONUNBUFFERED": "1",
+        **dict(getattr(request, "param", ())),
     }
     log = folder / "server.log"
     with log.open("w") as out:

@@ -1,16 +1,18 @@
 """Creating and editing customers, jobsites and contacts; setting accounts inactive and back."""
 
-from flask import abort, redirect, request, url_for
+from flask import abort, current_app, redirect, request, url_for
 from flask_login import current_user
+from jinja2_fragments.flask import render_block
 from sqlalchemy import update
 
+from .. import geocode
 from ..auth import manager_required
 from ..extensions import db
 from ..models import Account, Contact, Touchpoint
 from ..scope import account_or_404, contact_or_404
 from ..web import render, write
 from . import KINDS, bp
-from .forms import AccountForm, ContactForm, NotesForm
+from .forms import AccountForm, ContactForm, LocationForm, NotesForm
 from .queries import assignable_reps
 
 FORM = "customers/form.html"
@@ -22,7 +24,12 @@ def account_url(account):
 
 def save_account(account, form, customer=None):
     """Render `form` for `account`, or copy it onto the account and go to the account's page."""
-    context = {"account": account, "form": form, "customer": customer or account.customer}
+    context = {
+        "account": account,
+        "form": form,
+        "customer": customer or account.customer,
+        "find_from_address": geocode.enabled(current_app.config),
+    }
     if request.method == "GET":
         return render(FORM, "form", **context)
     if not form.validate():
@@ -76,6 +83,41 @@ def edit_account(account_id, kind):
     if account.sales_rep_id != current_user.id:
         abort(404)
     return save_account(account, NotesForm(obj=account))
+
+
+NOT_FOUND = "Address not found: check it, or type the location or tap the map."
+UNAVAILABLE = "The geocoder is unavailable: type the location or tap the map."
+
+
+@bp.post("/accounts/locate")
+@manager_required
+def locate():
+    """Find from address: the form's Location fieldset, filled from its address and city."""
+    if not geocode.enabled(current_app.config):
+        abort(404)
+    form = LocationForm()
+    try:
+        text = geocode.query(request.form.get("address"), request.form.get("city"))
+    except ValueError as error:
+        return location(form, str(error), 422)
+    try:
+        latitude, longitude, place = geocode.locate(geocode.for_app(current_app), text)
+    except geocode.NotFound:
+        return location(form, NOT_FOUND, 422)
+    except (geocode.Unavailable, geocode.Misconfigured) as error:
+        current_app.logger.warning("Find from address failed: %s", error)
+        return location(form, UNAVAILABLE, 503)
+    # What was typed there is replaced, so the fields show the numbers found.
+    for field, value in ((form.latitude, latitude), (form.longitude, longitude)):
+        field.data, field.raw_data = value, None
+    found = f"Found {place[:200]}." if place else "Found."
+    return location(form, f"{found} Check the pin, and move it if it is off.")
+
+
+def location(form, note, status=200):
+    failed = status >= 400
+    context = {"form": form, "location_note": note, "location_failed": failed}
+    return render_block(FORM, "location", find_from_address=True, **context), status
 
 
 @bp.post("/customers/<int:account_id>/status", defaults=KINDS["customer"])

@@ -43,6 +43,10 @@ class LocationMixin:
         return valid
 
 
+class LocationForm(LocationMixin, FlaskForm):
+    """The location fields alone: what Find from address answers with."""
+
+
 class AccountForm(LocationMixin, FlaskForm):
     """A customer or a jobsite, as a manager edits it."""
 
