@@ -1,11 +1,19 @@
-"""The command line: create-user and seed-demo."""
+"""The command line: create-user, seed-demo, and import of call logs and records."""
 
 from datetime import timedelta
 
 from sqlalchemy import func, select
 
 from tpweb.extensions import db
-from tpweb.models import Account, CallLog, CallLogType, Contact, Touchpoint, User
+from tpweb.models import (
+    Account,
+    CallLog,
+    CallLogType,
+    Contact,
+    Touchpoint,
+    TouchpointRecord,
+    User,
+)
 from tpweb.schedule import DUE_STATES, due_state, today_in
 
 
@@ -74,3 +82,49 @@ def test_seed_demo_refuses_a_database_with_users_and_if_empty_skips_quietly(runn
     assert refused.exit_code != 0 and "empty" in refused.output
     assert skipped.exit_code == 0 and "not loaded again" in skipped.output
     assert db.session.scalar(select(func.count(User.id))) == 1
+
+
+CALL_LOGS = (
+    "external_id,called_on,account_kind,account_external_id,user,call_type,notes\n"
+    "L1,2026-03-01,customer,C1,ann,Phone,First\n"
+    "L2,2026-03-01,customer,C1,ann,Phone,Second\n"
+    "L3,2026-13-01,customer,C1,ann,Phone,Bad date\n"
+)
+
+
+def test_import_reads_a_call_log_file_back_with_a_progress_bar_and_each_bad_row(
+    runner, make, tmp_path
+):
+    ann = make.rep(username="ann")
+    make.customer(rep=ann, external_id="C1")
+    make.call_type("Phone")
+    path = tmp_path / "calls.csv"
+    path.write_text(CALL_LOGS)
+    dry = runner.invoke(args=["import", "--dry-run", str(path)])
+    assert dry.exit_code == 1
+    assert "call log: 2 to create, 0 to update, 0 unchanged" in dry.stdout
+    assert db.session.scalar(select(func.count(CallLog.id))) == 0
+    result = runner.invoke(args=["import", str(path)])
+    assert result.exit_code == 1  # a bad row: saved the rest, and says so
+    assert "Checking" in result.stderr and "Saving" in result.stderr
+    assert result.stdout.splitlines() == [
+        "3 rows read.",
+        "  call log: 2 created, 0 updated, 0 unchanged",
+        "1 bad row, not imported:",
+        "  line 4: called_on '2026-13-01' is not a date (YYYY-MM-DD)",
+    ]
+    notes = db.session.scalars(select(CallLog.notes).order_by(CallLog.external_id)).all()
+    assert notes == ["First", "Second"]
+    again = runner.invoke(args=["import", str(path)])
+    assert "call log: 0 created, 0 updated, 2 unchanged" in again.stdout
+
+
+def test_import_refuses_a_record_file_missing_a_required_column(runner, tmp_path):
+    path = tmp_path / "records.csv"
+    path.write_text(
+        "external_id,contact_external_id,description,date_completed\nR1,P1,x,2026-01-01\n"
+    )
+    result = runner.invoke(args=["import", str(path)])
+    assert result.exit_code == 1
+    assert "missing required column: author (touchpoint record rows need it" in result.output
+    assert db.session.scalar(select(func.count(TouchpointRecord.id))) == 0

@@ -592,3 +592,46 @@ def test_response_required_runs_a_fixed_number_of_queries_at_5_and_100(
     # The user; the page of contacts with their customers and open tasks; the counts;
     # and for the whole page, the navigation's My tasks count.
     assert [queries for queries, _ in small + large] == [4, 3, 4, 3]
+
+
+# Contact changes in the customer's history
+
+
+def changes_of(page):
+    """The customer page's History list, as a reader sees it."""
+    return visible(page.split('class="changes"')[1].split("</details>")[0])
+
+
+def test_a_rep_editing_a_contact_puts_the_change_in_the_customers_history(
+    client, rep, customer, contact
+):
+    data = {"name": "Dana Freeze", "title": "Manager", "email": "dana@acme.example",
+            "phone": "555-0100", "active": "y"}  # fmt: skip
+    assert client.post(f"/contacts/{contact.id}/edit", data=data).status_code == 303
+    shown = changes_of(client.get(f"/customers/{customer.id}").text)
+    assert "Rita Rep · contact Dana Freeze updated title: Owner → Manager" in shown
+    # A rename shows the contact by its new name, and the old one in the change.
+    client.post(f"/contacts/{contact.id}/edit", data=data | {"name": "Dana Thaw"})
+    shown = changes_of(client.get(f"/customers/{customer.id}").text)
+    assert "Rita Rep · contact Dana Thaw updated name: Dana Freeze → Dana Thaw" in shown
+    assert shown.index("name: Dana Freeze → Dana Thaw") < shown.index("title: Owner → Manager")
+
+
+def test_a_contact_added_and_set_inactive_are_in_the_customers_history(client, rep, customer):
+    data = {"name": "Lee Leaving", "title": "Buyer", "active": "y"}
+    assert client.post(f"/customers/{customer.id}/contacts/new", data=data).status_code == 303
+    lee = db.session.scalar(select(Contact).filter_by(name="Lee Leaving"))
+    client.post(f"/contacts/{lee.id}/edit", data={"name": "Lee Leaving", "title": "Buyer"})
+    shown = changes_of(client.get(f"/customers/{customer.id}").text)
+    assert "Rita Rep · contact Lee Leaving set inactive active: True → False" in shown
+    assert "Rita Rep · contact Lee Leaving created name: — → Lee Leaving title: — → Buyer" in (
+        shown
+    )
+
+
+def test_an_unchanged_contact_saved_again_adds_no_history(client, rep, customer, contact):
+    data = {"name": "Dana Freeze", "title": "Owner", "email": "dana@acme.example",
+            "phone": "555-0100", "active": "y"}  # fmt: skip
+    client.post(f"/contacts/{contact.id}/edit", data=data)
+    shown = changes_of(client.get(f"/customers/{customer.id}").text)
+    assert "contact Dana Freeze updated" not in shown

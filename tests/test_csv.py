@@ -19,6 +19,7 @@ from tpweb.models import (
     History,
     Touchpoint,
     TouchpointRecord,
+    User,
 )
 
 N = 2500  # rows per kind in the big file: four kinds, 10,000 rows
@@ -394,6 +395,21 @@ def test_history_records_each_import_change_with_who_made_it(make, reps):
     assert f'"sales_rep_id": [{reps[0].id}, {reps[1].id}]' in entries[1].changes
 
 
+def test_contacts_imported_and_changed_are_in_their_customers_history(make, reps):
+    import_text(csv_text([customer("C1"), contact("P1", "C1", title="Buyer")]))
+    import_text(csv_text([contact("P1", "C1", title="Manager", active="no")]))
+    acme = db.session.scalar(select(Account).filter_by(external_id="C1"))
+    zoe = db.session.scalar(select(Contact).filter_by(external_id="P1"))
+    entries = db.session.scalars(
+        select(History).where(History.subject == "contact").order_by(History.id)
+    ).all()
+    assert [(e.account_id, e.subject_id, e.action) for e in entries] == [
+        (acme.id, zoe.id, "created"),
+        (acme.id, zoe.id, "set inactive"),
+    ]
+    assert entries[1].changes == '{"title": ["Buyer", "Manager"], "active": [true, false]}'
+
+
 def test_dry_run_reports_and_saves_nothing(runner, reps, tmp_path):
     path = tmp_path / "one.csv"
     path.write_text(csv_text([customer("C1"), customer("C2", sales_rep="bob")]))
@@ -421,13 +437,16 @@ def test_call_logs_and_touchpoint_records_export_in_their_own_format(runner, mak
     db.session.commit()
     result = runner.invoke(args=["export", "--kind", "call-logs", "-"])
     logs = list(csv.DictReader(io.StringIO(result.stdout)))
+    log_id = db.session.scalar(select(CallLog.id))
     assert logs == [{
-        "called_on": "2026-03-01", "account_kind": "customer", "account_external_id": "A1",
-        "account_name": "Acme", "user": "ann", "contact_external_id": "Z1", "contact_name": "Zoë",
-        "call_type": "Phone", "duration_minutes": "20", "notes": "'=1+1",
+        "external_id": f"tpweb-{log_id}", "called_on": "2026-03-01", "account_kind": "customer",
+        "account_external_id": "A1", "account_name": "Acme", "user": "ann",
+        "contact_external_id": "Z1", "contact_name": "Zoë", "call_type": "Phone",
+        "duration_minutes": "20", "notes": "'=1+1",
     }]  # fmt: skip
     result = runner.invoke(args=["export", "--kind", "touchpoint-records", "-"])
     (record,) = csv.DictReader(io.StringIO(result.stdout))
+    assert record["external_id"] == f"tpweb-{db.session.scalar(select(TouchpointRecord.id))}"
     assert (record["contact_external_id"], record["customer_external_id"]) == ("Z1", "A1")
     assert (record["response_required"], record["date_due"], record["responded_on"]) == (
         "yes", "2026-03-09", ""
@@ -472,3 +491,264 @@ def test_updates_go_in_bulk_and_a_touchpoint_changed_meanwhile_stops_the_import(
     db.session.rollback()
     db.session.refresh(tps[0])
     assert (tps[0].frequency_days, tps[0].version) == (30, 1)
+
+
+# Call logs and touchpoint records: their exports read back
+
+
+def make_history(make, acme):
+    """Call logs and records at `acme`, answered and open, with awkward text."""
+    ann, bo = (db.session.scalar(select(User).filter_by(username=n)) for n in ("ann", "bo"))
+    zoe = acme.contacts[0]
+    site = acme.jobsites[0]
+    phone, visit = make.call_type("Phone"), make.call_type("Visit", position=1)
+    make.call_log(acme, ann, phone, date(2026, 3, 1), contact=zoe, duration_minutes=20,
+                  notes="=1+1, \"quoted\"\nsecond line")  # fmt: skip
+    make.call_log(site, bo, visit, date(2026, 3, 2), notes="")
+    make.call_log(site, bo, visit, date(2026, 3, 2), notes="")  # two alike, both kept
+    make.record(zoe, ann, bo, response_required=True, description="-Quote", details="x\ny",
+                responded_on=date(2026, 3, 5), responded_by=bo, response_note="Sent")  # fmt: skip
+    make.record(zoe, bo, ann, response_required=True, description="Call back")
+    make.record(zoe, ann, description="Met at the fair", date_completed=date(2026, 2, 1))
+
+
+def normalised_history():
+    """Every call log and record as plain values, keyed by external ids and usernames."""
+    logs = db.session.scalars(select(CallLog).order_by(CallLog.external_id))
+    records = db.session.scalars(select(TouchpointRecord).order_by(TouchpointRecord.external_id))
+    return (
+        [(c.external_id, c.called_on, c.account.kind, c.account.external_id, c.user.username,
+          c.contact and c.contact.external_id, c.call_type.name, c.duration_minutes, c.notes)
+         for c in logs],
+        [(r.external_id, r.contact.external_id, r.description, r.details, r.response_required,
+          r.date_due, r.date_completed, r.author.username, r.assigned_to.username,
+          r.responded_on, r.responded_by and r.responded_by.username, r.response_note)
+         for r in records],
+    )  # fmt: skip
+
+
+EXPORTED = ("accounts", "call-logs", "touchpoint-records")
+
+
+def test_everything_exported_imports_into_an_empty_database_as_it_was(runner, make, tmp_path):
+    acme = make_team_data(make, [make.rep(username="ann"), make.rep(username="bo")])
+    make_history(make, acme)
+    files = {what: tmp_path / f"{what}.csv" for what in EXPORTED}
+    for what, path in files.items():
+        assert runner.invoke(args=["export", "--kind", what, str(path)]).exit_code == 0
+    db.session.expire_all()
+    saved = normalised(), normalised_history()
+    assert all(log[0] for log in saved[1][0]) and all(r[0] for r in saved[1][1])
+    wipe_accounts()
+    reports = [runner.invoke(args=["import", str(path)]) for path in files.values()]
+    assert [r.exit_code for r in reports] == [0, 0, 0], [r.output for r in reports]
+    assert "call log: 3 created, 0 updated, 0 unchanged" in reports[1].stdout
+    assert "touchpoint record: 3 created, 0 updated, 0 unchanged" in reports[2].stdout
+    db.session.expire_all()
+    assert (normalised(), normalised_history()) == saved
+    for what, path in files.items():
+        again = runner.invoke(args=["export", "--kind", what, "-"])
+        assert again.stdout == path.read_text(), what
+        result = runner.invoke(args=["import", str(path)])
+        assert result.exit_code == 0 and " 0 created, 0 updated" in result.stdout
+    db.session.expire_all()
+    assert (normalised(), normalised_history()) == saved
+
+
+def call_log(key, account="A1", **cells):
+    cells = {"user": "ann", "call_type": "Phone", **cells}
+    ref = {"account_kind": "customer", "account_external_id": account}
+    return {"external_id": key, "called_on": "2026-03-01", **ref, **cells}
+
+
+def record(key, contact_key="Z1", **cells):
+    cells = {"description": "Quote", "author": "ann", "assigned_to": "ann", **cells}
+    cells = {"date_completed": "2026-03-02", **cells}
+    return {"external_id": key, "contact_external_id": contact_key, **cells}
+
+
+@pytest.fixture
+def acme(make):
+    ann = make.rep(username="ann")
+    acme = make.customer(rep=ann, external_id="A1", name="Acme")
+    make.jobsite(acme, external_id="S1")
+    make.contact(acme, name="Zoë", external_id="Z1")
+    other = make.customer(external_id="B1")
+    make.contact(other, external_id="Y1")
+    make.call_type("Phone")
+    make.call_type("Visit")
+    return acme
+
+
+def test_bad_call_log_rows_say_precisely_why_and_save_nothing_of_themselves(acme):
+    make_log = call_log
+    text = csv_text(
+        [
+            make_log("L1", contact_external_id="Z1", duration_minutes="20", notes="Fine"),
+            make_log("L2", user="bob"),
+            make_log("L3", account="NOPE"),
+            make_log("L4", contact_external_id="Y1"),
+            make_log("L5", called_on="2026-02-30"),
+            make_log("L6", call_type="Fax"),
+            make_log("L7", notes="n" * 5001),
+            make_log("L8", duration_minutes="1441"),
+            make_log("L1", notes="again"),
+            make_log("", account_kind="site"),
+            make_log("L9", contact_external_id="P404", account_kind="jobsite", account="S1"),
+            make_log("L10", account_kind="jobsite", account="S1", contact_external_id="Z1"),
+        ],
+        csvio.sheet.CALL_LOG_COLUMNS,
+    )
+    plan = import_text(text)
+    assert [str(e) for e in plan.errors] == [
+        "line 3: user: unknown user 'bob'",
+        "line 4: unknown customer 'NOPE'",
+        "line 5: contact 'Y1' is not at customer 'A1'",
+        "line 6: called_on '2026-02-30' is not a date (YYYY-MM-DD)",
+        "line 7: unknown call type 'Fax' (the call types are: Phone, Visit)",
+        "line 8: notes is 5001 characters long, more than 5000",
+        "line 9: duration_minutes 1441 is outside 0..1440",
+        "line 10: duplicate external_id 'L1' (first on line 2)",
+        "line 11: account_kind 'site' is not customer or jobsite; external_id is required",
+        "line 12: unknown contact 'P404'",
+    ]
+    assert plan.summary() == [("call log", 2, 0, 0)]
+    saved = db.session.scalars(select(CallLog).order_by(CallLog.external_id)).all()
+    assert [(c.external_id, c.account.name, c.contact.name, c.duration_minutes, c.notes)
+            for c in saved] == [("L1", "Acme", "Zoë", 20, "Fine"),
+                                ("L10", saved[1].account.name, "Zoë", 0, "")]  # fmt: skip
+    assert saved[1].account.kind == "jobsite"
+    # A saved call log is never rewritten; the same row again is left alone.
+    again = import_text(
+        csv_text(
+            [make_log("L1", contact_external_id="Z1", duration_minutes="20", notes="Fine"),
+             make_log("L1-b"),
+             make_log("L10", account_kind="jobsite", account="S1", notes="Edited")],
+            csvio.sheet.CALL_LOG_COLUMNS,
+        )
+    )  # fmt: skip
+    assert [str(e) for e in again.errors] == [
+        "line 4: call log 'L10' is saved already with other values in contact_external_id, "
+        "notes: an import never rewrites a saved call log"
+    ]
+    assert again.summary() == [("call log", 1, 0, 1)]
+    db.session.refresh(saved[1])
+    assert saved[1].notes == ""
+
+
+def test_records_import_answers_and_reassignments_but_never_rewrite(acme, make):
+    bo = make.rep(username="bo")
+    columns = csvio.sheet.RECORD_COLUMNS
+    plan = import_text(
+        csv_text(
+            [
+                record("R1", response_required="yes", date_due="2026-03-09"),
+                record("R2", author="ghost", assigned_to="bob"),
+                record("R3", contact_key="P404"),
+                record("R4", response_required="yes"),
+                record("R5", date_completed="03/02/2026"),
+                record("R6", description="d" * 201),
+                record("R7", response_required="perhaps", details="x" * 5001),
+                record("R8", description=""),
+            ],
+            columns,
+        ),
+        user_id=bo.id,
+    )
+    assert [str(e) for e in plan.errors] == [
+        "line 3: author: unknown user 'ghost'; assigned_to: unknown user 'bob'",
+        "line 4: unknown contact 'P404'",
+        "line 5: date_due is required when response_required is yes",
+        "line 6: date_completed '03/02/2026' is not a date (YYYY-MM-DD)",
+        "line 7: description is 201 characters long, more than 200",
+        "line 8: details is 5001 characters long, more than 5000; "
+        "response_required 'perhaps' is not yes or no",
+        "line 9: description is required",
+    ]
+    (saved,) = db.session.scalars(select(TouchpointRecord)).all()
+    assert (saved.external_id, saved.contact.name, saved.is_open_task) == ("R1", "Zoë", True)
+    # Answered and handed to another rep in the other database: the same here, in the history.
+    answer = {"responded_on": "2026-03-08", "responded_by": "bo", "response_note": "Sent it"}
+    answered = record("R1", response_required="yes", date_due="2026-03-09", assigned_to="bo",
+                      **answer)  # fmt: skip
+    plan = import_text(csv_text([answered], columns), user_id=bo.id)
+    assert plan.errors == [] and plan.summary() == [("touchpoint record", 0, 1, 0)]
+    db.session.refresh(saved)
+    assert (saved.assigned_to.username, saved.responded_on, saved.response_note) == (
+        "bo", date(2026, 3, 8), "Sent it"
+    )  # fmt: skip
+    tasks = select(History).where(History.subject == "task").order_by(History.id)
+    entries = db.session.scalars(tasks).all()
+    assert [(e.subject, e.action, e.account_id, e.user_id) for e in entries] == [
+        ("task", "created", acme.id, bo.id),
+        ("task", "answered", acme.id, bo.id),
+    ]
+    assert '"response_note": ["", "Sent it"]' in entries[1].changes
+    # An answer is never taken back nor rewritten, nor is what the record says.
+    plan = import_text(csv_text([record("R1", response_required="yes", date_due="2026-03-09",
+                                        description="Other")], columns))  # fmt: skip
+    assert [str(e) for e in plan.errors] == [
+        "line 2: touchpoint record 'R1' is saved already with other values in description, "
+        "responded_on, responded_by, response_note: an import never rewrites a saved "
+        "touchpoint record"
+    ]
+    assert import_text(csv_text([answered], columns)).summary() == [("touchpoint record", 0, 0, 1)]
+    db.session.refresh(saved)
+    assert (saved.description, saved.response_note) == ("Quote", "Sent it")
+
+
+@pytest.mark.parametrize(
+    ("header", "reason"),
+    [
+        ("external_id,called_on,account_kind,account_external_id,user\n",
+         "missing required column: call_type (call log rows need it"),
+        ("external_id,called_on,latitude\n", "unknown column: latitude (the columns are: "
+         "external_id, called_on,"),
+        ("name,city\n", "a call log export has called_on, a touchpoint record export "
+         "date_completed"),
+    ],
+)  # fmt: skip
+def test_a_call_log_or_record_file_with_a_bad_header_says_why(header, reason):
+    with pytest.raises(csvio.FileError) as error:
+        csvio.read(header.encode())
+    assert reason in str(error.value)
+
+
+def test_thousands_of_call_logs_and_records_import_in_a_few_statements(acme, count_queries):
+    logs = [call_log(f"L{i}", contact_external_id="Z1", notes=f"Call {i}") for i in range(3000)]
+    records = [record(f"R{i}", response_required="yes", date_due="2026-04-01") for i in range(3000)]
+    for rows, columns in (
+        (logs, csvio.sheet.CALL_LOG_COLUMNS),
+        (records, csvio.sheet.RECORD_COLUMNS),
+    ):
+        text = csv_text(rows, columns)
+        count_queries.clear()
+        started = time.process_time()
+        plan = import_text(text)
+        seconds = time.process_time() - started
+        assert plan.created.total() == 3000 and not plan.errors
+        # Reads and writes in bulk: a bounded number of statements, not one per row.
+        assert len(count_queries) < 20, len(count_queries)
+        print(f"3,000 {plan.kinds[0]}s: {seconds:.2f} s CPU, {len(count_queries)} statements")
+        again = import_text(text)
+        assert again.unchanged.total() == 3000 and again.changes == 0
+    tasks = select(func.count(History.id)).where(History.subject == "task")
+    assert db.session.scalar(tasks) == 3000  # each new task's
+
+
+@pytest.mark.parametrize(
+    ("minutes", "reason"),
+    [
+        ("9" * 5000, f"duration_minutes {'9' * 39}… is outside 0..1440"),
+        ("-5", "duration_minutes '-5' is not a whole number of minutes"),
+        ("1.5", "duration_minutes '1.5' is not a whole number of minutes"),
+        ("0" * 5000 + "30", None),
+        ("", None),
+    ],
+)
+def test_a_call_duration_of_any_form_is_checked_not_a_crash(minutes, reason):
+    columns = csvio.sheet.CALL_LOG_COLUMNS
+    text = csv_text([call_log("L1", duration_minutes=minutes)], columns)
+    sheet = csvio.read(text.encode())
+    (row,) = [parse(line, cells, columns, sheet.kind) for line, cells in sheet.records]
+    assert row.reasons == ([reason] if reason else [])

@@ -12,7 +12,15 @@ from sqlalchemy.orm.exc import StaleDataError
 from tpweb import imports
 from tpweb.csvio import importer
 from tpweb.extensions import db
-from tpweb.models import Account, Contact, History, IdempotencyKey, Touchpoint
+from tpweb.models import (
+    Account,
+    CallLog,
+    Contact,
+    History,
+    IdempotencyKey,
+    Touchpoint,
+    TouchpointRecord,
+)
 
 from .test_csv import contact, csv_text, customer
 
@@ -253,3 +261,53 @@ def test_a_touchpoint_changed_while_confirming_saves_nothing_and_says_so(
     assert response.status_code == 409
     assert "nothing was saved" in response.text
     assert (total(Account), total(Contact), total(History)) == (1, 0, history)
+
+
+CALL_LOGS = (
+    "external_id,called_on,account_kind,account_external_id,account_name,user,"
+    "contact_external_id,contact_name,call_type,duration_minutes,notes\r\n"
+    "L1,2026-03-01,customer,C1,Acme,ann,P1,Zoë,Phone,20,Asked for a quote\r\n"
+    "L2,2026-03-02,customer,C1,Acme,ann,,,Fax,5,\r\n"
+    "L3,2026-03-02,customer,C1,Acme,nobody,,,Phone,5,\r\n"
+)
+RECORDS = (
+    "external_id,contact_external_id,description,response_required,date_due,date_completed,"
+    "author,assigned_to\r\n"
+    "R1,P1,Send the quote,yes,2026-03-09,2026-03-01,ann,ann\r\n"
+    "R2,P1,Follow up,yes,,2026-03-01,ann,ann\r\n"
+)
+
+
+def test_call_logs_and_records_preview_then_import_from_their_exports_form(
+    client, manager, ann, make
+):
+    client.post("/imports/confirm", data={"payload": payload_of(upload(client, TEAM))})
+    make.call_type("Phone")
+    page = client.get("/imports").text
+    assert "<td>Call logs</td><td><strong>external_id</strong>, <strong>called_on</strong>" in page
+    preview = upload(client, CALL_LOGS, "calls.csv")
+    assert preview.status_code == 200
+    assert "calls.csv · 3 rows" in preview.text
+    assert '<th scope="row">Call logs</th><td>1</td><td>0</td><td>0</td>' in preview.text
+    assert (
+        "<strong>Line 3</strong>: unknown call type &#39;Fax&#39; (the call types are: Phone)"
+        in preview.text
+    )
+    assert "<strong>Line 4</strong>: user: unknown user &#39;nobody&#39;" in preview.text
+    assert total(CallLog) == 0  # a preview saves nothing
+    done = client.post("/imports/confirm", data={"payload": payload_of(preview)})
+    assert "<h1>Imported</h1>" in done.text
+    (log,) = db.session.scalars(select(CallLog)).all()
+    assert (log.external_id, log.user_id, log.contact.name, log.notes) == (
+        "L1", ann.id, "Zoë Diaz", "Asked for a quote"
+    )  # fmt: skip
+    assert "Nothing to import" in upload(client, CALL_LOGS, "calls.csv").text
+    preview = upload(client, RECORDS, "records.csv")
+    assert '<th scope="row">Touchpoint records</th><td>1</td>' in preview.text
+    assert "date_due is required when response_required is yes" in preview.text
+    client.post("/imports/confirm", data={"payload": payload_of(preview)})
+    (record,) = db.session.scalars(select(TouchpointRecord)).all()
+    assert (record.description, record.is_open_task) == ("Send the quote", True)
+    # The new task is in its customer's history, as the manager's, like one made in the app.
+    acme = db.session.scalar(select(Account).filter_by(external_id="C1"))
+    assert "Mona Manager · task created" in client.get(f"/customers/{acme.id}").text

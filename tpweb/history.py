@@ -1,4 +1,5 @@
-"""History: every change to an account, its touchpoint or a task, written as the change is flushed.
+"""History: every change to an account, its touchpoint, a contact or a task, written as the change
+is flushed; a contact's and a task's go in the history of the contact's customer.
 
 One SQLAlchemy hook sees every ORM change, so no view can forget to record one. Bulk statements
 (reassigning many accounts at once) write their own rows with `record_bulk`.
@@ -25,6 +26,7 @@ TRACKED = {
         "touchpoint",
         ("last_call", "frequency_days", "next_call", "comment", "inactive"),
     ),
+    Contact: ("contact", ("name", "title", "email", "phone", "notes", "active")),
     TouchpointRecord: (
         "task",
         ("description", "response_required", "date_due", "assigned_to_id", "responded_on",
@@ -64,7 +66,7 @@ def action_for(subject, changes, new):
         return "reassigned"
     if subject == "touchpoint" and "inactive" in changes:
         return "set inactive" if changes["inactive"][1] else "reactivated"
-    if subject == "account" and "active" in changes:
+    if subject in ("account", "contact") and "active" in changes:
         return "set inactive" if not changes["active"][1] else "reactivated"
     if subject == "task" and "responded_on" in changes:
         return "answered"
@@ -93,6 +95,8 @@ def _write_history(session, flush_context):
             account_id = obj.id
         elif subject == "touchpoint":
             account_id = obj.account_id
+        elif subject == "contact":
+            account_id = obj.customer_id
         else:
             account_id = None
             contact_ids.add(obj.contact_id)
@@ -149,11 +153,18 @@ def account_history(account, limit=50):
         entry.change_list = json.loads(entry.changes)
         for field in USER_FIELDS & entry.change_list.keys():
             user_ids.update(v for v in entry.change_list[field] if v)
-    names = dict(
-        db.session.execute(select(User.id, User.name).where(User.id.in_(user_ids))).all()
-    )
+    names = dict(db.session.execute(select(User.id, User.name).where(User.id.in_(user_ids))).all())
+    contact_ids = {e.subject_id for e in entries if e.subject == "contact"}
+    contacts = {}
+    if contact_ids:
+        query = select(Contact.id, Contact.name).where(Contact.id.in_(contact_ids))
+        contacts = dict(db.session.execute(query).all())
     for entry in entries:
         entry.who = names.get(entry.user_id, "System")
+        # A contact is named, as it is called now: its history shows any rename.
+        entry.label = entry.subject
+        if entry.subject == "contact":
+            entry.label = f"contact {contacts.get(entry.subject_id, '')}".strip()
         for field in USER_FIELDS & entry.change_list.keys():
             entry.change_list[field] = [names.get(v, "nobody") if v else "nobody"
                                         for v in entry.change_list[field]]  # fmt: skip

@@ -52,6 +52,8 @@ def _page(form, status=200):
         form=form,
         exports=csvio.EXPORTS,
         fields=csvio.FIELDS,
+        kinds=csvio.KINDS,
+        file_kinds=csvio.FILE_KINDS.values(),
         required=csvio.REQUIRED,
     )
 
@@ -162,7 +164,8 @@ def prepare_export(what):
 @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--dry-run", is_flag=True, help="Check the file and report; save nothing.")
 def import_command(path, dry_run):
-    """Import customers, jobsites, contacts and touchpoints from a CSV file.
+    """Import customers, jobsites, contacts and touchpoints from a CSV file, or call logs or
+    touchpoint records from a file in the form of their export.
 
     Saves every good row and lists each bad one; exits with 1 if any row was bad.
     """
@@ -193,7 +196,7 @@ def import_command(path, dry_run):
     type=click.Choice(list(csvio.EXPORTS)),
     default="accounts",
     show_default=True,
-    help="accounts: customers, jobsites, contacts and touchpoints, in the import's format.",
+    help="accounts: customers, jobsites, contacts and touchpoints; each imports back.",
 )
 @click.argument("target", type=click.File("wb"))
 def export_command(what, target):

@@ -176,9 +176,12 @@ class CallLog(db.Model):
     __table_args__ = (
         CheckConstraint("duration_minutes BETWEEN 0 AND 1440", name="duration_minutes"),
         Index("ix_call_logs_account_called_on", "account_id", "called_on"),
+        UniqueConstraint("external_id", name="uq_call_logs_external_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    # How an export names it, so that importing the file again finds it; None until exported.
+    external_id: Mapped[str | None] = mapped_column(String(64))
     account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"))
     touchpoint_id: Mapped[int | None] = mapped_column(ForeignKey("touchpoints.id"), index=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
@@ -204,9 +207,12 @@ class TouchpointRecord(db.Model):
             "NOT response_required OR date_due IS NOT NULL", name="response_has_date_due"
         ),
         Index("ix_touchpoint_records_open", "assigned_to_id", "date_due"),
+        UniqueConstraint("external_id", name="uq_touchpoint_records_external_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    # As a call log's: how an export names it.
+    external_id: Mapped[str | None] = mapped_column(String(64))
     contact_id: Mapped[int] = mapped_column(ForeignKey("contacts.id"), index=True)
     author_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     assigned_to_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
@@ -286,14 +292,14 @@ class ReminderDelivery(db.Model):
 
 
 class History(db.Model):
-    """One change to an account, its touchpoint or a task on its contacts: who, when, before, after.
+    """One change to an account, its touchpoint, a contact or a task: who, when, before, after.
 
     Rows are only ever added: the app never updates or deletes them.
     """
 
     __tablename__ = "history"
     __table_args__ = (
-        CheckConstraint("subject IN ('account', 'touchpoint', 'task')", name="subject"),
+        CheckConstraint("subject IN ('account', 'touchpoint', 'contact', 'task')", name="subject"),
         Index("ix_history_account_at", "account_id", "at"),
     )
 

@@ -1,18 +1,32 @@
-"""CSV in and out: customers, jobsites, contacts and touchpoints, one format both ways.
+"""CSV in and out: customers, jobsites, contacts and touchpoints, one format both ways; call logs
+and touchpoint records each in their own, also both ways.
 
 `read` turns a file into checked rows (or a FileError), `plan` matches them to what is saved,
-`apply` saves the good rows; `export_lines` streams the same format back out, and call logs and
-touchpoint records in their own. No Flask here: plain functions over a session.
+`apply` saves the good rows; `export_lines` streams each format back out. No Flask here: plain
+functions over a session.
 """
 
+from . import importer, logs
 from .export import EXPORTS, assign_external_ids, export_lines
-from .importer import Plan, RowError, apply, plan, report_lines
-from .sheet import COLUMNS, FIELDS, KINDS, REQUIRED, FileError, Sheet, read
+from .importer import Plan, RowError, report_lines
+from .sheet import COLUMNS, FIELDS, FILE_KINDS, KINDS, REQUIRED, FileError, Sheet, read
+
+
+def plan(session, sheet, progress=None) -> Plan:
+    """Check every row of `sheet` against the database; nothing is written."""
+    return (logs if sheet.kind else importer).plan(session, sheet, progress)
+
+
+def apply(session, plan, progress=None, user_id=None):
+    """Save the plan's good rows, and each change in the history, as `user_id`'s."""
+    (logs if plan.kinds != KINDS else importer).apply(session, plan, progress, user_id)
+
 
 __all__ = [
     "COLUMNS",
     "EXPORTS",
     "FIELDS",
+    "FILE_KINDS",
     "KINDS",
     "REQUIRED",
     "FileError",

@@ -1,5 +1,5 @@
-"""CSV out: customers, jobsites, contacts and touchpoints in the import's format, call logs and
-touchpoint records in their own; streamed from the database a batch at a time."""
+"""CSV out: customers, jobsites, contacts and touchpoints in one file, call logs and touchpoint
+records each in their own; every one a form the import reads back. Streamed a batch at a time."""
 
 import csv
 import io
@@ -10,7 +10,7 @@ from sqlalchemy import String, cast, exists, literal, select, update
 from sqlalchemy.orm import aliased
 
 from ..models import Account, CallLog, CallLogType, Contact, Touchpoint, TouchpointRecord, User
-from .sheet import COLUMNS, escape_cell
+from .sheet import CALL_LOG_COLUMNS, COLUMNS, RECORD_COLUMNS, escape_cell
 
 # Rows fetched per round trip, and written per chunk of the stream.
 BATCH = 1000
@@ -19,16 +19,6 @@ Customer = aliased(Account, name="customer")
 Author = aliased(User, name="author")
 Assignee = aliased(User, name="assignee")
 Responder = aliased(User, name="responder")
-
-CALL_LOG_COLUMNS = (
-    *("called_on", "account_kind", "account_external_id", "account_name", "user"),
-    *("contact_external_id", "contact_name", "call_type", "duration_minutes", "notes"),
-)
-RECORD_COLUMNS = (
-    *("contact_external_id", "contact_name", "customer_external_id", "customer_name"),
-    *("description", "details", "response_required", "date_due", "date_completed"),
-    *("author", "assigned_to", "responded_on", "responded_by", "response_note"),
-)
 
 
 def _accounts(kind):
@@ -78,7 +68,7 @@ def _touchpoints():
 def _call_logs():
     query = (
         select(
-            CallLog.called_on,
+            *(CallLog.external_id, CallLog.called_on),
             Account.kind.label("account_kind"),
             Account.external_id.label("account_external_id"),
             Account.name.label("account_name"),
@@ -101,6 +91,7 @@ def _records():
     record = TouchpointRecord
     query = (
         select(
+            record.external_id,
             Contact.external_id.label("contact_external_id"),
             Contact.name.label("contact_name"),
             Customer.external_id.label("customer_external_id"),
@@ -164,10 +155,10 @@ def _cell(value):
 
 
 def assign_external_ids(session):
-    """Give every account and contact without an external id one, `tpweb-<id>`, so that an
-    export names each record the way its import finds it again. Returns how many got one."""
+    """Give every account, contact, call log and record without an external id one, `tpweb-<id>`,
+    so that an export names each the way its import finds it again. Returns how many got one."""
     given = 0
-    for model in (Account, Contact):
+    for model in (Account, Contact, CallLog, TouchpointRecord):
         other = aliased(model)
         candidate = literal("tpweb-") + cast(model.id, String)
         taken = exists().where(other.external_id == candidate)

@@ -45,8 +45,10 @@ RENAMED = {"sales_rep": "sales_rep_id", "customer_external_id": "customer_id"}
 SCHEDULE = ("last_call", "frequency_days", "next_call", "comment")
 ACCOUNT = ("customer", "jobsite")
 # What tells a new record from the others saved by the same INSERT.
-IDENTITY = {"customer": ("external_id",), "jobsite": ("external_id",)}
+IDENTITY = dict.fromkeys(("customer", "jobsite", "contact"), ("external_id",))
 IDENTITY["touchpoint"] = ("account_id", *SCHEDULE, "inactive")
+# The column holding the account whose history a kind's change goes in; an account's own: "id".
+OWNER = {"contact": "customer_id", "touchpoint": "account_id"}
 # Values a new record's history leaves out, as the flush hook does.
 EMPTY = (None, "", False)
 
@@ -71,6 +73,8 @@ class RowError:
 class Plan:
     """How many records of each kind an import creates, updates and leaves alone; its bad rows."""
 
+    # The kinds the file may hold: an accounts file's, or the one of a call logs' or records' file.
+    kinds: tuple = KINDS
     rows: int = 0
     errors: list[RowError] = field(default_factory=list)
     created: Counter = field(default_factory=Counter)
@@ -87,7 +91,7 @@ class Plan:
         return self.created.total() + self.updated.total()
 
     def summary(self):
-        return [(k, self.created[k], self.updated[k], self.unchanged[k]) for k in KINDS]
+        return [(k, self.created[k], self.updated[k], self.unchanged[k]) for k in self.kinds]
 
 
 def plan(session, sheet, progress=None) -> Plan:
@@ -102,7 +106,7 @@ def report_lines(plan, done):
     for kind, created, updated, unchanged in plan.summary():
         yield f"  {kind}: {created} {verbs[0]}, {updated} {verbs[1]}, {unchanged} unchanged"
     if plan.errors:
-        yield f"{len(plan.errors)} bad rows, not imported:"
+        yield f"{len(plan.errors)} bad row{'s' if len(plan.errors) != 1 else ''}, not imported:"
         yield from (f"  {error}" for error in plan.errors)
 
 
@@ -213,7 +217,7 @@ class _Planner:
 
     def _save(self, kind, attrs, current, **new):
         """Plan a create, an update of what differs, or nothing."""
-        tracked = TRACKED.get(MODELS[kind], ("", ()))[1]
+        tracked = TRACKED[MODELS[kind]][1]
         if current is None:
             values = {a: DEFAULTS.get(a) for a in ATTRS[kind]} | attrs | new
             changes = {a: [None, _plain(values[a])] for a in tracked if values[a] not in EMPTY}
@@ -292,7 +296,7 @@ class _Planner:
 
 def apply(session, plan, progress=None, user_id=None):
     """Save the plan's good rows, parents first so that the rows needing them find their ids,
-    and each change to an account or touchpoint in the history, as `user_id`'s."""
+    and each change to an account, contact or touchpoint in the history, as `user_id`'s."""
     progress = progress or _ignore
     ids = dict(plan.ids)
     history = []
@@ -309,16 +313,14 @@ def apply(session, plan, progress=None, user_id=None):
             progress(len(batch))
         for batch in _chunks(plan.inserts[kind], BATCH):
             values = [_resolved(v, ids) for v, _ in batch]
-            if kind == "contact":
-                session.execute(insert(model), values)
-            else:
-                _insert_returning_ids(session, kind, values)
-                history += [(v, c, True) for v, (_, c) in zip(values, batch, strict=True)]
-                ids.update(
-                    (Ref(kind, v["external_id"]), v["id"]) for v in values if kind in ACCOUNT
-                )
+            _insert_returning_ids(session, kind, values)
+            history += [(v, c, True) for v, (_, c) in zip(values, batch, strict=True)]
+            if kind in ACCOUNT:
+                ids.update((Ref(kind, v["external_id"]), v["id"]) for v in values)
             progress(len(batch))
-        _write_history(session, kind, history, user_id)
+        owner = OWNER.get(kind, "id")
+        changes = [(v[owner], v["id"], c, new) for v, c, new in history]
+        write_history(session, TRACKED[MODELS[kind]][0], changes, user_id)
         history.clear()
 
 
@@ -343,10 +345,12 @@ def _update_touchpoints(session, values):
 def _insert_returning_ids(session, kind, values):
     """Insert in one statement per page, and put each new row's id in its values."""
     # RETURNING is not in VALUES order everywhere (SQLite), so rows are matched by what they
-    # hold: an account by external id, a touchpoint by all of it (two alike are interchangeable).
+    # hold: an account or contact by external id, a touchpoint by all of it (two alike are
+    # interchangeable).
     key = IDENTITY[kind]
     model = MODELS[kind]
-    query = insert(model).returning(model.id, *(getattr(model, a) for a in key))
+    # Core's INSERT, not the ORM's bulk one: the ORM adds nothing here but CPU time per row.
+    query = insert(model.__table__).returning(model.id, *(getattr(model, a) for a in key))
     found = defaultdict(list)
     for id_, *saved in session.execute(query, values):
         found[tuple(saved)].append(id_)
@@ -354,23 +358,21 @@ def _insert_returning_ids(session, kind, values):
         v["id"] = found[tuple(v[a] for a in key)].pop()
 
 
-def _write_history(session, kind, history, user_id):
-    """The history rows the ORM's flush hook would have written, had these not been bulk."""
-    subject = TRACKED.get(MODELS[kind], ("",))[0]
-    if not subject:
-        return
+def write_history(session, subject, history, user_id):
+    """The history rows the ORM's flush hook would have written, had these not been bulk:
+    `history` holds (account id, subject id, changes, new) for each record saved."""
     now = utcnow()
     rows = [
         {
-            "account_id": values.get("account_id", values["id"]),
+            "account_id": account_id,
             "user_id": user_id,
             "at": now,
             "subject": subject,
-            "subject_id": values["id"],
+            "subject_id": subject_id,
             "action": action_for(subject, changes, new),
             "changes": json.dumps(changes),
         }
-        for values, changes, new in history
+        for account_id, subject_id, changes, new in history
         if changes
     ]
     for batch in _chunks(rows, BATCH):

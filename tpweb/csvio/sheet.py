@@ -1,7 +1,8 @@
-"""The CSV format, and reading a file in it: decode it, check its header, type each row's cells.
+"""The CSV formats, and reading a file in one: decode it, check its header, type each row's cells.
 
-One row per record, a `kind` column saying which record, and the union of every kind's columns;
-a row ignores the columns that are not its kind's. Nothing here touches the database.
+Accounts: one row per record, a `kind` column saying which record, and the union of every kind's
+columns; a row ignores the columns that are not its kind's. Call logs and touchpoint records:
+a file of one kind, the form their exports have. Nothing here touches the database.
 """
 
 import codecs
@@ -41,6 +42,20 @@ COLUMNS = (
     "inactive",
 )
 _ACCOUNT = ("name", "address", "city", "phone", "notes", "latitude", "longitude", "sales_rep")
+# The call logs' and records' own files, with names beside the ids for a reader (`NAMES`).
+CALL_LOG_COLUMNS = (
+    *("external_id", "called_on", "account_kind", "account_external_id", "account_name", "user"),
+    *("contact_external_id", "contact_name", "call_type", "duration_minutes", "notes"),
+)
+RECORD_COLUMNS = (
+    *("external_id", "contact_external_id", "contact_name", "customer_external_id"),
+    *("customer_name", "description", "details", "response_required", "date_due"),
+    *("date_completed", "author", "assigned_to", "responded_on", "responded_by", "response_note"),
+)
+# A file's kind when it has no `kind` column: told by a column only that kind's file has.
+FILE_KINDS = {"called_on": "call log", "date_completed": "touchpoint record"}
+FILE_COLUMNS = {"call log": CALL_LOG_COLUMNS, "touchpoint record": RECORD_COLUMNS}
+NAMES = ("account_name", "contact_name", "customer_external_id", "customer_name")
 # Each kind's own columns; the rest of a row is ignored.
 FIELDS = {
     "customer": ("external_id", *_ACCOUNT, "active"),
@@ -53,6 +68,7 @@ FIELDS = {
         *("account_kind", "account_external_id", "last_call", "frequency_days", "next_call"),
         *("comment", "inactive"),
     ),
+    **{k: tuple(c for c in columns if c not in NAMES) for k, columns in FILE_COLUMNS.items()},
 }
 # Columns a kind's rows cannot do without: the header must have them, each such row a value.
 REQUIRED = {
@@ -60,6 +76,14 @@ REQUIRED = {
     "jobsite": ("external_id", "customer_external_id", "name"),
     "contact": ("external_id", "customer_external_id", "name"),
     "touchpoint": ("account_kind", "account_external_id", "last_call", "frequency_days"),
+    "call log": (
+        *("external_id", "called_on", "account_kind", "account_external_id", "user"),
+        "call_type",
+    ),
+    "touchpoint record": (
+        *("external_id", "contact_external_id", "description", "date_completed", "author"),
+        "assigned_to",
+    ),
 }
 # The longest text each column takes: the database's lengths, and the forms' for long text.
 LENGTHS = {
@@ -75,10 +99,21 @@ LENGTHS = {
     "notes": 5000,
     "sales_rep": 80,
     "comment": 2000,
+    "contact_external_id": 64,
+    "user": 80,
+    "author": 80,
+    "assigned_to": 80,
+    "responded_by": 80,
+    "call_type": 60,
+    "description": 200,
+    "details": 5000,
+    "response_note": 5000,
 }
 BOUNDS = {"latitude": (-90, 90), "longitude": (-180, 180)}
 FREQUENCY = (1, 3650)
-FLAGS = {"active": True, "inactive": False}
+MINUTES = (0, 1440)
+# Each flag's value when its cell is empty.
+FLAGS = {"active": True, "inactive": False, "response_required": False}
 YES, NO = {"yes", "y", "true", "1"}, {"no", "n", "false", "0"}
 # The forms' check: enough to catch a typo.
 EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
@@ -102,6 +137,8 @@ class Sheet:
 
     columns: tuple[str, ...]
     records: list[tuple[int, list[str]]]
+    # The kind of every record in a call logs' or records' file; None: a `kind` column says.
+    kind: str | None = None
 
 
 @dataclass
@@ -139,7 +176,7 @@ def read(data: bytes) -> Sheet:
     lines = csv.reader(io.StringIO(text, newline=""))
     try:
         header = next(lines, [])
-        columns = _columns(header)
+        kind, columns = _columns(header)
         records, last = [], lines.line_num
         for cells in lines:
             # A record's line is where it starts: a quoted cell may run over several lines.
@@ -148,8 +185,8 @@ def read(data: bytes) -> Sheet:
                 records.append((start, cells))
     except csv.Error as error:
         raise FileError(f"line {lines.line_num}: this is not valid CSV ({error})") from None
-    _check_kinds(columns, records, header)
-    return Sheet(columns, records)
+    _check_kinds(columns, records, header, kind)
+    return Sheet(columns, records, kind)
 
 
 def _decode(data):
@@ -176,24 +213,34 @@ def _columns(header):
     shown = _show(",".join(header), 200)
     if len(header) == 1 and ";" in header[0]:
         raise FileError(f"columns must be separated by commas, not semicolons (line 1: {shown})")
-    if "kind" not in columns:
-        raise FileError(f"missing required column: kind (the header line is: {shown})")
+    found = [FILE_KINDS[c] for c in columns if c in FILE_KINDS]
+    kind = None if "kind" in columns or not found else found[0]
+    if kind is None and "kind" not in columns:
+        raise FileError(
+            f"missing required column: kind (the header line is: {shown}); a call log "
+            "export has called_on, a touchpoint record export date_completed"
+        )
+    known_columns = FILE_COLUMNS.get(kind, COLUMNS)
     for name in columns:
         # A column with no name is padding some spreadsheets add; its cells are ignored.
-        if name and name not in COLUMNS:
-            known = ", ".join(COLUMNS)
+        if name and name not in known_columns:
+            known = ", ".join(known_columns)
             raise FileError(f"unknown column: {_show(name)} (the columns are: {known})")
         if name and columns.count(name) > 1:
             raise FileError(f"the column {name} is in the header twice")
     if ("latitude" in columns) != ("longitude" in columns):
         raise FileError("latitude and longitude go together: give both columns or neither")
-    return columns
+    return kind, columns
 
 
-def _check_kinds(columns, records, header):
-    at = columns.index("kind")
-    present = {cells[at].strip().lower() for _, cells in records if len(cells) > at}
-    for kind in KINDS:
+def _check_kinds(columns, records, header, file_kind):
+    if file_kind:
+        present = kinds = (file_kind,)
+    else:
+        at = columns.index("kind")
+        present = {cells[at].strip().lower() for _, cells in records if len(cells) > at}
+        kinds = KINDS
+    for kind in kinds:
         missing = [c for c in REQUIRED[kind] if c not in columns]
         if kind in present and missing:
             raise FileError(
@@ -202,15 +249,17 @@ def _check_kinds(columns, records, header):
             )
 
 
-def parse(line, cells, columns) -> Row:
-    """One record's typed values, with every reason it cannot be imported."""
+def parse(line, cells, columns, kind=None) -> Row:
+    """One record's typed values, with every reason it cannot be imported; `kind` for a file of
+    one kind (a Sheet's), else the row's `kind` cell says."""
     if len(cells) != len(columns):
         return Row(line, "", "", reasons=[f"{len(cells)} cells, the header has {len(columns)}"])
     raw = dict(zip(columns, cells, strict=True))
-    kind = raw["kind"].strip().lower()
-    if kind not in KINDS:
-        reason = f"kind '{_show(raw['kind'])}' is not one of {', '.join(KINDS)}"
-        return Row(line, kind, "", reasons=[reason])
+    if kind is None:
+        kind = raw["kind"].strip().lower()
+        if kind not in KINDS:
+            reason = f"kind '{_show(raw['kind'])}' is not one of {', '.join(KINDS)}"
+            return Row(line, kind, "", reasons=[reason])
     row = Row(line, kind, "")
     for column in FIELDS[kind]:
         if column in raw:
@@ -224,10 +273,7 @@ def parse(line, cells, columns) -> Row:
         if column in row.values and row.values[column] in ("", None)
     ]
     row.key = row.values.get("external_id", "")
-    if kind == "touchpoint":
-        _schedule(row)
-    else:
-        _location(row)
+    CHECKS.get(kind, _location)(row)
     return row
 
 
@@ -247,6 +293,12 @@ def _schedule(row):
         row.values["next_call"] = next_call(last, days)
     elif nxt < last:
         row.reasons.append(f"next_call {nxt} is before last_call {last}")
+
+
+def _response(row):
+    """As the database: a record that needs a response has a date due."""
+    if row.values.get("response_required") and row.values.get("date_due") is None:
+        row.reasons.append("date_due is required when response_required is yes")
 
 
 def _show(text, limit=40):
@@ -311,6 +363,19 @@ def _days(column, raw):
     return int(digits)
 
 
+def _minutes(column, raw):
+    raw = raw.strip()
+    if not raw:
+        return 0
+    if not raw.isascii() or not raw.isdigit():
+        raise Invalid(f"{column} '{_show(raw)}' is not a whole number of minutes")
+    low, high = MINUTES
+    digits = raw.lstrip("0") or "0"
+    if len(digits) > len(str(high)) or not low <= int(digits) <= high:
+        raise Invalid(f"{column} {_show(digits)} is outside {low}..{high}")
+    return int(digits)
+
+
 def _flag(column, raw):
     word = raw.strip().lower()
     if not word:
@@ -327,7 +392,12 @@ def _account_kind(column, raw):
     return word
 
 
+# Checks across a row's cells, by kind: the accounts' is its location.
+CHECKS = {"touchpoint": _schedule, "call log": lambda row: None, "touchpoint record": _response}
 CONVERT = {
+    **dict.fromkeys(("called_on", "date_due", "date_completed", "responded_on"), _date),
+    "duration_minutes": _minutes,
+    "response_required": _flag,
     "email": _email,
     "latitude": _coordinate,
     "longitude": _coordinate,
