@@ -145,21 +145,50 @@ IMPORT_ROWS = {
     "next_call": ("", ""),
     "comment": ("", "Monthly"),
 }
+# A call log and a touchpoint record, as their own exports write them and the import reads back.
+CALL_LOG_ROWS = {
+    "external_id": ("FUZZ-L1",),
+    "called_on": ("2026-11-01",),
+    "account_kind": ("customer",),
+    "account_external_id": ("FUZZ-1",),
+    "user": ("fuzz-nobody",),
+    "call_type": ("Phone",),
+    "duration_minutes": ("5",),
+    "notes": ("Spoke about the order",),
+}
+RECORD_ROWS = {
+    "external_id": ("FUZZ-R1",),
+    "contact_external_id": ("FUZZ-C1",),
+    "description": ("Quote follow-up",),
+    "response_required": ("true",),
+    "date_due": ("2026-12-01",),
+    "date_completed": ("2026-11-01",),
+    "author": ("fuzz-nobody",),
+    "assigned_to": ("fuzz-nobody",),
+}
 
 
-def _csv(changes=()):
-    """The import's rows with `changes`, ((row, column), value) pairs, as a CSV file."""
-    rows = [list(column) for column in zip(*IMPORT_ROWS.values(), strict=True)]
+def _csv(changes=(), template=IMPORT_ROWS):
+    """`template`'s rows with `changes`, ((row, column), value) pairs, as a CSV file."""
+    rows = [list(column) for column in zip(*template.values(), strict=True)]
     for (row, column), value in changes:
-        rows[row][list(IMPORT_ROWS).index(column)] = value
+        rows[row % len(rows)][list(template).index(column)] = value
     out = io.StringIO()
-    csv.writer(out).writerows([list(IMPORT_ROWS), *rows])
+    csv.writer(out).writerows([list(template), *rows])
     return out.getvalue()
 
 
-CELLS = st.lists(
-    st.tuples(st.tuples(st.sampled_from([0, 1]), st.sampled_from(list(IMPORT_ROWS))), HOSTILE),
-    max_size=4,
+def _cells(template):
+    """Up to four of `template`'s cells, each with a hostile value."""
+    where = st.tuples(st.sampled_from([0, 1]), st.sampled_from(list(template)))
+    return st.lists(st.tuples(where, HOSTILE), max_size=4)
+
+
+CELLS = st.one_of(
+    *(
+        _cells(template).map(lambda cells, template=template: _csv(cells, template))
+        for template in (IMPORT_ROWS, CALL_LOG_ROWS, RECORD_ROWS)
+    )
 )
 FILENAMES = st.sampled_from(
     ["accounts.csv", "x.txt", "", "<script>alert(1)</script>.csv", "../../etc/passwd.csv", "a.CSV"]
@@ -181,13 +210,13 @@ def _signed(name, text):
 
 FILES = st.one_of(
     st.just(VALID_CSV.encode()),
-    CELLS.map(lambda cells: _csv(cells).encode()),
+    CELLS.map(str.encode),
     st.binary(max_size=300),
     st.sampled_from([b"", b"\xef\xbb\xbf", b"PK\x03\x04zip", b"\xff\xfe\x00a", b"kind\r\n\x00"]),
 ).flatmap(lambda data: FILENAMES.map(lambda name: (io.BytesIO(data), name)))
 PAYLOADS = st.one_of(
     st.builds(_signed, FILENAMES, st.just(VALID_CSV)),
-    st.builds(_signed, FILENAMES, CELLS.map(_csv)),
+    st.builds(_signed, FILENAMES, CELLS),
     HOSTILE,
 )
 
