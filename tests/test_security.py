@@ -286,3 +286,55 @@ def test_sign_in_works_with_redis_down():
         [sys.executable, "-W", "ignore", "-c", script], capture_output=True, text=True, timeout=60
     )
     assert result.stdout.strip().splitlines()[-1] == "303", result.stderr[-2000:]
+
+
+@pytest.fixture
+def proxied(app, database_url):
+    """A client of the app as deployed behind one reverse proxy (TPWEB_PROXIES=1), on loopback."""
+    from tpweb import create_app
+
+    from .conftest import test_config
+
+    behind = create_app(test_config(database_url, TPWEB_PROXIES=1))
+    client = behind.test_client()
+    client.environ_base["REMOTE_ADDR"] = "127.0.0.1"
+    yield client
+    with behind.app_context():
+        db.engine.dispose()
+
+
+def test_without_trusted_proxies_a_forwarded_address_does_not_dodge_the_limit(app, make):
+    rep = make.rep()
+    attacker = app.test_client()
+    attacker.environ_base["REMOTE_ADDR"] = "203.0.113.9"
+    statuses = [
+        attacker.post(
+            "/login",
+            data={"username": rep.username, "password": f"guess{i}"},
+            headers={"X-Forwarded-For": f"198.51.100.{i}"},
+        ).status_code
+        for i in range(10)
+    ]
+    assert statuses == [422] * 9 + [429]
+    assert (
+        "Strict-Transport-Security"
+        not in attacker.get("/login", headers={"X-Forwarded-Proto": "https"}).headers
+    )
+
+
+def test_behind_a_trusted_proxy_each_client_has_its_own_limit(proxied, make):
+    rep = make.rep()
+    attacker = {"X-Forwarded-For": "203.0.113.9", "X-Forwarded-Proto": "https"}
+    statuses = [
+        proxied.post(
+            "/login", data={"username": rep.username, "password": f"guess{i}"}, headers=attacker
+        ).status_code
+        for i in range(10)
+    ]
+    assert statuses == [422] * 9 + [429]
+    owner = {"X-Forwarded-For": "198.51.100.7", "X-Forwarded-Proto": "https"}
+    response = proxied.post(
+        "/login", data={"username": rep.username, "password": PASSWORD}, headers=owner
+    )
+    assert response.status_code == 303
+    assert response.headers["Strict-Transport-Security"].startswith("max-age=31536000")

@@ -46,6 +46,9 @@ class Config:
     RATELIMIT_SWALLOW_ERRORS = True
     RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
     RATELIMIT_KEY_PREFIX = "tpweb-limits"
+    # How many reverse proxies in front of the app to believe about the client (X-Forwarded-For
+    # and -Proto); 0, the default, believes none.
+    TPWEB_PROXIES = int(os.environ.get("TPWEB_PROXIES", "0"))
     # Room for a CSV import of 10,000+ rows, and for its preview's signed copy sent to confirm.
     MAX_CONTENT_LENGTH = 8 * 1024 * 1024
     MAX_FORM_MEMORY_SIZE = 4 * 1024 * 1024

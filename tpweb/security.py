@@ -11,6 +11,7 @@ import re
 from urllib.parse import urlsplit
 
 from flask import abort, current_app, request
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 INLINE_SCRIPT = re.compile(r"<script(?![^>]*\bsrc=)[^>]*>(.*?)</script>", re.S | re.I)
 
@@ -83,6 +84,12 @@ def refuse_nul():
 
 
 def init_app(app):
+    # Behind reverse proxies the app trusts, the client's address (for the sign-in limits) and
+    # scheme (for HSTS) come from their X-Forwarded-* headers; with none, those headers are
+    # ignored, so a client cannot name its own address to dodge the limits.
+    proxies = app.config["TPWEB_PROXIES"]
+    if proxies:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)
     app.before_request(refuse_oversized)
     app.before_request(refuse_nul)
     app.after_request(add_headers)
