@@ -54,13 +54,20 @@
     return n + " " + (n === 1 ? one : many);
   }
 
-  // "10:42 AM" today, "Tue, Nov 3, 10:42 AM" another day.
+  var DAYS = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"];
+  var MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+
+  // "10:42 AM" today, "Tue, Nov 3, 10:42 AM" another day, in the app's English like the server's
+  // dates. Written by hand: a page's first toLocaleTimeString loads the browser's locale data,
+  // tens of milliseconds that the offline banner would add to the load of every kept page.
   function when(iso) {
     var date = new Date(iso);
     if (isNaN(date)) return "earlier";
-    var time = date.toLocaleTimeString([], { hour: "numeric", minute: "2-digit" });
+    var hours = date.getHours();
+    var minutes = date.getMinutes();
+    var time = (hours % 12 || 12) + ":" + (minutes < 10 ? "0" : "") + minutes + (hours < 12 ? " AM" : " PM");
     if (date.toDateString() === new Date().toDateString()) return time;
-    return date.toLocaleDateString([], { weekday: "short", month: "short", day: "numeric" }) + ", " + time;
+    return DAYS[date.getDay()] + ", " + MONTHS[date.getMonth()] + " " + date.getDate() + ", " + time;
   }
 
   function timeEl(iso) {
@@ -360,10 +367,10 @@
         box.append(el("h3", "", conflict ? "On the server now" : "The server's answer"));
         var server = el("div", "attention-server");
         server.innerHTML = item.answer;
-        // The server's form, live: saving it resolves this. Its token is this page's (the menu's
-        // sign-out form has it fresh, even after a sign-in swapped the page in place).
-        var own = document.querySelector(".topbar input[name=csrf_token]");
-        server.querySelectorAll("input[name=csrf_token]").forEach(function (input) { input.value = own ? own.value : ""; });
+        // The server's form, live: saving it resolves this. Its own token is from when it was
+        // answered, maybe another session; without it htmx sends this page's, the X-CSRFToken
+        // that <main hx-headers> holds (swapped with every page, so fresh after a sign-in).
+        server.querySelectorAll("input[name=csrf_token]").forEach(function (input) { input.remove(); });
         box.append(server);
         if (window.htmx) window.htmx.process(server);
       } else if (item.reason) {

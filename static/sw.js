@@ -1,8 +1,10 @@
 /* tpweb's service worker: the app with no signal.
 
    Reading: the app shell (CSS, JS, htmx, Leaflet, icons, the offline page) is precached per version
-   and served cache-first; pages and htmx fragments go to the network first and fall back, after
-   TIMEOUT or at once when the network fails, to the last answer kept, marked with when it was kept.
+   and served cache-first (by the browser itself, without this script, where it has static
+   routes); pages and htmx fragments go to the network first and fall back, after TIMEOUT or at
+   once when the network fails or the browser knows it is offline, to the last answer kept, which
+   was marked when it was kept with the time it was kept and is served as it is.
    A fragment and a whole page are kept apart (htmx's HX-Request), so one never answers for the
    other. After sign-in and on online visits the pages of the rep's coming week are fetched ahead.
 
@@ -136,17 +138,37 @@ function isFragment(request) {
   return request.headers.get("HX-Request") === "true" && request.headers.get("HX-Boosted") !== "true";
 }
 
-// A copy of `response` that can be kept, with the time it was kept.
-function stamped(response, body) {
+// Labelled when kept, not when served: the offline answer is then the kept copy as it is, streamed
+// from the cache without being read here. X-Offline-From is for htmx (the answer's headers); a
+// whole page also carries it on its <body>, since a page cannot read the headers of its own load.
+// Only a kept copy carries either, so they show only on an answer the network did not give.
+function labelled(cacheName, response, when) {
+  when = String(when || new Date().toISOString()).replace(/[^0-9TZ:.+-]/g, ""); // it goes into HTML
   var headers = new Headers(response.headers);
   headers.delete("Content-Length");
-  headers.set(STORED, new Date().toISOString());
-  return new Response(body, { status: response.status, statusText: response.statusText, headers: headers });
+  headers.set(STORED, when);
+  headers.set("X-Offline-From", when);
+  var page = cacheName === PAGES && /text\/html/.test(headers.get("Content-Type") || "");
+  var body = page ? response.text().then(function (html) {
+    return html.replace("<body", '<body data-offline-from="' + when + '"');
+  }) : response.blob();
+  return body.then(function (content) {
+    return new Response(content, { status: response.status, statusText: response.statusText, headers: headers });
+  });
+}
+
+// The kept pages' and fragments' caches, opened once per worker (a page's answer offline waits
+// for no more than its lookup); forgetPages() deletes them and forgets them here.
+var opened = {};
+
+function openKept(cacheName) {
+  if (!opened[cacheName]) opened[cacheName] = caches.open(cacheName);
+  return opened[cacheName];
 }
 
 function keep(cacheName, url, response) {
-  return response.blob().then(function (body) {
-    return caches.open(cacheName).then(function (cache) { return cache.put(url, stamped(response, body)); });
+  return labelled(cacheName, response).then(function (copy) {
+    return openKept(cacheName).then(function (cache) { return cache.put(url, copy); });
   });
 }
 
@@ -156,26 +178,14 @@ function keepable(config, url, response) {
     /text\/html|application\/json/.test(type) && new URL(url).pathname !== config.login;
 }
 
-// A kept answer, labelled for the page: X-Offline-From on the headers, and on a whole page's
-// <body> too, since a page cannot read the headers of its own load.
+// The kept answer, as it was kept (labelled then), or null.
 function fromKept(cacheName, url) {
-  return caches.open(cacheName)
-    .then(function (cache) { return cache.match(url, { ignoreVary: true }); })
+  return openKept(cacheName).then(function (cache) { return cache.match(url, { ignoreVary: true }); })
     .then(function (kept) {
-      if (!kept) return null;
-      var when = kept.headers.get(STORED) || "";
-      var headers = new Headers(kept.headers);
-      headers.delete("Content-Length");
-      headers.set("X-Offline-From", when);
-      if (cacheName !== PAGES || !/text\/html/.test(headers.get("Content-Type") || "")) {
-        return kept.blob().then(function (body) {
-          return new Response(body, { status: kept.status, statusText: kept.statusText, headers: headers });
-        });
-      }
-      return kept.text().then(function (html) {
-        var body = html.replace("<body", '<body data-offline-from="' + when.replace(/[^0-9TZ:.+-]/g, "") + '"');
-        return new Response(body, { status: kept.status, statusText: kept.statusText, headers: headers });
-      });
+      if (!kept || kept.headers.has("X-Offline-From")) return kept || null;
+      // Kept by an older worker, which labelled as it served: labelled here, until the next
+      // refresh keeps it anew.
+      return labelled(cacheName, kept, kept.headers.get(STORED));
     });
 }
 
@@ -198,19 +208,28 @@ function idle() {
 }
 
 // The network's answer; after TIMEOUT the kept one if there is one; the kept one at once if the
-// network fails; and if nothing was kept, the offline page (a page) or a 503 (a fragment).
+// network fails, or without asking it when the browser knows it is offline; and if nothing was
+// kept, the offline page (a page) or a 503 (a fragment).
 function networkFirst(event, config) {
   var request = event.request;
   var cacheName = isFragment(request) ? FRAGMENTS : PAGES;
+  if (self.navigator.onLine === false) {
+    // navigator.onLine is never false with a network: this is no guess that could hide one.
+    return fromKept(cacheName, request.url).then(function (kept) {
+      return kept || fetch(request).catch(function () { return nothingKept(request, config); });
+    });
+  }
   var network = busy(fetch(request));
   event.waitUntil(network.then(function (response) {
     if (keepable(config, request.url, response)) return keep(cacheName, request.url, response.clone());
   }).catch(function () {}));
   return new Promise(function (resolve) {
     var answered = false;
+    var timer = null;
     function answer(response) {
       if (response && !answered) {
         answered = true;
+        clearTimeout(timer); // a page answered in time leaves no work behind for later
         resolve(response);
       }
     }
@@ -224,7 +243,9 @@ function networkFirst(event, config) {
       if (response.status >= 502 && response.status <= 504) return fallBack(response);
       answer(response);
     }, function () { return fallBack(null); });
-    delay(TIMEOUT).then(function () { return fromKept(cacheName, request.url); }).then(answer);
+    timer = setTimeout(function () {
+      if (!answered) fromKept(cacheName, request.url).then(answer);
+    }, TIMEOUT);
   });
 }
 
@@ -241,7 +262,10 @@ function nothingKept(request, config) {
 }
 
 function cacheFirst(event) {
-  return caches.match(event.request, { ignoreVary: true }).then(function (kept) {
+  // The shell's own cache: caches.match would look through the kept pages too.
+  return caches.open(SHELL).then(function (cache) {
+    return cache.match(event.request, { ignoreVary: true });
+  }).then(function (kept) {
     if (kept) return kept;
     return fetch(event.request).then(function (response) {
       if (response.ok && response.type === "basic") {
@@ -254,6 +278,7 @@ function cacheFirst(event) {
 }
 
 function forgetPages() {
+  opened = {};
   return Promise.all([caches.delete(PAGES), caches.delete(FRAGMENTS)]);
 }
 
@@ -755,10 +780,26 @@ self.addEventListener("install", function (event) {
     return response.json().then(function (config) {
       return caches.open(SHELL).then(function (cache) {
         return cache.put(SETTINGS_URL, copy).then(function () { return cache.addAll(config.files); });
-      });
+      }).then(function () { return shellRoutes(event, config); });
     });
   }).then(function () { return self.skipWaiting(); }));
 });
+
+// The shell's static files straight from this version's cache, without running this script for
+// each (the Static Routing API, where the browser has it): a page's CSS and scripts then arrive
+// as soon as it asks, online or not. A file missing from the cache still goes to the network;
+// any other static file still goes through cacheFirst, which keeps it.
+function shellRoutes(event, config) {
+  if (typeof event.addRoutes !== "function") return null;
+  var rules = config.files.filter(function (path) { return path.indexOf(config.static) === 0; })
+    .map(function (path) {
+      return {
+        condition: { urlPattern: { pathname: path.replace(/[\\:*?+(){}]/g, "\\$&") } },
+        source: { cacheName: SHELL }
+      };
+    });
+  return event.addRoutes(rules).catch(function () { /* an older browser: the fetch handler serves them */ });
+}
 
 self.addEventListener("activate", function (event) {
   event.waitUntil(caches.keys().then(function (names) {

@@ -267,9 +267,9 @@ def csrf_client(client_of):
 
 
 def csrf_token(page):
-    """The token htmx sends on every request, from `<body hx-headers='{...}'>`."""
-    attribute = re.search(r"<body[^>]*\shx-headers='([^']*)'", page)
-    assert attribute, "no hx-headers on <body>"
+    """The token htmx sends on every request, from `<main hx-headers='{...}'>`."""
+    attribute = re.search(r"<main[^>]*\shx-headers='([^']*)'", page)
+    assert attribute, "no hx-headers on <main>"
     return json.loads(html.unescape(attribute.group(1)))["X-CSRFToken"]
 
 

@@ -354,3 +354,78 @@ def test_a_session_that_expires_offline_sends_the_queue_after_signing_in_again(
     expect(page.locator("#offline-bar .offline-signin")).to_have_count(0)
     frequency = select(Touchpoint.frequency_days).where(Touchpoint.id == world.overdue.touchpoint)
     assert rows(server_app, frequency) == [(21,)]
+
+
+def test_a_page_is_labelled_when_kept_and_an_older_workers_copy_still_says_when(
+    page, server, sign_in, world
+):
+    ready_offline(page, sign_in, world.username)
+    url = server.url + "/touchpoints?view=list"
+    page.goto(url)
+    # What the worker keeps is already labelled, so the offline answer is that copy as it is.
+    kept = page.evaluate(
+        """async (url) => {
+            const kept = await (await caches.open("tpweb-pages")).match(url, {ignoreVary: true});
+            return {when: kept.headers.get("X-Offline-From"),
+                    stored: kept.headers.get("X-Tpweb-Stored"), html: await kept.text()};
+        }""",
+        url,
+    )
+    assert kept["when"] and kept["when"] == kept["stored"]
+    assert f'<body data-offline-from="{kept["when"]}"' in kept["html"]
+
+    # A copy kept by the worker before this one was not labelled: it still shows when it was kept.
+    page.evaluate(
+        """async ([url, when]) => {
+            const cache = await caches.open("tpweb-pages");
+            const kept = await cache.match(url, {ignoreVary: true});
+            const headers = new Headers(kept.headers);
+            headers.delete("X-Offline-From");
+            headers.set("X-Tpweb-Stored", when);
+            const html = (await kept.text()).replace(/ data-offline-from="[^"]*"/, "");
+            await cache.put(url, new Response(html, {status: 200, headers}));
+        }""",
+        [url, "2026-01-05T15:04:00.000Z"],
+    )
+    page.context.set_offline(True)
+    page.reload()
+    expect(page.locator(".offline-banner")).to_contain_text("Offline — showing data from")
+    expect(page.locator(".offline-banner time")).to_have_attribute(
+        "datetime", "2026-01-05T15:04:00.000Z"
+    )
+    expect(card(page, world.overdue.name)).to_be_visible()
+
+
+def test_the_servers_form_saved_in_needs_your_attention_after_signing_in_again(
+    page, browser, server, server_app, sign_in, world
+):
+    ready_offline(page, sign_in, world.username)
+    page.goto(server.url + "/touchpoints?view=list")
+    page.context.set_offline(True)
+    card(page, world.soon.name).get_by_role("button", name="Reschedule").click()
+    form = settled(page.locator("form.tp-form"))
+    form.get_by_label("Frequency (days)").fill("10")
+    form.get_by_role("button", name="Save touchpoint").click()
+    expect(page.locator("article.tp--pending")).to_contain_text("Saved on this phone")
+    manager_reschedules(browser, server, world.soon.touchpoint, 40, "Manager: monthly-ish")
+    page.context.set_offline(False)
+    attention = page.locator("#offline-bar .offline-attention-link")
+    expect(attention).to_have_text("1 change needs your attention", timeout=15_000)
+
+    # A new session (and so a new CSRF token) before the rep resolves it, signed in in place.
+    page.get_by_role("button", name="Sign out").click()
+    page.fill("input[name=username]", world.username)
+    page.fill("input[name=password]", "tpweb-demo")
+    page.click("button[type=submit]")
+    expect(page.get_by_role("button", name="Sign out")).to_be_visible()
+    page.locator("#offline-bar .offline-attention-link").click()
+    server_form = page.locator(".attention-item .attention-server form")
+    expect(server_form.get_by_label("Frequency (days)")).to_have_value("40")
+    server_form.get_by_label("Comment").fill("Settled: every 20 days")
+    server_form.get_by_label("Frequency (days)").fill("20")
+    server_form.get_by_role("button", name="Save touchpoint").click()
+    expect(page.locator(".attention-item")).to_have_count(0)
+    touchpoint = select(Touchpoint.frequency_days, Touchpoint.comment).where(
+        Touchpoint.id == world.soon.touchpoint
+    )
+    assert rows(server_app, touchpoint) == [(20, "Settled: every 20 days")]

@@ -1,0 +1,166 @@
+"""The page around every page, in headless Chromium at 390x844: its icon, and the CSRF token htmx
+sends after the page was swapped in place by a boosted sign-in (the server runs with CSRF on).
+"""
+
+import itertools
+import re
+import urllib.request
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import expect
+from sqlalchemy import select
+
+from tpweb import create_app
+from tpweb.extensions import db
+from tpweb.models import Account, Touchpoint, User
+from tpweb.schedule import today_in
+
+from .conftest import PASSWORD, TIMEZONE
+
+_serial = itertools.count(1)
+
+
+@pytest.fixture(scope="module")
+def server_app(server):
+    """The app on the server's own database, for the tests to set up and check rows."""
+    app = create_app({"SQLALCHEMY_DATABASE_URI": server.database_url})
+    yield app
+    with app.app_context():
+        db.engine.dispose()
+
+
+@pytest.fixture
+def rep(server_app):
+    """A rep of the test's own with one customer due in three days: (username, name, id)."""
+    n = next(_serial)
+    today = today_in(TIMEZONE)
+    with server_app.app_context():
+        demo = db.session.scalar(select(User).filter_by(username="rep1"))
+        user = User(
+            username=f"shell{n}",
+            name=f"Shell Rep {n}",
+            role="rep",
+            timezone=TIMEZONE,
+            password_hash=demo.password_hash,
+        )
+        account = Account(kind="customer", name=f"Boosted Supply {n}", sales_rep=user)
+        touchpoint = Touchpoint(
+            account=account,
+            last_call=today - timedelta(days=27),
+            frequency_days=30,
+            next_call=today + timedelta(days=3),
+        )
+        db.session.add_all([user, account, touchpoint])
+        db.session.commit()
+        yield user.username, account.name, touchpoint.id
+        db.session.remove()
+
+
+def frequency(server_app, touchpoint_id):
+    with server_app.app_context():
+        try:
+            return db.session.scalar(
+                select(Touchpoint.frequency_days).where(Touchpoint.id == touchpoint_id)
+            )
+        finally:
+            db.session.remove()
+
+
+def boosted_sign_in(page, username):
+    """Fill the sign-in form already on the page; htmx posts it and swaps the body in place."""
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    expect(page.get_by_role("button", name="Sign out")).to_be_visible()
+
+
+def favicon_asks(server):
+    """How many times the server was asked for /favicon.ico: the browser's own asking, for a
+    document that names no icon, is no request of the page's, so it shows only in the log."""
+    log = Path(server.database_url.removeprefix("sqlite:///")).parent / "server.log"
+    return log.read_text().count("GET /favicon.ico")
+
+
+def test_every_page_names_its_icon_and_none_asks_for_favicon_ico(page, server, sign_in, rep):
+    failed = []
+    page.on(
+        "response",
+        lambda response: (
+            response.status >= 400
+            and response.request.resource_type != "document"
+            and failed.append((response.status, response.url))
+        ),
+    )
+    before = favicon_asks(server)
+    page.goto(server.url + "/login")
+    sign_in(rep[0])
+    for path in (
+        "/touchpoints?view=list",
+        "/touchpoints?view=map",
+        "/tasks",
+        "/offline",
+        "/nowhere",
+    ):
+        page.goto(server.url + path)
+        icon = page.locator("head link[rel=icon]")
+        expect(icon).to_have_attribute("href", re.compile(r"^/static/icons/icon-\d+\.png$"))
+        page.wait_for_load_state("networkidle")
+
+    href = page.locator("head link[rel=icon]").get_attribute("href")
+    with urllib.request.urlopen(server.url + href) as answer:
+        assert answer.status == 200 and answer.headers["Content-Type"] == "image/png"
+    assert favicon_asks(server) == before
+    assert failed == []
+    # The worker keeps the icon with the shell, so a page opened offline has it too.
+    shell = page.evaluate(
+        """async () => {
+            const names = (await caches.keys()).filter((name) => name.startsWith("tpweb-shell-"));
+            const cache = await caches.open(names[0]);
+            return (await cache.keys()).map((request) => new URL(request.url).pathname);
+        }"""
+    )
+    assert href in shell
+
+
+def test_after_a_boosted_sign_in_htmx_sends_the_new_sessions_csrf_token(
+    page, server, server_app, sign_in, rep
+):
+    username, name, touchpoint_id = rep
+    sign_in(username)
+    # Sign out and in again, all in the same document: htmx swaps only the body's content.
+    page.get_by_role("button", name="Sign out").click()
+    expect(page.locator("input[name=username]")).to_be_visible()
+    boosted_sign_in(page, username)
+    page.locator(".topbar").get_by_role("link", name="Touchpoints").click()
+    expect(page).to_have_url(re.compile(r"/touchpoints\?view=list$"))
+    expect(page.locator("main h1, main h2").first).to_be_visible()
+    card = page.locator("article.tp", has=page.get_by_role("link", name=name, exact=True))
+    card.get_by_role("button", name="Reschedule").click()
+    form = page.locator("form.tp-form")
+    expect(form).not_to_have_class(re.compile(r"htmx-(added|settling)"))
+    form.get_by_label("Frequency (days)").fill("12")
+    # The form's own token goes: the header htmx adds is then the only one the server sees.
+    form.locator("input[name=csrf_token]").evaluate("input => input.remove()")
+    with page.expect_request(lambda request: request.method == "POST") as sent:
+        form.get_by_role("button", name="Save touchpoint").click()
+    expect(page.get_by_text("every 12 days")).to_be_visible()
+    assert frequency(server_app, touchpoint_id) == 12
+
+    # It was this session's token, the one the menu's sign-out form was rendered with.
+    fresh = page.locator(".topbar input[name=csrf_token]").input_value()
+    assert sent.value.headers["x-csrftoken"] == fresh
+    # And the server checks it: the same write with a made-up token is refused, nothing saved
+    # (multipart, which the worker passes on as it is rather than queue it to send again).
+    status = page.evaluate(
+        """async (url) => {
+            const body = new FormData();
+            body.append("frequency_days", "5");
+            const headers = {"X-CSRFToken": "made-up", "HX-Request": "true"};
+            return (await fetch(url, {method: "POST", headers, body})).status;
+        }""",
+        f"/touchpoints/{touchpoint_id}/edit",
+    )
+    assert status == 400
+    assert frequency(server_app, touchpoint_id) == 12
