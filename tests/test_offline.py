@@ -86,6 +86,17 @@ def test_every_page_links_the_manifest_and_registers_the_worker_from_a_file(clie
     assert 'id="offline-bar"' in page
 
 
+def test_every_page_names_its_icon_and_gives_htmx_its_token_inside_the_swapped_body(client, rep):
+    anonymous = client.application.test_client()
+    for url in ("/", "/touchpoints?view=list", "/offline", "/login"):
+        page = (anonymous if url == "/login" else client).get(url).text
+        icon = re.search(r'<link rel="icon" href="([^"]+)"', page)
+        assert icon and icon.group(1) in client.get("/offline/shell").json["files"], url
+        # A boosted page keeps the <body> it started with: the token cannot live there.
+        assert "hx-headers" not in re.search(r"<body[^>]*>", page).group(0), url
+        assert re.search(r"""<main [^>]*hx-headers='\{"X-CSRFToken": "[^"]+"\}'>""", page), url
+
+
 def test_the_shell_holds_every_static_file_the_pages_and_the_map_load(client, rep, make, today):
     due_in(make, rep, today, -1, "Shell Co")
     shell = client.get("/offline/shell").json
