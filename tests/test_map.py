@@ -233,6 +233,8 @@ def test_the_map_page_names_no_address_outside_the_app_but_the_tiles(
     assert outside == []
     assert "/static/vendor/leaflet-1.9.4/leaflet.js" in frame
     assert "/static/vendor/leaflet.markercluster-1.5.3/leaflet.markercluster.js" in frame
+    # Opened alone, the frame names the app's icon, or the browser asks for /favicon.ico.
+    assert '<link rel="icon" href="/static/icons/icon-192.png">' in frame
 
 
 def test_without_a_tile_url_the_map_has_no_tile_layer(client, make, rep, today):

@@ -116,6 +116,9 @@ def build_map(markers, box, near, today, show_rep):
         maxZoom=MAX_ZOOM,
     )
     fmap.get_root().title = "Touchpoints map"
+    # The page's own icon, or a browser opening the frame alone asks for /favicon.ico (a 404).
+    icon = f'<link rel="icon" href="{static("icons/icon-192.png")}">'
+    fmap.get_root().header.add_child(Raw(icon))
     # Folium's class-level lists name CDNs. Lists set on the instances replace them for this map
     # only; changing the class's lists would change every map this process builds.
     fmap.default_js = [("leaflet", static(LEAFLET + "leaflet.js"))]
