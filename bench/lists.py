@@ -123,7 +123,7 @@ def _cpu_note(results, baseline, target=None):
 
 def _rows(results, pages, counts):
     rows = []
-    what = {"list": "rep's list fragment (50 rows)", "tasks": "/tasks (whole page)"}
+    what = {"list": "rep's list fragment (50 rows)", "tasks": "/tasks (whole page, 50 items)"}
     for page in ("list", "tasks"):
         baseline = results[page, "constant"]
         base_rps = _merged(baseline)[0]

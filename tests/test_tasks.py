@@ -199,6 +199,65 @@ def test_my_tasks_lists_tasks_and_due_touchpoints_overdue_first(
     assert nav_count(page) == 4 and dashboard_count(client) == 4
 
 
+def test_my_tasks_come_a_page_at_a_time_overdue_first(
+    client, app, make, rep, customer, contact, today
+):
+    for days in (5, -4, 1, 0, 3):
+        make.record(
+            contact, rep, response_required=True, description=f"Task {days:+d}",
+            date_due=today + timedelta(days=days),
+        )  # fmt: skip
+    for days in (-6, -1):  # due touchpoints, before the tasks due on or after their day
+        account = make.customer(rep=rep, name=f"Touchpoint {days:+d} Co")
+        make.touchpoint(account, last_call=today + timedelta(days=days - 30), frequency_days=30)
+    app.config["PAGE_SIZE"] = 3
+    try:
+        first = client.get("/tasks").text
+        second = client.get("/tasks?page=2", headers=HTMX).text
+        last = client.get("/tasks?page=3", headers=HTMX).text
+        without_js = client.get("/tasks?page=3").text
+    finally:
+        app.config["PAGE_SIZE"] = 50
+
+    order = ["Touchpoint -6 Co", "Task -4", "Touchpoint -1 Co", "Task +0", "Task +1", "Task +3"]
+    shown = [visible(page) for page in (first, second, last)]
+    pages = [[text for text in order + ["Task +5"] if text in page] for page in shown]
+    assert pages == [order[:3], order[3:], ["Task +5"]]
+    assert nav_count(first) == 7 and 'My tasks <span class="count">7</span>' in first
+    assert '<a class="more" role="button" href="/tasks?page=2" hx-get="/tasks?page=2"' in first
+    assert "<html" not in second and "<h1" not in second and 'href="/tasks?page=3"' in second
+    assert "Show more" not in last and "Nothing waits" not in last
+    assert without_js.startswith("<!doctype html>") and "Task +5" in without_js
+    assert nav_count(without_js) == 7 and 'My tasks <span class="count">7</span>' in without_js
+
+
+def test_a_phone_keeps_every_page_of_my_tasks_for_offline_use(client, app, make, rep, contact):
+    for _ in range(7):
+        make.record(contact, rep, response_required=True)
+    app.config["PAGE_SIZE"] = 3
+    try:
+        keep = client.get("/offline/urls").json
+    finally:
+        app.config["PAGE_SIZE"] = 50
+    assert "/tasks" in keep["pages"]
+    assert [url for url in keep["fragments"] if url.startswith("/tasks?")] == [
+        "/tasks?page=2",
+        "/tasks?page=3",
+    ]
+
+
+def test_past_the_last_page_my_tasks_is_empty_and_keeps_its_count(client, rep, task):
+    page = client.get("/tasks?page=4").text
+    assert "Reactivate the membership" not in page and "Nothing waits" not in page
+    assert nav_count(page) == 1 and 'My tasks <span class="count">1</span>' in page
+
+
+@pytest.mark.parametrize("page", ["0", "x", "11", "-1", "1.5"])
+def test_a_bad_tasks_page_is_400(client, rep, page):
+    response = client.get(f"/tasks?page={page}")
+    assert response.status_code == 400 and "Traceback" not in response.text
+
+
 def test_a_task_assigned_to_the_manager_is_on_the_managers_list_only(
     client, make, auth, rep, boss, contact, task
 ):
@@ -391,10 +450,10 @@ def test_tasks_run_a_fixed_number_of_queries_at_5_and_100(
                 account = make.customer(rep=rep)
                 make.touchpoint(account, last_call=today - timedelta(days=31 + n % 7))
 
-    def queries_for(headers):
+    def queries_for(headers, url="/tasks"):
         db.session.expire_all()  # as in a real request, nothing is loaded yet
         count_queries.clear()
-        response = client.get("/tasks", headers=headers)
+        response = client.get(url, headers=headers)
         assert response.status_code == 200
         page = response.text
         return len(count_queries), (page.count("entry--open"), page.count('class="tp tp--'))
@@ -405,8 +464,12 @@ def test_tasks_run_a_fixed_number_of_queries_at_5_and_100(
     large = queries_for({}), queries_for(HTMX)
 
     assert [rows for _, rows in small] == [(5, 1)] * 2
-    assert [rows for _, rows in large] == [(100, 20)] * 2
-    # The user; the ETag's fingerprint (tpweb.caching); the open tasks with their contacts,
-    # customers and authors; the due touchpoints with their accounts; and for the whole page,
-    # the navigation's My tasks count.
-    assert [queries for queries, _ in small + large] == [5, 4, 5, 4]
+    # The first page of 50 of the 120: tasks and touchpoints by due date.
+    assert [sum(rows) for _, rows in large] == [50, 50]
+    # The user; the ETag's fingerprint (tpweb.caching); the page's open tasks with their
+    # contacts and people, and its due touchpoints with their accounts, each with how many there
+    # are in all (the navigation's My tasks count, which needs no statement of its own).
+    assert [queries for queries, _ in small + large] == [4, 4, 4, 4]
+    # The last page, its rows alone (Show more) and as a whole page: the same statements.
+    last = queries_for(HTMX, "/tasks?page=3"), queries_for({}, "/tasks?page=3")
+    assert last == ((4, (20, 0)), (4, (20, 0)))  # items 101 to 120: the latest tasks

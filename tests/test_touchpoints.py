@@ -122,6 +122,27 @@ def test_paging_loads_the_next_rows(client, app, make, rep, today):
     assert "Co 2" in more and "Co 0" not in more and "<section" not in more
 
 
+def test_card_links_are_the_routes_own_under_a_prefix(client, make, rep, today):
+    """Cards build their links from one url_for per request (touchpoints.views.url_pattern)."""
+    tp = touchpoint_due(make, rep, today, 0, "Prefix Co")
+    site = make.jobsite(tp.account, rep=rep, name="Prefix Site")
+    on_site = make.touchpoint(site, last_call=today - timedelta(days=30), frequency_days=30)
+    # A prefix with a "%" and the id (touchpoints.views.ID_A) a pattern is built with.
+    root = "/sales%team 2147483647"
+    page = client.get(
+        "/touchpoints?view=list", base_url="http://localhost/sales%25team%202147483647/"
+    )
+    assert f'href="{root}/tasks"' in page.text  # as url_for writes it everywhere
+    for card, account in ((tp, tp.account), (on_site, site)):
+        for path in (
+            f"/{account.kind}s/{account.id}",
+            f"/touchpoints/{card.id}",
+            f"/touchpoints/{card.id}/complete",
+            f"/touchpoints/{card.id}/edit",
+        ):
+            assert f'href="{root}{path}"' in page.text
+
+
 @pytest.mark.parametrize("query", ["view=nope", "state=late", "page=0", "page=x", "rep=abc"])
 def test_bad_list_parameters_are_400(client, rep, query):
     response = client.get(f"/touchpoints?{query}")

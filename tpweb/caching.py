@@ -8,12 +8,12 @@ before the view's own queries, from what the page depends on:
 - one SELECT over the accounts in the list (their number and ids: reassignments), the user's
   open tasks, and the number of recent History rows on those accounts, their customers and the
   customers of the tasks' contacts. History is append-only and written for every change to an
-  account, a touchpoint or a task (ORM flush hook, bulk statements, imports), so any change by
-  anyone to the list adds a row there; a count, unlike max(id), also sees a transaction that
-  commits after a later one;
-- the number of writes this user made in this session (a contact the user renamed is not in
-  History), and a quarter-hour bucket, which bounds how long anyone else's untracked change
-  (a contact or user renamed) can stay on a revalidated page.
+  account, a touchpoint, a contact or a task (ORM flush hook, bulk statements, imports), so any
+  change by anyone to the list adds a row there; a count, unlike max(id), also sees a
+  transaction that commits after a later one;
+- the number of writes this user made in this session (any that History does not see), and
+  a quarter-hour bucket, which bounds how long anyone else's untracked change
+  (a user renamed) can stay on a revalidated page.
 
 A 304 costs two queries (the user and the fingerprint) whatever the size of the list.
 """

@@ -26,6 +26,8 @@ from .contacts.queries import OPEN
 from .extensions import db
 from .models import Contact, Touchpoint, TouchpointRecord
 from .scope import contacts_for
+from .tasks import MAX_PAGES as MAX_TASK_PAGES
+from .tasks import task_count
 from .touchpoints.map import CLUSTER, LEAFLET
 from .touchpoints.queries import active_touchpoints
 from .web import render, user_today
@@ -219,6 +221,9 @@ def urls():
         pages.append(url_for("contacts.show", contact_id=contact_id))
         fragments.append(url_for("contacts.create_record", contact_id=contact_id))
     fragments += [url_for("tasks.respond", record_id=task.id) for task in tasks]
+    # My tasks comes a page at a time: the next pages, as its Show more asks htmx for them.
+    task_pages = min(-(-task_count() // current_app.config["PAGE_SIZE"]), MAX_TASK_PAGES)
+    fragments += [url_for("tasks.index", page=page) for page in range(2, task_pages + 1)]
     response = jsonify(
         user=current_user.id,
         csrf_token=generate_csrf(),

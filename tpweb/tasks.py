@@ -1,78 +1,179 @@
 """My tasks: the signed-in user's open tasks and due touchpoints, and recording a response."""
 
-from flask import Blueprint, abort, redirect, request, url_for
+from datetime import date
+from itertools import groupby
+from operator import itemgetter
+from types import SimpleNamespace
+from typing import NamedTuple
+
+from flask import Blueprint, abort, current_app, redirect, request, url_for
 from flask_login import current_user
 from jinja2_fragments.flask import render_block
 from sqlalchemy import func, select
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import aliased
 
 from .caching import own_lists, revalidated
 from .contacts.forms import ResponseForm
 from .contacts.queries import OPEN
 from .extensions import db
-from .models import Contact, Touchpoint, TouchpointRecord
+from .models import Contact, Touchpoint, TouchpointRecord, User
 from .scope import record_or_404
-from .touchpoints.queries import active_touchpoints
-from .web import render, user_today, write
+from .touchpoints.queries import (
+    LIMIT,
+    TODAY,
+    USER_ID,
+    Card,
+    Named,
+    anyone,
+    card_rows,
+    prepared,
+    rows,
+)
+from .web import int_arg, render, user_today, write
 
 bp = Blueprint("tasks", __name__)
 
-# A user's own list; the cap only guards against a runaway import.
-MAX_ITEMS = 500
+# A user's own list comes in pages (PAGE_SIZE items); the last page bounds what a request reads.
+MAX_PAGES = 10
+TASK_COUNT = "tpweb.task_count"
+
+
+Author = aliased(User, name="author")
+
+
+class OpenTask(NamedTuple):
+    """An open task as My tasks shows it (record_entry, templates/contacts/entries.html): a plain
+    row shaped as the ORM's TouchpointRecord, as the touchpoints beside it are Cards."""
+
+    id: int
+    description: str
+    details: str
+    date_due: date
+    date_completed: date
+    response_required: bool
+    responded_on: None
+    response_note: str
+    contact_id: int
+    assigned_to_id: int
+    contact: Named
+    author: Named
+    assigned_to: Named
+    responded_by: None
+
+    @property
+    def is_open_task(self):
+        return self.response_required and self.responded_on is None
+
+    @classmethod
+    def of(cls, row, assignee):
+        """The OpenTask of an _open_task_rows() row of `assignee`'s (columns added after its own
+        left out)."""
+        contact, author = row[10:12]
+        return cls(*row[:10], Named(contact), Named(author), Named(assignee.name), None)
 
 
 def _my_open_records(user):
     return select(TouchpointRecord).where(TouchpointRecord.assigned_to_id == user.id, OPEN)
 
 
-def _my_due_touchpoints(user, today):
-    return active_touchpoints(user, rep_id=user.id).where(Touchpoint.next_call <= today)
-
-
-def my_tasks(user, today):
-    """Open tasks and due touchpoints, by due date, overdue first: (due date, kind, item)."""
-    records = db.session.scalars(
+def _open_task_rows(user):
+    """The user's open tasks as the columns of OpenTask.of (whose assignee is the user)."""
+    return (
         _my_open_records(user)
-        .options(
-            joinedload(TouchpointRecord.contact).joinedload(Contact.customer),
-            joinedload(TouchpointRecord.author),
-            joinedload(TouchpointRecord.assigned_to),
+        .join(Contact, TouchpointRecord.contact_id == Contact.id)
+        .join(Author, TouchpointRecord.author_id == Author.id)
+        .with_only_columns(
+            TouchpointRecord.id,
+            TouchpointRecord.description,
+            TouchpointRecord.details,
+            TouchpointRecord.date_due,
+            TouchpointRecord.date_completed,
+            TouchpointRecord.response_required,
+            TouchpointRecord.responded_on,
+            TouchpointRecord.response_note,
+            TouchpointRecord.contact_id,
+            TouchpointRecord.assigned_to_id,
+            Contact.name,
+            Author.name,
         )
-        .order_by(TouchpointRecord.date_due, TouchpointRecord.id)
-        .limit(MAX_ITEMS)
-    ).all()
-    touchpoints = (
-        db.session.scalars(
-            _my_due_touchpoints(user, today).order_by(Touchpoint.next_call).limit(MAX_ITEMS)
-        )
-        .unique()
-        .all()
     )
-    items = [(r.date_due, "task", r) for r in records]
-    items += [(tp.next_call, "touchpoint", tp) for tp in touchpoints]
-    items.sort(key=lambda item: (item[0], item[1]))
-    return items
+
+
+def _my_due_touchpoints(user, today):
+    return card_rows(user, rep_id=user.id).where(Touchpoint.next_call <= today)
+
+
+def my_tasks(user, today, page=1, size=50):
+    """One page of open tasks and due touchpoints, by due date, overdue first: (due date, kind,
+    item) each, whether more follow, and how many there are in all (None past the last page).
+
+    Each query reads its first page * size + 1 rows, in due order, with how many it has in all
+    (a window count, so My tasks's count costs no statement of its own); merged, they give the
+    page: the same statements whatever the size of the list.
+    """
+    end = page * size
+    params = {"user_id": user.id, "today": today, "limit": end + 1}
+    records = rows(prepared(("my_tasks", "records"), _open_tasks_page), params)
+    touchpoints = rows(
+        prepared(("my_tasks", "touchpoints", user.is_manager), _due_page(user)), params
+    )
+    items = [(row.date_due, "task", OpenTask.of(row, user)) for row in records]
+    items += [(row.next_call, "touchpoint", Card.of(row)) for row in touchpoints]
+    items.sort(key=itemgetter(0, 1))
+    counted = (records[0][-1] if records else 0) + (touchpoints[0][-1] if touchpoints else 0)
+    # Past the last page, neither query has a row to carry its count.
+    known = page == 1 or bool(records or touchpoints)
+    return items[end - size : end], len(items) > end, counted if known else None
+
+
+def _open_tasks_page():
+    return (
+        _open_task_rows(SimpleNamespace(id=USER_ID))
+        .add_columns(func.count().over())
+        .order_by(TouchpointRecord.date_due, TouchpointRecord.id)
+        .limit(LIMIT)
+    )
+
+
+def _due_page(user):
+    return lambda: (
+        _my_due_touchpoints(anyone(user), TODAY)
+        .add_columns(func.count().over())
+        .order_by(Touchpoint.next_call, Touchpoint.id)
+        .limit(LIMIT)
+    )
 
 
 def task_count():
     """How many items wait in the signed-in user's My tasks; one query, once per request."""
-    if "tpweb.task_count" not in request.environ:
+    if TASK_COUNT not in request.environ:
         tasks = _my_open_records(current_user).with_only_columns(func.count()).scalar_subquery()
         due = (
             _my_due_touchpoints(current_user, user_today())
             .with_only_columns(func.count(Touchpoint.id))
             .scalar_subquery()
         )
-        request.environ["tpweb.task_count"] = db.session.scalar(select(tasks + due))
-    return request.environ["tpweb.task_count"]
+        request.environ[TASK_COUNT] = db.session.scalar(select(tasks + due))
+    return request.environ[TASK_COUNT]
 
 
 @bp.get("/tasks")
 @revalidated(own_lists)
 def index():
-    """My tasks."""
+    """My tasks, a page at a time: Show more asks htmx for the next page's rows."""
     today = user_today()
-    return render("tasks/index.html", "content", items=my_tasks(current_user, today), today=today)
+    page = int_arg("page", 1, high=MAX_PAGES)
+    items, more, total = my_tasks(
+        current_user, today, page=page, size=current_app.config["PAGE_SIZE"]
+    )
+    if total is not None:  # the navigation's count, from the page's own queries
+        request.environ[TASK_COUNT] = total
+    # Runs of one kind: a run of touchpoints is one call of the cards macro, not one per card.
+    runs = [(kind, [item for *_, item in run]) for kind, run in groupby(items, itemgetter(1))]
+    context = {"runs": runs, "more": more, "page": page, "today": today}
+    if request.htmx and page > 1:
+        return render_block("tasks/index.html", "rows", **context)
+    return render("tasks/index.html", "content", **context)
 
 
 @bp.route("/tasks/<int:record_id>/response", methods=["GET", "POST"])

@@ -1,9 +1,11 @@
 """The queries behind the touchpoint and unassigned widgets: a fixed number whatever the size."""
 
 import math
-from datetime import timedelta
+from datetime import date, timedelta
+from types import SimpleNamespace
+from typing import NamedTuple
 
-from sqlalchemy import and_, case, exists, func
+from sqlalchemy import Date, Integer, and_, bindparam, case, exists, func
 from sqlalchemy.orm import aliased, contains_eager
 
 from ..extensions import db
@@ -14,6 +16,34 @@ from .markers import LATER, UPCOMING_DAYS
 
 Customer = aliased(Account, name="customer")
 Rep = aliased(User, name="rep")
+
+# A list's statements are built once per process for each shape, what changes from request to
+# request bound as they run: building a statement and working out its cache key cost SQLAlchemy
+# more than the database took to answer it (docs/benchmarks.md, B1).
+USER_ID, REP_ID = bindparam("user_id", type_=Integer), bindparam("rep_id", type_=Integer)
+TODAY = bindparam("today", type_=Date)
+LIMIT, OFFSET = bindparam("limit", type_=Integer), bindparam("offset", type_=Integer)
+_prepared = {}
+
+
+def prepared(key, build):
+    """The statement `build()` returns, built once per process for `key`."""
+    statement = _prepared.get(key)
+    if statement is None:
+        statement = _prepared[key] = build()
+    return statement
+
+
+def rows(statement, params):
+    """The rows of a statement of columns, run on the session's connection (in its transaction):
+    no ORM objects to build, so the ORM's own work per statement is not needed either."""
+    return db.session.connection().execute(statement, params).all()
+
+
+def anyone(user):
+    """A stand-in for `user` in a prepared statement: the same role, the id bound as USER_ID, so
+    that the statement is scoped by tpweb.scope as `user`'s own would be."""
+    return SimpleNamespace(is_manager=user.is_manager, id=USER_ID)
 
 
 def _state_filter(state, today):
@@ -44,29 +74,117 @@ def active_touchpoints(user, rep_id=None):
     )
 
 
-def widget_page(user, today, *, rep_id=None, state=None, page=1, size=50, near=None):
-    """One page of the widget, overdue first (nearest first given `near`), and if more follow."""
-    query = (
-        active_touchpoints(user, rep_id)
-        .where(_state_filter(state, today))
-        .order_by(*(by_distance(*near) if near else ()))
-        .order_by(Touchpoint.next_call, Account.name, Touchpoint.id)
-        .limit(size + 1)
-        .offset((page - 1) * size)
+class Named(NamedTuple):
+    name: str
+
+
+class CardAccount(NamedTuple):
+    """What a card shows of a touchpoint's account, shaped as the ORM's Account for the card."""
+
+    id: int
+    kind: str
+    name: str
+    customer: Named | None
+    sales_rep: Named | None
+
+    @property
+    def is_jobsite(self):
+        return self.kind == "jobsite"
+
+
+class Card(NamedTuple):
+    """A touchpoint as its card (templates/touchpoints/card.html) shows it: a plain row shaped
+    as the ORM's Touchpoint. A list of 50 built as ORM objects (a touchpoint, its account, the
+    customer and the rep each) spent more time in the ORM than in the database."""
+
+    id: int
+    inactive: bool
+    next_call: date
+    last_call: date
+    frequency_days: int
+    comment: str
+    version: int
+    account: CardAccount
+
+    @classmethod
+    def of(cls, row):
+        """The Card of a card_rows() row (columns added after card_rows' own are left out)."""
+        account_id, kind, name, customer, rep = row[7:12]
+        account = CardAccount(
+            account_id,
+            kind,
+            name,
+            None if customer is None else Named(customer),
+            None if rep is None else Named(rep),
+        )
+        return cls(*row[:7], account)
+
+
+def card_rows(user, rep_id=None):
+    """Active touchpoints of active accounts that `user` may see, as the columns of Card.of."""
+    return (
+        _active(touchpoints_for(user), rep_id)
+        .outerjoin(Customer, Account.customer_id == Customer.id)
+        .outerjoin(Rep, Account.sales_rep_id == Rep.id)
+        .with_only_columns(
+            Touchpoint.id,
+            Touchpoint.inactive,
+            Touchpoint.next_call,
+            Touchpoint.last_call,
+            Touchpoint.frequency_days,
+            Touchpoint.comment,
+            Touchpoint.version,
+            Account.id,
+            Account.kind,
+            Account.name,
+            Customer.name,
+            Rep.name,
+        )
     )
-    rows = db.session.scalars(query).unique().all()
-    return rows[:size], len(rows) > size
+
+
+def cards(query, params=None):
+    """The Cards of a card_rows() query."""
+    return [Card.of(row) for row in rows(query, params)]
+
+
+def widget_page(user, today, *, rep_id=None, state=None, page=1, size=50, near=None):
+    """One page of the widget as Cards, overdue first (nearest first given `near`), and if more
+    follow."""
+
+    def build():
+        return (
+            card_rows(anyone(user), None if rep_id is None else REP_ID)
+            .where(_state_filter(state, TODAY))
+            .order_by(*(by_distance(*near) if near else ()))
+            .order_by(Touchpoint.next_call, Account.name, Touchpoint.id)
+            .limit(LIMIT)
+            .offset(OFFSET)
+        )
+
+    # Nearest first orders by the phone's position: built for each request.
+    shape = ("widget_page", user.is_manager, rep_id is None, state)
+    query = build() if near else prepared(shape, build)
+    params = {"user_id": user.id, "rep_id": rep_id, "today": today}
+    page_cards = cards(query, {**params, "limit": size + 1, "offset": (page - 1) * size})
+    return page_cards[:size], len(page_cards) > size
 
 
 def widget_counts(user, today, *, rep_id=None):
     """How many touchpoints are overdue, due today and upcoming, in one query."""
-    state = case(
-        (Touchpoint.next_call < today, OVERDUE),
-        (Touchpoint.next_call == today, DUE_TODAY),
-        else_=UPCOMING,
-    )
-    query = _active(touchpoints_for(user), rep_id).with_only_columns(state, func.count())
-    counts = dict(db.session.execute(query.group_by(state)).all())
+
+    def build():
+        state = case(
+            (Touchpoint.next_call < TODAY, OVERDUE),
+            (Touchpoint.next_call == TODAY, DUE_TODAY),
+            else_=UPCOMING,
+        )
+        query = _active(touchpoints_for(anyone(user)), None if rep_id is None else REP_ID)
+        return query.with_only_columns(state, func.count()).group_by(state)
+
+    query = prepared(("widget_counts", user.is_manager, rep_id is None), build)
+    params = {"user_id": user.id, "rep_id": rep_id, "today": today}
+    counts = dict(rows(query, params))
     return {s: counts.get(s, 0) for s in (OVERDUE, DUE_TODAY, UPCOMING)}
 
 
