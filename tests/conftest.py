@@ -11,6 +11,7 @@ from flask_migrate import upgrade
 from tpweb import create_app
 from tpweb.config import TestConfig
 from tpweb.extensions import db, limiter
+from tpweb.schedule import today_in
 
 from . import factories
 
@@ -116,6 +117,45 @@ class Auth:
 @pytest.fixture
 def auth(client):
     return Auth(client)
+
+
+@pytest.fixture
+def today():
+    """Today where the test users are (the factories' zone)."""
+    return today_in("America/Chicago")
+
+
+@pytest.fixture
+def boss(make):
+    return make.manager(name="Morgan Boss")
+
+
+@pytest.fixture
+def rep(make, auth, boss):
+    """Rita Rep, reporting to the boss, signed in on `client`."""
+    rep = make.rep(name="Rita Rep", manager=boss)
+    auth.login(rep)
+    return rep
+
+
+@pytest.fixture
+def manager(make, auth):
+    """Mona Manager, signed in on `client`."""
+    manager = make.manager(name="Mona Manager")
+    auth.login(manager)
+    return manager
+
+
+@pytest.fixture
+def customer(make, rep):
+    return make.customer(rep=rep, name="Acme Fitness")
+
+
+@pytest.fixture
+def contact(make, customer):
+    return make.contact(
+        customer, name="Dana Freeze", email="dana@acme.example", phone="555-0100", title="Owner"
+    )
 
 
 @pytest.fixture

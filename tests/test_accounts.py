@@ -9,28 +9,8 @@ from sqlalchemy import func, select
 
 from tpweb.extensions import db
 from tpweb.models import CallLog, Touchpoint
-from tpweb.schedule import today_in
 
 HTMX = {"HX-Request": "true"}
-
-
-@pytest.fixture
-def today():
-    return today_in("America/Chicago")
-
-
-@pytest.fixture
-def rep(make, auth):
-    rep = make.rep(name="Rita Rep")
-    auth.login(rep)
-    return rep
-
-
-@pytest.fixture
-def manager(make, auth):
-    manager = make.manager(name="Mona Manager")
-    auth.login(manager)
-    return manager
 
 
 def page_text(page):

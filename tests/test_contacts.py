@@ -16,35 +16,6 @@ HOSTILE = "<script>alert(1)</script>"
 ESCAPED = "&lt;script&gt;alert(1)&lt;/script&gt;"
 
 
-@pytest.fixture
-def today():
-    return today_in("America/Chicago")
-
-
-@pytest.fixture
-def boss(make):
-    return make.manager(name="Morgan Boss")
-
-
-@pytest.fixture
-def rep(make, auth, boss):
-    rep = make.rep(name="Rita Rep", manager=boss)
-    auth.login(rep)
-    return rep
-
-
-@pytest.fixture
-def customer(make, rep):
-    return make.customer(rep=rep, name="Acme Fitness")
-
-
-@pytest.fixture
-def contact(make, customer):
-    return make.contact(
-        customer, name="Dana Freeze", email="dana@acme.example", phone="555-0100", title="Owner"
-    )
-
-
 def visible(page):
     """What a reader sees of `page`: its text without tags, blanks squashed."""
     return html.unescape(" ".join(re.sub(r"<[^>]+>", " ", page).split()))

@@ -7,19 +7,6 @@ from sqlalchemy import func, select
 
 from tpweb.extensions import db
 from tpweb.models import Account, Contact, Touchpoint
-from tpweb.schedule import today_in
-
-
-@pytest.fixture
-def today():
-    return today_in("America/Chicago")
-
-
-@pytest.fixture
-def manager(make, auth):
-    manager = make.manager(name="Mona Manager")
-    auth.login(manager)
-    return manager
 
 
 def customer_form(**fields):

@@ -23,18 +23,6 @@ TILES = "https://tiles.example.net/{z}/{x}/{y}.png"
 ADDRESS = re.compile(r"""(?:[a-z][a-z0-9+.-]*:)?//[^\s"'<>)]+""", re.I)
 
 
-@pytest.fixture
-def today():
-    return today_in("America/Chicago")
-
-
-@pytest.fixture
-def rep(make, auth):
-    rep = make.rep(name="Rita Rep")
-    auth.login(rep)
-    return rep
-
-
 def due_in(make, rep, today, days, name, lat=41.9, lon=-87.7, frequency=30, **fields):
     """A touchpoint of a new customer of `rep` at (lat, lon), due today + `days`."""
     customer = make.customer(rep=rep, name=name, latitude=lat, longitude=lon, **fields)

@@ -6,31 +6,17 @@ import re
 import struct
 from datetime import timedelta
 
-import pytest
 from sqlalchemy import func, select
 
 from tpweb.auth import PUBLIC_ENDPOINTS
 from tpweb.extensions import db
 from tpweb.models import CallLog
 from tpweb.offline import SHELL_FILES
-from tpweb.schedule import today_in
 
 from .conftest import Auth
 
 HTMX = {"HX-Request": "true"}
 ASSET = re.compile(r"""(?:src|href)=["'](/static/[^"'?#]+)""")
-
-
-@pytest.fixture
-def today():
-    return today_in("America/Chicago")
-
-
-@pytest.fixture
-def rep(make, auth):
-    rep = make.rep(name="Rita Rep")
-    auth.login(rep)
-    return rep
 
 
 def due_in(make, rep, today, days, name, frequency=30):

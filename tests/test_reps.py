@@ -7,19 +7,6 @@ from sqlalchemy import func, select
 
 from tpweb.extensions import db
 from tpweb.models import Account, History, TouchpointRecord, User
-from tpweb.schedule import today_in
-
-
-@pytest.fixture
-def today():
-    return today_in("America/Chicago")
-
-
-@pytest.fixture
-def manager(make, auth):
-    manager = make.manager(name="Mona Manager")
-    auth.login(manager)
-    return manager
 
 
 def accounts_for(make, rep, n, today, prefix="Co"):
