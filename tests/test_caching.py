@@ -7,33 +7,15 @@ import pytest
 
 from tpweb.extensions import db
 from tpweb.models import Account
-from tpweb.schedule import today_in
 
 LIST = "/touchpoints?view=list"
 HTMX = {"HX-Request": "true"}
-
-
-@pytest.fixture
-def today():
-    return today_in("America/Chicago")
 
 
 @pytest.fixture(autouse=True)
 def quarter_hour(monkeypatch):
     """The quarter hour stands still: no test straddles two (each is in the ETag)."""
     monkeypatch.setattr("tpweb.caching.untracked_bucket", lambda: 1)
-
-
-@pytest.fixture
-def boss(make):
-    return make.manager(name="Morgan Boss")
-
-
-@pytest.fixture
-def rep(make, auth, boss):
-    rep = make.rep(name="Rita Rep", manager=boss)
-    auth.login(rep)
-    return rep
 
 
 @pytest.fixture

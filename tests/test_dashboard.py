@@ -6,14 +6,7 @@ from datetime import timedelta
 
 import pytest
 
-from tpweb.schedule import today_in
-
 HTMX = {"HX-Request": "true"}
-
-
-@pytest.fixture
-def today():
-    return today_in("America/Chicago")
 
 
 @pytest.fixture

@@ -43,13 +43,6 @@ NAPERVILLE = place(41.775123456, -88.14321, "1200, West Main Street, Naperville,
 
 
 @pytest.fixture
-def manager(make, auth):
-    manager = make.manager(name="Mona Manager")
-    auth.login(manager)
-    return manager
-
-
-@pytest.fixture
 def fake(app, monkeypatch):
     """A fake geocoder handed to the app, as TPWEB_GEOCODER_CLIENT."""
     fake = FakeGeocoder({"1200 W Main St, Naperville": NAPERVILLE})

@@ -43,13 +43,6 @@ def ann(make):
     return make.rep(username="ann")
 
 
-@pytest.fixture
-def manager(make, auth):
-    manager = make.manager(name="Mona Manager")
-    auth.login(manager)
-    return manager
-
-
 def upload(client, data, name="team.csv", **kwargs):
     """Post `data` as the file field, encoded here: the test client spools a big body to a
     temporary file it never closes."""

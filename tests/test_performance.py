@@ -9,21 +9,14 @@ of 10 and 1,000 accounts in test_reps.py.)
 import tracemalloc
 from datetime import UTC, date, datetime, timedelta
 
-import pytest
 from sqlalchemy import func, insert, select
 
 from tpweb.delivery import sweep
 from tpweb.extensions import db
 from tpweb.mail import Mailer
 from tpweb.models import Account, Contact, ReminderDelivery, Touchpoint, TouchpointRecord, User
-from tpweb.schedule import today_in
 
 from .factories import PASSWORD_HASH
-
-
-@pytest.fixture
-def today():
-    return today_in("America/Chicago")
 
 
 def add_reps(n, today, accounts_each=3, start=0):
@@ -88,13 +81,6 @@ def add_reps(n, today, accounts_each=3, start=0):
         )
     db.session.commit()
     return users
-
-
-@pytest.fixture
-def manager(make, auth):
-    manager = make.manager(name="Mona Manager")
-    auth.login(manager)
-    return manager
 
 
 def test_reps_overview_runs_the_same_statements_at_5_and_50_reps(

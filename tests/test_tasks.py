@@ -17,28 +17,6 @@ ESCAPED = "&lt;script&gt;alert(1)&lt;/script&gt;"
 
 
 @pytest.fixture
-def today():
-    return today_in("America/Chicago")
-
-
-@pytest.fixture
-def boss(make):
-    return make.manager(name="Morgan Boss")
-
-
-@pytest.fixture
-def rep(make, auth, boss):
-    rep = make.rep(name="Rita Rep", manager=boss)
-    auth.login(rep)
-    return rep
-
-
-@pytest.fixture
-def customer(make, rep):
-    return make.customer(rep=rep, name="Acme Fitness")
-
-
-@pytest.fixture
 def contact(make, customer):
     return make.contact(customer, name="Dana Freeze")
 

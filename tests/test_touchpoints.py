@@ -7,21 +7,8 @@ from sqlalchemy import func, select
 
 from tpweb.extensions import db
 from tpweb.models import CallLog, IdempotencyKey, Touchpoint
-from tpweb.schedule import today_in
 
 HTMX = {"HX-Request": "true"}
-
-
-@pytest.fixture
-def today():
-    return today_in("America/Chicago")
-
-
-@pytest.fixture
-def rep(make, auth):
-    rep = make.rep(name="Rita Rep")
-    auth.login(rep)
-    return rep
 
 
 @pytest.fixture
