@@ -164,6 +164,15 @@ def server(request, tmp_path_factory):
             process.kill()
 
 
+@pytest.fixture(scope="module")
+def server_app(server):
+    """The app on the server's own database, for the tests to set up and check rows."""
+    app = create_app({"SQLALCHEMY_DATABASE_URI": server.database_url})
+    yield app
+    with app.app_context():
+        db.engine.dispose()
+
+
 @pytest.fixture(scope="session")
 def browser(server):
     from playwright.sync_api import sync_playwright

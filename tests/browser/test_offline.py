@@ -15,7 +15,6 @@ import pytest
 from playwright.sync_api import expect
 from sqlalchemy import func, select
 
-from tpweb import create_app
 from tpweb.extensions import db
 from tpweb.models import (
     Account,
@@ -32,15 +31,6 @@ from tpweb.schedule import today_in
 from .conftest import PHONE, TIMEZONE
 
 _serial = itertools.count(1)
-
-
-@pytest.fixture(scope="module")
-def server_app(server):
-    """The app on the server's own database, for the tests to set up and check rows."""
-    app = create_app({"SQLALCHEMY_DATABASE_URI": server.database_url})
-    yield app
-    with app.app_context():
-        db.engine.dispose()
 
 
 @pytest.fixture

@@ -12,7 +12,6 @@ import pytest
 from playwright.sync_api import expect
 from sqlalchemy import select
 
-from tpweb import create_app
 from tpweb.extensions import db
 from tpweb.models import Account, Touchpoint, User
 from tpweb.schedule import today_in
@@ -20,15 +19,6 @@ from tpweb.schedule import today_in
 from .conftest import PASSWORD, TIMEZONE
 
 _serial = itertools.count(1)
-
-
-@pytest.fixture(scope="module")
-def server_app(server):
-    """The app on the server's own database, for the tests to set up and check rows."""
-    app = create_app({"SQLALCHEMY_DATABASE_URI": server.database_url})
-    yield app
-    with app.app_context():
-        db.engine.dispose()
 
 
 @pytest.fixture
