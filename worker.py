@@ -5,7 +5,9 @@
     .venv/bin/python worker.py --burst    # run what is queued, then exit
 
 The reminder sweep is safe to run twice or in two workers at once (the ledger in the database
-keeps each email single), so a second scheduler or a retried job does no harm.
+keeps each email single), so a second scheduler or a retried job does no harm. With several
+workers on the queue, a big sweep is split: the hourly job sends one share of the users and
+enqueues the others for the other workers (tpweb.jobs.send_reminders).
 """
 
 import logging

@@ -13,12 +13,14 @@ import socket
 import subprocess
 import sys
 import threading
+import time
 import uuid
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from aiosmtpd.controller import Controller
+from flask_mailman import EmailMultiAlternatives
 from redis import Redis
 from redis.exceptions import ConnectionError as RedisConnectionError
 from rq import Queue
@@ -26,7 +28,8 @@ from sqlalchemy import func, select
 
 import worker
 from tpweb.extensions import db, mail
-from tpweb.jobs import SEND_REMINDERS, run_sweep
+from tpweb.jobs import SEND_REMINDERS, USERS_PER_SHARE, run_sweep, share_count
+from tpweb.mail import Wire
 from tpweb.models import ReminderDelivery
 from tpweb.schedule import today_in
 
@@ -251,14 +254,14 @@ def test_digest_mode_sends_one_message_listing_every_item(app, make, queue, inbo
     assert ledger(status="sent") == 3
 
 
-def reps_with_tasks(make, reps, tasks_each):
-    """`reps` Tokyo reps with `tasks_each` tasks due on December 1: Task 00, Task 01, ..."""
+def reps_with_tasks(make, reps, tasks_each, due=DEC1):
+    """`reps` Tokyo reps with `tasks_each` tasks due on `due`: Task 00, Task 01, ..."""
     n = 0
     for r in range(reps):
         rep = tokyo_rep(make, email=f"rep{r}@example.com")
         contact = make.contact(make.customer(rep=rep))
         for _ in range(tasks_each):
-            task(make, rep, contact, DEC1, f"Task {n:02d}")
+            task(make, rep, contact, due, f"Task {n:02d}")
             n += 1
     db.session.commit()
     return [f"Due today: Task {i:02d}" for i in range(n)]
@@ -400,3 +403,109 @@ def test_a_refusing_mail_server_that_recovers_gets_every_item_once(app, make, qu
 
     assert sorted(m["Subject"] for m in inbox.messages) == sorted(expected)
     assert ledger(status="sent") == len(expected)
+
+
+def test_non_ascii_names_arrive_intact_over_smtp(app, make, queue, inbox):
+    zoe = make.rep(name="Zoë Ångström", email="zoe@example.com", timezone="Asia/Tokyo")
+    contact = make.contact(make.customer(rep=zoe, name="Café & Co"), name="Jürgen")
+    task(make, zoe, contact, DEC1, "Confirm «crème brûlée» order")
+    enqueue_sweep(queue, TOKYO_SIX)
+    work(app, queue)
+    [message] = inbox.messages
+    assert message["Subject"] == "Due today: Confirm «crème brûlée» order"
+    assert message["To"] == "Zoë Ångström <zoe@example.com>"
+    assert message["Message-ID"].startswith("<reminder-")
+    text = message.get_body(("plain",)).get_content()
+    assert "Hello Zoë Ångström," in text
+    assert "A task titled Confirm «crème brûlée» order for contact Jürgen" in text
+    assert "Customer: Café &amp; Co" in message.get_body(("html",)).get_content()
+
+
+def test_a_line_too_long_for_smtp_goes_quoted_printable_and_arrives_whole(app):
+    body = "Ünïcode " * 200  # 1,800 bytes on one line: over SMTP's 998
+    message = EmailMultiAlternatives("Long", body, to=["Pat <pat@example.com>"])
+    message.attach_alternative(f"<p>{body}</p>", "text/html")
+    message.envelope_to = "pat@example.com"
+    raw = Wire("tpweb <reminders@localhost>").bytes(message)
+    assert max(len(line) for line in raw.split(b"\r\n")) <= 998
+    parsed = email.message_from_bytes(raw, policy=email.policy.default)
+    assert parsed.get_body(("plain",)).get_content() == body
+    assert parsed.get_body(("html",)).get_content() == f"<p>{body}</p>"
+
+
+def test_the_command_line_sends_from_several_processes_each_item_once(
+    runner, make, inbox, database_url
+):
+    today = today_in("Asia/Tokyo")
+    expected = reps_with_tasks(make, reps=4, tasks_each=3, due=today)
+    inbox.rendezvous = 2  # the first send waits until the other process is sending too
+    args = ["send-reminders", "--date", today.isoformat(), "--workers", "2"]
+    result = runner.invoke(args=args)
+    assert result.exit_code == 0, result.output
+    assert "Sent 12 emails for 12 items" in result.output
+    assert len(inbox.senders()) == 2  # two SMTP connections, sending at the same time
+    assert sorted(m["Subject"] for m in inbox.messages) == expected
+    db.session.expire_all()
+    assert ledger(status="sent") == 12
+
+    again = runner.invoke(args=args)
+    assert "Sent 0 emails" in again.output and len(inbox.messages) == 12
+
+
+def test_the_command_line_refuses_a_number_of_workers_below_one(runner, make, inbox):
+    reps_with_tasks(make, reps=1, tasks_each=1)
+    result = runner.invoke(args=["send-reminders", "--date", DEC1.isoformat(), "--workers", "0"])
+    assert result.exit_code == 2
+    assert "Invalid value for '--workers'" in result.output
+    assert inbox.messages == [] and ledger() == 0
+
+
+def test_the_hourly_job_split_in_shares_is_sent_by_two_workers_at_once(
+    app, make, queue, inbox, database_url
+):
+    expected = reps_with_tasks(make, reps=6, tasks_each=2)
+    inbox.rendezvous = 2  # the first send waits until the other worker is sending too
+    job_id = f"{queue.name}-split"
+    queue.enqueue(SEND_REMINDERS, TOKYO_SIX.isoformat(), 2, job_id=job_id, job_timeout=120)
+    first = start_worker(queue, database_url, inbox, 1)
+    sweep = queue.fetch_job(job_id)
+    for _ in range(400):  # the job enqueues the second share before it sends anything
+        if sweep.get_status() != "queued" and queue.count:
+            break
+        time.sleep(0.05)
+    second = start_worker(queue, database_url, inbox, 2)
+    for process in (first, second):
+        output, _ = process.communicate(timeout=60)
+        assert process.returncode == 0, output
+    assert len(inbox.senders()) == 2
+    assert sorted(m["Subject"] for m in inbox.messages) == expected
+    assert sweep.return_value()["shares"] == 2
+    db.session.expire_all()
+    assert ledger(status="sent") == 12
+
+
+def test_a_sweep_is_split_only_between_workers_with_users_enough():
+    assert share_count(workers=1, users=10_000) == 1
+    assert share_count(workers=4, users=USERS_PER_SHARE * 2) == 2
+    assert share_count(workers=4, users=USERS_PER_SHARE - 1) == 1
+    assert share_count(workers=0, users=0) == 1
+
+
+def test_each_message_costs_one_sql_statement_whatever_the_sweep_size(
+    app, make, outbox, count_queries
+):
+    def sweep_with(tasks):
+        rep = make.rep(email=f"rep{tasks}@example.com", timezone="Asia/Tokyo")
+        contact = make.contact(make.customer(rep=rep))
+        for n in range(tasks):
+            task(make, rep, contact, DEC1, f"Call {n}")
+        db.session.commit()
+        count_queries.clear()
+        report = run_sweep(now=TOKYO_SIX, day=DEC1)
+        assert report.items_sent == tasks
+        return len(count_queries)
+
+    small, big = sweep_with(10), sweep_with(30)
+    # Per message: the UPDATE marking its row sent, nothing else (its claim is one per user).
+    assert big - small == 20
+    assert len(outbox) == 40 and ledger(status="sent") == 40

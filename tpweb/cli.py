@@ -79,12 +79,21 @@ class _ProgressBar:
     help="Sweep this local date for everyone now (default: what is due at this hour).",
 )
 @click.option("--dry-run", is_flag=True, help="Show what would be sent; send and record nothing.")
-def send_reminders(day, dry_run):
-    """Send the reminder emails that are due, in this process: no Redis needed."""
+@click.option(
+    "--workers",
+    type=click.IntRange(1, 32),
+    default=1,
+    show_default=True,
+    help="Send from this many processes at once, each over its own SMTP connection.",
+)
+def send_reminders(day, dry_run, workers):
+    """Send the reminder emails that are due, in this process (or --workers): no Redis needed."""
     from .jobs import run_sweep
 
     bar = _ProgressBar()
-    report = run_sweep(day=day.date() if day else None, dry_run=dry_run, progress=bar)
+    report = run_sweep(
+        day=day.date() if day else None, dry_run=dry_run, progress=bar, workers=workers
+    )
     bar.close()
     verb = "Would send" if dry_run else "Sent"
     for sent in report.sent:

@@ -4,8 +4,11 @@ Exactly once per (user, item, due date) with the state in the database: planning
 that a unique key keeps single, a claim is an UPDATE ... WHERE status = 'pending' that only one
 sender can win, and a claim whose sender died is given back after a lease. The one window left:
 a sender that dies after the mail server took a message and before its row is marked sent; that
-message goes again once the lease is over (with the same Message-ID). No Flask here: the sweep
-takes a session and a mailer (tpweb.mail in the app, anything with compose and send in tests).
+message goes again once the lease is over (with the same Message-ID); each row is marked and
+committed before the next message goes, so that is one message at most per dead sender. A big
+sweep can be sent in shares by several senders at once (prepare, then send_share in each). No
+Flask here: the sweep takes a session and a mailer (tpweb.mail in the app, anything with compose
+and send in tests).
 """
 
 import hashlib
@@ -16,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfoNotFoundError
 
-from sqlalchemy import case, func, select, update
+from sqlalchemy import bindparam, case, func, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -36,6 +39,21 @@ log = logging.getLogger(__name__)
 Row = ReminderDelivery
 ITEM_COLUMNS = (Row.id, Row.user_id, Row.item_kind, Row.item_id, Row.due_date)
 KEY = ["user_id", "item_kind", "item_id", "due_date"]
+WITH_EMAIL = User.active & User.email.is_not(None) & (User.email != "")
+TABLE = Row.__table__
+# Marking rows sent, once per message: a Core statement built once, so a sweep of thousands
+# does not build and compile an ORM UPDATE per message (docs/benchmarks.md, B3).
+MARK_SENT = (
+    update(TABLE)
+    .where(TABLE.c.claim_token == bindparam("token"))
+    .values(
+        status="sent",
+        claim_token=None,
+        sent_at=bindparam("when"),
+        overdue=TABLE.c.due_date < bindparam("today"),
+    )
+)
+MARK_ONE_SENT = MARK_SENT.where(TABLE.c.id == bindparam("row_id"))
 
 
 @dataclass(frozen=True)
@@ -85,6 +103,31 @@ def sweep(session, mailer, now=None, settings=None, day=None, dry_run=False, pro
     """
     now = (now or datetime.now(UTC)).astimezone(UTC)
     settings = settings or SweepSettings()
+    if dry_run:
+        recipients = _recipients(session, WITH_EMAIL)
+        report = Report(planned=plan(session, recipients, now, settings, day))
+        _preview(session, mailer, recipients, now, report)
+        session.rollback()
+        return report
+    report = prepare(session, now, settings, day)
+    return send_share(session, mailer, now, settings, progress=progress, report=report)
+
+
+def prepare(session, now, settings, day=None):
+    """A sweep's first half, committed: plan the ledger and give back stale claims. Then one
+    send_share, or several at once (each in a process or job of its own), send what is pending.
+    """
+    report = Report(planned=plan(session, _recipients(session, WITH_EMAIL), now, settings, day))
+    session.commit()
+    release_stale(session, now, settings)
+    return report
+
+
+def send_share(session, mailer, now, settings, share=(0, 1), progress=None, report=None):
+    """Send the pending rows of share `k` of `n` (the users whose id is k modulo n); returns the
+    Report. Shares sent at once by several senders never send an item twice: each row is
+    claimed before it is sent. A row of a share whose sender failed waits for the next sweep.
+    """
     started = time.monotonic()
 
     def clock():
@@ -92,16 +135,8 @@ def sweep(session, mailer, now=None, settings=None, day=None, dry_run=False, pro
         # sending a long batch stay fresh however `now` was given.
         return now + timedelta(seconds=time.monotonic() - started)
 
-    with_email = User.active & User.email.is_not(None) & (User.email != "")
-    recipients = _recipients(session, with_email)
-    report = Report(planned=plan(session, recipients, now, settings, day))
-    if dry_run:
-        _preview(session, mailer, recipients, now, report)
-        session.rollback()
-        return report
-    session.commit()
-    release_stale(session, now, settings)
-    deliver(session, mailer, clock, settings, report, progress or (lambda n, total: None))
+    report = report or Report()
+    deliver(session, mailer, clock, settings, report, progress or (lambda n, total: None), share)
     return report
 
 
@@ -192,22 +227,28 @@ def release_stale(session, now, settings):
     session.commit()
 
 
-def deliver(session, mailer, clock, settings, report, progress):
-    """Send every pending row, per user: one email per item, or one digest."""
+def deliver(session, mailer, clock, settings, report, progress, share=(0, 1)):
+    """Send every pending row of the share, per user: one email per item, or one digest."""
     pending = Row.status == "pending"
+    if share[1] > 1:
+        pending &= Row.user_id % share[1] == share[0]
     total = session.scalar(select(func.count(Row.id)).where(pending))
     user_ids = session.scalars(
         select(Row.user_id).where(pending).distinct().order_by(Row.user_id)
     ).all()
-    for chunk in _chunks(user_ids):
-        recipients = _recipients(session, User.id.in_(chunk))
-        session.commit()  # end the read; each claim below is its own short transaction
-        for user in recipients:
-            try:
-                _deliver_to(session, mailer, user, clock, settings, report, progress, total)
-            except (ZoneInfoNotFoundError, ValueError):
-                # One user's broken time zone must not hold up everyone else's reminders.
-                log.warning("user %s has an unknown time zone %r", user.id, user.timezone)
+    # Each "sent" mark is a short transaction of its own on a connection kept for the sweep,
+    # not a session transaction that checks a connection out of the pool per message.
+    with session.get_bind().connect() as marks:
+        for chunk in _chunks(user_ids):
+            recipients = _recipients(session, User.id.in_(chunk))
+            session.commit()  # end the read; each claim below is its own short transaction
+            for user in recipients:
+                try:
+                    _deliver_to(session, marks, mailer, user, clock, settings, report, progress,
+                                total)  # fmt: skip
+                except (ZoneInfoNotFoundError, ValueError):
+                    # One user's broken time zone must not hold up everyone else's reminders.
+                    log.warning("user %s has an unknown time zone %r", user.id, user.timezone)
 
 
 def _recipients(session, condition):
@@ -223,7 +264,7 @@ def _recipients(session, condition):
     return [Recipient(*row) for row in session.execute(query.where(condition).order_by(User.id))]
 
 
-def _deliver_to(session, mailer, user, clock, settings, report, progress, total):
+def _deliver_to(session, marks, mailer, user, clock, settings, report, progress, total):
     today = today_in(user.timezone, clock())
     rows = session.execute(
         select(*ITEM_COLUMNS)
@@ -239,11 +280,17 @@ def _deliver_to(session, mailer, user, clock, settings, report, progress, total)
         progress(len(gone), total)
     token = uuid.uuid4().hex
     live = [row.id for row in rows if row.id in reminders]
-    held = _claim(session, live, token, clock(), settings)
+    renewed = clock()
+    held = _claim(session, live, token, renewed, settings)
     batches = [held] if user.digest and held else [[row_id] for row_id in held]
     for batch in batches:
+        if clock() - renewed >= settings.lease / 4:
+            # A sender at work keeps its claims: the rows it still holds get a fresh lease, once
+            # a quarter of a lease has gone by, not after every message (docs/benchmarks.md, B3).
+            renewed = clock()
+            _renew(session, token, renewed)
         items = [reminders[row_id] for row_id in batch]
-        _send(session, mailer, user, batch, items, token, clock, today, report, settings)
+        _send(session, marks, mailer, user, batch, items, token, clock, today, report)
         progress(len(batch), total)
 
 
@@ -270,7 +317,13 @@ def _claim(session, ids, token, now, settings):
     return [row_id for row_id in ids if row_id in won]
 
 
-def _send(session, mailer, user, ids, items, token, clock, today, report, settings):
+def _renew(session, token, now):
+    held = (Row.claim_token == token) & (Row.status == "sending")
+    session.execute(update(Row).where(held).values(claimed_at=_naive(now)))
+    session.commit()
+
+
+def _send(session, marks, mailer, user, ids, items, token, clock, today, report):
     try:
         message = mailer.compose(user, items, today, message_key(ids))
         mailer.send(message)
@@ -280,17 +333,18 @@ def _send(session, mailer, user, ids, items, token, clock, today, report, settin
         log.exception("reminder to user %s failed", user.id)
         values = {"status": "pending", "last_error": repr(error)[:300]}
         report.failed += len(ids)
+        _update(session, ids, Row.claim_token == token, claim_token=None, **values)
+        return
+    report.sent.append(Sent(user.email, message.subject, len(ids)))
+    # Marked sent, and committed, before the next message goes: a sender that dies now sends
+    # at most this one message twice (the module's docstring).
+    sent = {"token": token, "when": _naive(clock()), "today": today}
+    if len(ids) == 1:
+        marks.execute(MARK_ONE_SENT, {**sent, "row_id": ids[0]})
     else:
-        values = {"status": "sent", "sent_at": _naive(clock()), "overdue": Row.due_date < today}
-        report.sent.append(Sent(user.email, message.subject, len(ids)))
-    held = Row.claim_token == token
-    # The rest this sender holds get their lease renewed: a sender at work keeps its claims.
-    # Only claims a quarter of a lease old: renewing every held row after every message rewrote
-    # a user's rows once per message (docs/benchmarks.md, B3).
-    stale = Row.claimed_at < _naive(clock() - settings.lease / 4)
-    renew = update(Row).where(Row.user_id == user.id, held, Row.id.not_in(ids), stale)
-    session.execute(renew.values(claimed_at=_naive(clock())))
-    _update(session, ids, held, claim_token=None, **values)  # one commit for both
+        for chunk in _chunks(ids):
+            marks.execute(MARK_SENT.where(TABLE.c.id.in_(chunk)), sent)
+    marks.commit()
 
 
 def _update(session, ids, condition, **values):

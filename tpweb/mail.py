@@ -1,16 +1,24 @@
 """Reminder emails: the seed's sentences, a plain-text and an HTML part with absolute links, sent
-through Flask-Mailman (SMTP in production; the console or a folder by default)."""
+through Flask-Mailman's connection (SMTP in production; the console or a folder by default)."""
 
+import binascii
+import functools
 import smtplib
+import uuid
 from dataclasses import dataclass
-from email.utils import formataddr
+from email.header import Header
+from email.utils import formataddr, formatdate, parseaddr
 from urllib.parse import urlsplit
 
-from flask import current_app, render_template
+from flask import current_app
 from flask_mailman import EmailMultiAlternatives
+from flask_mailman.backends.smtp import EmailBackend as SmtpBackend
 
 from .extensions import mail
 from .reminders import TASK
+
+# RFC 5322: no line longer; a part with a longer one goes quoted-printable (as Flask-Mailman).
+LINE_LIMIT = 998
 
 
 def long_date(day):
@@ -33,13 +41,19 @@ def sentence(reminder):
     return f"{who} is due today."
 
 
-def public_url(endpoint, **values):
-    """An absolute link to `endpoint` under TPWEB_PUBLIC_URL: emails live outside any request."""
+def public_urls():
+    """Absolute links under TPWEB_PUBLIC_URL, `build(endpoint, values)`: emails live outside any
+    request. Bind once per sweep, not per link."""
     base = urlsplit(current_app.config["TPWEB_PUBLIC_URL"])
     adapter = current_app.url_map.bind(
         base.netloc, script_name=base.path or "/", url_scheme=base.scheme
     )
-    return adapter.build(endpoint, values, force_external=True)
+    return lambda endpoint, **values: adapter.build(endpoint, values, force_external=True)
+
+
+def public_url(endpoint, **values):
+    """An absolute link to `endpoint` under TPWEB_PUBLIC_URL."""
+    return public_urls()(endpoint, **values)
 
 
 @dataclass(frozen=True)
@@ -53,15 +67,15 @@ class Line:
     link: str
 
 
-def line(reminder):
+def line(reminder, url=public_url):
     if reminder.kind == TASK:
         where = [("Contact", reminder.contact), ("Customer", reminder.account)]
-        link = public_url("contacts.show", contact_id=reminder.contact_id)
+        link = url("contacts.show", contact_id=reminder.contact_id)
     else:
         where = [(reminder.account_kind.title(), reminder.account)]
         if reminder.customer:
             where.append(("Customer", reminder.customer))
-        link = public_url("touchpoints.show", touchpoint_id=reminder.item_id)
+        link = url("touchpoints.show", touchpoint_id=reminder.item_id)
     due = long_date(reminder.due_date)
     return Line(sentence(reminder), due, reminder.overdue, where, link)
 
@@ -81,10 +95,22 @@ def subject(reminders, today):
 
 
 class Mailer:
-    """Composes reminder emails and sends them over one connection for a whole sweep."""
+    """Composes reminder emails and sends them over one connection for a whole sweep.
+
+    What is the same for every email (the templates, the links' base, the sender) is looked up
+    once here, not per message: a sweep sends tens of thousands (docs/benchmarks.md, B3).
+    """
 
     def __init__(self, connection=None):
         self.connection = connection or mail.get_connection()
+        env = current_app.jinja_env
+        # Flask's environment: the .html template is autoescaped, the .txt one is not.
+        self.text = env.get_template("email/reminder.txt")
+        self.html = env.get_template("email/reminder.html")
+        self.url = public_urls()
+        self.settings_url = self.url("settings.index")
+        self.host = urlsplit(current_app.config["TPWEB_PUBLIC_URL"]).hostname or "tpweb"
+        self.wire = Wire(current_app.extensions["mailman"].default_sender)
 
     def __enter__(self):
         return self
@@ -94,31 +120,155 @@ class Mailer:
 
     def compose(self, user, reminders, today, key):
         """One email to `user` listing `reminders`; `key` makes its Message-ID."""
+        heading = subject(reminders, today)
         context = {
             "user": user,
-            "lines": [line(r) for r in reminders],
-            "heading": subject(reminders, today),
-            "settings_url": public_url("settings.index"),
+            "lines": [line(r, self.url) for r in reminders],
+            "heading": heading,
+            "settings_url": self.settings_url,
         }
-        host = urlsplit(current_app.config["TPWEB_PUBLIC_URL"]).hostname or "tpweb"
         message = EmailMultiAlternatives(
-            subject=subject(reminders, today),
-            body=render_template("email/reminder.txt", **context),
+            subject=heading,
+            body=_render(self.text, context),
             to=[formataddr((user.name, user.email))],
-            headers={"Message-ID": f"<{key}@{host}>"},
+            headers={"Message-ID": f"<{key}@{self.host}>"},
             connection=self.connection,
         )
-        message.attach_alternative(render_template("email/reminder.html", **context), "text/html")
+        message.attach_alternative(_render(self.html, context), "text/html")
+        message.envelope_to = user.email
         return message
 
     def send(self, message):
         try:
             # Opened here and kept: one connection for the sweep, not one per message.
             self.connection.open()
-            sent = self.connection.send_messages([message])
+            raw = self.wire.bytes(message) if isinstance(self.connection, SmtpBackend) else None
+            if raw is not None:
+                # The bytes straight to the SMTP session Flask-Mailman opened (its own send would
+                # build and serialise a MIME tree and parse the addresses again, per message).
+                _sendmail(self.connection.connection, self.wire.sender, message.envelope_to, raw)
+                sent = 1
+            else:
+                sent = self.connection.send_messages([message])
         except (smtplib.SMTPException, OSError):
             # A broken connection is opened afresh for the next message.
             self.connection.close()
             raise
         if not sent:
             raise RuntimeError(f"the mail backend did not send {message.subject!r}")
+
+
+def _sendmail(smtp, sender, recipient, raw):
+    """smtplib's sendmail for one recipient, both addresses known plain (Wire checked them), so
+    neither is parsed again per message; a refusal raises as sendmail's does."""
+    smtp.ehlo_or_helo_if_needed()
+    code, reply = smtp.docmd("mail", f"FROM:<{sender}>")
+    if code != 250:
+        raise smtplib.SMTPSenderRefused(code, reply, sender)
+    code, reply = smtp.docmd("rcpt", f"TO:<{recipient}>")
+    if code not in (250, 251):
+        raise smtplib.SMTPRecipientsRefused({recipient: (code, reply)})
+    code, reply = smtp.data(raw)
+    if code != 250:
+        raise smtplib.SMTPDataError(code, reply)
+
+
+def _render(template, context):
+    """`template.render(context)` without merging Flask's globals into every message's context:
+    the email templates use none of them (url_for, request, session, config)."""
+    return "".join(template.root_render_func(template.new_context(context, shared=True)))
+
+
+class Wire:
+    """A reminder email's bytes as Flask-Mailman's SMTP backend would send them (multipart/
+    alternative, text then HTML, UTF-8 in 8bit or quoted-printable), written directly.
+
+    `bytes` answers None for anything out of the ordinary (a non-ASCII address, a line break in a
+    header, an attachment): such a message goes the ordinary way, through Flask-Mailman.
+    """
+
+    def __init__(self, sender):
+        self.from_header = _address_header(sender)
+        self.sender = parseaddr(sender)[1]
+        self.boundary = f"=_tpweb_{uuid.uuid4().hex}"
+
+    def bytes(self, message):
+        to = getattr(message, "envelope_to", "")
+        if (
+            self.from_header is None
+            or not _plain(to)
+            or "<" in to
+            or ">" in to
+            or len(message.to) != 1
+            or message.cc
+            or message.bcc
+            or message.reply_to
+            or message.attachments
+            or [kind for _, kind in message.alternatives] != ["text/html"]
+        ):
+            return None
+        subject, to_header = _text_header(message.subject), _address_header(message.to[0])
+        extra = [f"{name}: {value}" for name, value in message.extra_headers.items()]
+        if subject is None or to_header is None or not all(map(_plain, extra)):
+            return None
+        text = _part("plain", message.body)
+        html = _part("html", message.alternatives[0][0])
+        mark = f"--{self.boundary}"
+        if mark.encode() in text or mark.encode() in html:
+            return None
+        head = [
+            f'Content-Type: multipart/alternative; boundary="{self.boundary}"',
+            "MIME-Version: 1.0",
+            f"Subject: {subject}",
+            f"From: {self.from_header}",
+            f"To: {to_header}",
+        ]
+        if not any(name.lower() == "date" for name in message.extra_headers):
+            head.append(f"Date: {formatdate()}")
+        head += extra
+        return b"".join(
+            [
+                "\r\n".join(head).encode(),
+                f"\r\n\r\n{mark}\r\n".encode(),
+                text,
+                f"\r\n{mark}\r\n".encode(),
+                html,
+                f"\r\n{mark}--\r\n".encode(),
+            ]
+        )
+
+
+def _plain(value):
+    return value.isascii() and "\n" not in value and "\r" not in value
+
+
+def _text_header(value):
+    """A header's value on one line: as it is when ASCII, else RFC 2047 words; None if it holds
+    a line break (never sent that way)."""
+    if "\n" in value or "\r" in value:
+        return None
+    return value if value.isascii() else Header(value, "utf-8").encode(linesep="\r\n")
+
+
+@functools.lru_cache(maxsize=4096)  # a sweep writes each user's To once, not per message
+def _address_header(value):
+    """ "Name <address>", the name in RFC 2047 words when not ASCII; None if out of the ordinary."""
+    name, address = parseaddr(value)
+    if not address or not _plain(address) or "\n" in name or "\r" in name:
+        return None
+    return formataddr((name, address), charset="utf-8")
+
+
+def _part(subtype, body):
+    """One text part, headers and body, with CRLF line ends."""
+    data = body.replace("\r\n", "\n").replace("\r", "\n").encode()
+    if len(data) > LINE_LIMIT and max(map(len, data.split(b"\n"))) > LINE_LIMIT:
+        # Quoted-printable shortens the long lines (soft breaks), as Flask-Mailman does.
+        encoding, data = "quoted-printable", binascii.b2a_qp(data)
+    else:
+        encoding = "7bit" if data.isascii() else "8bit"
+    head = (
+        f'Content-Type: text/{subtype}; charset="utf-8"\r\n'
+        f"MIME-Version: 1.0\r\nContent-Transfer-Encoding: {encoding}\r\n\r\n"
+    )
+    return head.encode() + data.replace(b"\n", b"\r\n")
