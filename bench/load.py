@@ -170,7 +170,7 @@ def _wrk(url, headers, seconds, connections):
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
         script.write(WRK_SCRIPT)
     try:
-        command = ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--timeout", "10s",
+        command = ["wrk", "-t1", f"-c{connections}", f"-d{max(1, round(seconds))}s", "--timeout", "10s",
                    "-s", script.name]  # fmt: skip
         for name, value in headers.items():
             command += ["-H", f"{name}: {value}"]
