@@ -6,10 +6,12 @@ are in test_touchpoints.py and test_tasks.py, their 304 path in test_caching.py,
 of 10 and 1,000 accounts in test_reps.py.)
 """
 
+import os
 import tracemalloc
 from datetime import UTC, date, datetime, timedelta
 
-from sqlalchemy import func, insert, select
+import pytest
+from sqlalchemy import func, insert, select, text
 
 from tpweb.delivery import sweep
 from tpweb.extensions import db
@@ -239,3 +241,12 @@ def test_a_sweep_of_300_items_stays_under_4_mb_and_sends_each_once(app):
     assert db.session.scalar(sent) == 300
     # About 1 MB here: each user's rows are read, sent and let go before the next user's.
     assert peak < 4 * 2**20, f"{peak / 2**20:.1f} MB"
+
+
+@pytest.mark.skipif(
+    not os.environ.get("TPWEB_TEST_POSTGRES"), reason="needs PostgreSQL (the PostgreSQL pass)"
+)
+def test_postgres_plans_the_lists_with_index_lookups(app):
+    """The app's connections cost a random read at 1.1 (extensions.py): with PostgreSQL's 4, a
+    rep's list read every touchpoint of the team instead of looking up the rep's (B1, B2)."""
+    assert db.session.execute(text("SHOW random_page_cost")).scalar() == "1.1"
