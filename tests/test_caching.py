@@ -288,3 +288,14 @@ def test_the_304_path_runs_two_queries_whatever_the_size(
     large = queries_for_304()
     # The signed-in user, then the fingerprint: never the list's own queries.
     assert small == large == 2
+
+
+def test_counting_the_users_own_write_reads_nothing_after_the_commit(client, task, count_queries):
+    response = client.post(
+        f"/contacts/{task.contact.id}/edit",
+        data={"name": "Dana Freeze-Smith", "email": "", "phone": "", "active": "y"},
+    )
+
+    assert response.status_code == 303
+    writes = [i for i, s in enumerate(count_queries) if s.lstrip().startswith(("INSERT", "UPDATE"))]
+    assert writes and count_queries[writes[-1] + 1 :] == []
