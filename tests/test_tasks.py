@@ -228,6 +228,7 @@ def test_past_the_last_page_my_tasks_is_empty_and_keeps_its_count(client, rep, t
     page = client.get("/tasks?page=4").text
     assert "Reactivate the membership" not in page and "Nothing waits" not in page
     assert nav_count(page) == 1 and 'My tasks <span class="count">1</span>' in page
+    assert 'No more here. <a href="/tasks">Back to the first page</a>' in page
 
 
 @pytest.mark.parametrize("page", ["0", "x", "11", "-1", "1.5"])
