@@ -74,14 +74,18 @@ def run(url, seconds, rounds, connections, workers):
         for _ in range(rounds):
             for page, kind in runs:
                 path, headers = pages[page][kind]
-                if kind == "304":
-                    # The ETag of now: it changes with the quarter hour (tpweb.caching), as a
-                    # phone's does, and a stale one would measure first renders.
-                    headers = {**headers, "If-None-Match": _etag(base, pages[page]["app"])}
-                cpu = server.cpu_seconds()
-                result = load.load(base, path, headers, seconds, connections)
-                if cpu is not None:
-                    result.cpu_seconds = server.cpu_seconds() - cpu
+                for _ in range(2):
+                    if kind == "304":
+                        # The ETag of now: it changes with the quarter hour (tpweb.caching), as
+                        # a phone's does, and a stale one would measure first renders.
+                        headers = {**headers, "If-None-Match": _etag(base, pages[page]["app"])}
+                    cpu = server.cpu_seconds()
+                    result = load.load(base, path, headers, seconds, connections)
+                    if cpu is not None:
+                        result.cpu_seconds = server.cpu_seconds() - cpu
+                    if kind != "304" or result.bytes_per_request < 2_000:
+                        break
+                    # The quarter hour turned during the run: again, with the new ETag.
                 assert result.bad_status == 0, (page, kind, result)
                 if kind == "304":  # headers alone: every answer was a 304
                     assert result.bytes_per_request < 2_000, (page, kind, result)
