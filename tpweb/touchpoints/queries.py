@@ -61,16 +61,21 @@ def _active(query, rep_id):
     return query
 
 
-def active_touchpoints(user, rep_id=None):
-    """Active touchpoints of active accounts that `user` may see, with what a row shows loaded."""
+def _named(user, rep_id):
+    """Active touchpoints of active accounts that `user` may see, joined to the names shown
+    beside their account's: its customer's and its rep's."""
     return (
         _active(touchpoints_for(user), rep_id)
         .outerjoin(Customer, Account.customer_id == Customer.id)
         .outerjoin(Rep, Account.sales_rep_id == Rep.id)
-        .options(
-            contains_eager(Touchpoint.account).contains_eager(Account.customer.of_type(Customer)),
-            contains_eager(Touchpoint.account).contains_eager(Account.sales_rep.of_type(Rep)),
-        )
+    )
+
+
+def active_touchpoints(user, rep_id=None):
+    """Active touchpoints of active accounts that `user` may see, with what a row shows loaded."""
+    return _named(user, rep_id).options(
+        contains_eager(Touchpoint.account).contains_eager(Account.customer.of_type(Customer)),
+        contains_eager(Touchpoint.account).contains_eager(Account.sales_rep.of_type(Rep)),
     )
 
 
@@ -122,24 +127,19 @@ class Card(NamedTuple):
 
 def card_rows(user, rep_id=None):
     """Active touchpoints of active accounts that `user` may see, as the columns of Card.of."""
-    return (
-        _active(touchpoints_for(user), rep_id)
-        .outerjoin(Customer, Account.customer_id == Customer.id)
-        .outerjoin(Rep, Account.sales_rep_id == Rep.id)
-        .with_only_columns(
-            Touchpoint.id,
-            Touchpoint.inactive,
-            Touchpoint.next_call,
-            Touchpoint.last_call,
-            Touchpoint.frequency_days,
-            Touchpoint.comment,
-            Touchpoint.version,
-            Account.id,
-            Account.kind,
-            Account.name,
-            Customer.name,
-            Rep.name,
-        )
+    return _named(user, rep_id).with_only_columns(
+        Touchpoint.id,
+        Touchpoint.inactive,
+        Touchpoint.next_call,
+        Touchpoint.last_call,
+        Touchpoint.frequency_days,
+        Touchpoint.comment,
+        Touchpoint.version,
+        Account.id,
+        Account.kind,
+        Account.name,
+        Customer.name,
+        Rep.name,
     )
 
 
@@ -228,9 +228,7 @@ def map_rows(user, rep_id=None):
     Columns, not ORM objects: a manager's map holds thousands of markers.
     """
     return (
-        _active(touchpoints_for(user), rep_id)
-        .outerjoin(Customer, Account.customer_id == Customer.id)
-        .outerjoin(Rep, Account.sales_rep_id == Rep.id)
+        _named(user, rep_id)
         .with_only_columns(
             Touchpoint.id,
             Touchpoint.next_call,
