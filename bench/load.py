@@ -170,7 +170,8 @@ def _wrk(url, headers, seconds, connections):
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
         script.write(WRK_SCRIPT)
     try:
-        command = ["wrk", "-t1", f"-c{connections}", f"-d{max(1, round(seconds))}s", "--timeout", "10s",
+        duration = f"-d{max(1, round(seconds))}s"  # wrk takes whole seconds
+        command = ["wrk", "-t1", f"-c{connections}", duration, "--timeout", "10s",
                    "-s", script.name]  # fmt: skip
         for name, value in headers.items():
             command += ["-H", f"{name}: {value}"]
