@@ -120,6 +120,25 @@ def auth(client):
 
 
 @pytest.fixture
+def client_of(app, database_url):
+    """A client of a separate app on the test database, made with `config` overrides.
+
+    Its requests each get their own app context, as in production; the `client` fixture's
+    requests share the test's context, so the signed-in user stays cached in `g` between them.
+    """
+    apps = []
+
+    def build(**overrides):
+        apps.append(create_app(test_config(database_url, **overrides)))
+        return apps[-1].test_client()
+
+    yield build
+    for other in apps:
+        with other.app_context():
+            db.engine.dispose()
+
+
+@pytest.fixture
 def today():
     """Today where the test users are (the factories' zone)."""
     return today_in("America/Chicago")

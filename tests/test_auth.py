@@ -9,13 +9,12 @@ from urllib.parse import urlencode, urlsplit
 import pytest
 from sqlalchemy import select
 
-from tpweb import create_app
 from tpweb.auth import PUBLIC_ENDPOINTS
 from tpweb.extensions import db
 from tpweb.models import Touchpoint
 from tpweb.schedule import today_in
 
-from . import conftest, factories
+from . import factories
 
 HTMX = {"HX-Request": "true"}
 WRONG = "Wrong username or password."
@@ -212,25 +211,6 @@ def test_logout_by_get_is_not_allowed(client, auth, make):
 
     assert client.get("/logout").status_code == 405
     assert client.get("/").status_code == 200
-
-
-@pytest.fixture
-def client_of(app, database_url):
-    """A client of a separate app on the test database, made with `config` overrides.
-
-    Its requests each get their own app context, as in production; the `client` fixture's
-    requests share the test's context, so the signed-in user stays cached in `g` between them.
-    """
-    apps = []
-
-    def build(**overrides):
-        apps.append(create_app(conftest.test_config(database_url, **overrides)))
-        return apps[-1].test_client()
-
-    yield build
-    for other in apps:
-        with other.app_context():
-            db.engine.dispose()
 
 
 def sign_in_fresh(client, user):

@@ -100,17 +100,21 @@ def test_remember_me_lasts_14_days(client, make):
     assert client.application.config["REMEMBER_COOKIE_DURATION"].days == 14
 
 
+def ten_wrong_passwords(client, username, headers=lambda i: {}):
+    """The statuses of ten wrong passwords for `username` in a row, the i-th with headers(i)."""
+    return [
+        client.post(
+            "/login", data={"username": username, "password": f"guess{i}"}, headers=headers(i)
+        ).status_code
+        for i in range(10)
+    ]
+
+
 def test_the_tenth_wrong_password_in_a_minute_is_429_but_the_owner_still_gets_in(app, make):
     rep = make.rep()
     attacker = app.test_client()
     attacker.environ_base["REMOTE_ADDR"] = "203.0.113.9"
-    statuses = [
-        attacker.post(
-            "/login", data={"username": rep.username, "password": f"guess{i}"}
-        ).status_code
-        for i in range(10)
-    ]
-    assert statuses == [422] * 9 + [429]
+    assert ten_wrong_passwords(attacker, rep.username) == [422] * 9 + [429]
     assert (
         "Too many sign-in attempts"
         in attacker.post("/login", data={"username": rep.username, "password": PASSWORD}).text
@@ -289,33 +293,21 @@ def test_sign_in_works_with_redis_down():
 
 
 @pytest.fixture
-def proxied(app, database_url):
+def proxied(client_of):
     """A client of the app as deployed behind one reverse proxy (TPWEB_PROXIES=1), on loopback."""
-    from tpweb import create_app
-
-    from .conftest import test_config
-
-    behind = create_app(test_config(database_url, TPWEB_PROXIES=1))
-    client = behind.test_client()
+    client = client_of(TPWEB_PROXIES=1)
     client.environ_base["REMOTE_ADDR"] = "127.0.0.1"
-    yield client
-    with behind.app_context():
-        db.engine.dispose()
+    return client
 
 
 def test_without_trusted_proxies_a_forwarded_address_does_not_dodge_the_limit(app, make):
     rep = make.rep()
     attacker = app.test_client()
     attacker.environ_base["REMOTE_ADDR"] = "203.0.113.9"
-    statuses = [
-        attacker.post(
-            "/login",
-            data={"username": rep.username, "password": f"guess{i}"},
-            headers={"X-Forwarded-For": f"198.51.100.{i}"},
-        ).status_code
-        for i in range(10)
-    ]
-    assert statuses == [422] * 9 + [429]
+    forwarded = ten_wrong_passwords(
+        attacker, rep.username, lambda i: {"X-Forwarded-For": f"198.51.100.{i}"}
+    )
+    assert forwarded == [422] * 9 + [429]
     assert (
         "Strict-Transport-Security"
         not in attacker.get("/login", headers={"X-Forwarded-Proto": "https"}).headers
@@ -325,13 +317,7 @@ def test_without_trusted_proxies_a_forwarded_address_does_not_dodge_the_limit(ap
 def test_behind_a_trusted_proxy_each_client_has_its_own_limit(proxied, make):
     rep = make.rep()
     attacker = {"X-Forwarded-For": "203.0.113.9", "X-Forwarded-Proto": "https"}
-    statuses = [
-        proxied.post(
-            "/login", data={"username": rep.username, "password": f"guess{i}"}, headers=attacker
-        ).status_code
-        for i in range(10)
-    ]
-    assert statuses == [422] * 9 + [429]
+    assert ten_wrong_passwords(proxied, rep.username, lambda i: attacker) == [422] * 9 + [429]
     owner = {"X-Forwarded-For": "198.51.100.7", "X-Forwarded-Proto": "https"}
     response = proxied.post(
         "/login", data={"username": rep.username, "password": PASSWORD}, headers=owner
