@@ -6,6 +6,7 @@ Screenshots go to tests/browser/screenshots/, which git ignores. Without Chromiu
 tests skip with the reason, except under CI=true, where they must run.
 """
 
+import itertools
 import os
 import socket
 import subprocess
@@ -162,6 +163,24 @@ def server(request, tmp_path_factory):
             process.wait(timeout=10)
         except subprocess.TimeoutExpired:
             process.kill()
+
+
+_serial = itertools.count(1)
+
+
+def new_rep(kind):
+    """A rep of a test's own (not yet added), signing in with the demo password, and its number:
+    a name no other test's rep has."""
+    n = next(_serial)
+    demo = db.session.scalar(select(User).filter_by(username="rep1"))
+    rep = User(
+        username=f"{kind}{n}",
+        name=f"{kind.title()} Rep {n}",
+        role="rep",
+        timezone=TIMEZONE,
+        password_hash=demo.password_hash,
+    )
+    return rep, n
 
 
 @pytest.fixture(scope="module")

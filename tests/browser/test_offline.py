@@ -6,7 +6,6 @@ Each test has a rep of its own with a small world (two customers with touchpoint
 the harness's server and database, so what one test queues or changes no other test sees.
 """
 
-import itertools
 import re
 from datetime import timedelta
 from types import SimpleNamespace
@@ -24,30 +23,19 @@ from tpweb.models import (
     History,
     Touchpoint,
     TouchpointRecord,
-    User,
 )
 from tpweb.schedule import today_in
 
-from .conftest import PHONE, TIMEZONE
-
-_serial = itertools.count(1)
+from .conftest import PHONE, TIMEZONE, new_rep
 
 
 @pytest.fixture
 def world(server_app):
     """A rep of the test's own, signed in with the demo password, with two customers: one
     overdue (with a contact) and one due in three days."""
-    n = next(_serial)
     today = today_in(TIMEZONE)
     with server_app.app_context():
-        demo = db.session.scalar(select(User).filter_by(username="rep1"))
-        rep = User(
-            username=f"offline{n}",
-            name=f"Offline Rep {n}",
-            role="rep",
-            timezone=TIMEZONE,
-            password_hash=demo.password_hash,
-        )
+        rep, n = new_rep("offline")
         overdue = Account(
             kind="customer",
             name=f"Basement Supply {n}",

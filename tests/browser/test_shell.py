@@ -2,7 +2,6 @@
 sends after the page was swapped in place by a boosted sign-in (the server runs with CSRF on).
 """
 
-import itertools
 import re
 import urllib.request
 from datetime import timedelta
@@ -13,28 +12,18 @@ from playwright.sync_api import expect
 from sqlalchemy import select
 
 from tpweb.extensions import db
-from tpweb.models import Account, Touchpoint, User
+from tpweb.models import Account, Touchpoint
 from tpweb.schedule import today_in
 
-from .conftest import PASSWORD, TIMEZONE
-
-_serial = itertools.count(1)
+from .conftest import PASSWORD, TIMEZONE, new_rep
 
 
 @pytest.fixture
 def rep(server_app):
     """A rep of the test's own with one customer due in three days: (username, name, id)."""
-    n = next(_serial)
     today = today_in(TIMEZONE)
     with server_app.app_context():
-        demo = db.session.scalar(select(User).filter_by(username="rep1"))
-        user = User(
-            username=f"shell{n}",
-            name=f"Shell Rep {n}",
-            role="rep",
-            timezone=TIMEZONE,
-            password_hash=demo.password_hash,
-        )
+        user, n = new_rep("shell")
         account = Account(kind="customer", name=f"Boosted Supply {n}", sales_rep=user)
         touchpoint = Touchpoint(
             account=account,
