@@ -56,9 +56,7 @@ def run_sweep(now=None, day=None, dry_run=False, progress=None, workers=1):
         send.close()
         forks.append((process, receive))
     try:
-        with Mailer() as mailer:
-            own = _shared(done, total, progress)
-            send_share(db.session, mailer, now, settings, (0, workers), own, report)
+        _send_share(now, settings, (0, workers), _shared(done, total, progress), report)
     finally:
         # Even if this process's share failed, the others finish theirs (never killed mid-send).
         lost = _gather(forks, report)
@@ -103,8 +101,7 @@ def _send_in_fork(app, share, now, settings, results, done):
     with app.app_context():
         # A fork must not use its parent's pooled database connections.
         db.engine.dispose(close=False)
-        with Mailer() as mailer:
-            report = send_share(db.session, mailer, now, settings, share, _shared(done, 0, None))
+        report = _send_share(now, settings, share, _shared(done, 0, None))
     results.send(report)
     results.close()
 
@@ -122,17 +119,17 @@ def send_reminders(now=None, shares=None):
     at = (datetime.fromisoformat(now) if now else datetime.now(UTC)).astimezone(UTC)
     settings = sweep_settings(current_app.config)
     report = prepare(db.session, at, settings)
-    queue = Queue(job.origin, connection=job.connection) if job is not None else None
-    if queue is None:
+    if job is None:  # called directly, not by a worker: no queue to share with
         shares = 1
-    elif shares is None:
-        pending = Row.status == "pending"
-        users = db.session.scalar(select(func.count(Row.user_id.distinct())).where(pending))
-        shares = share_count(Worker.count(queue=queue), users)
-    for k in range(1, shares):
-        queue.enqueue(SEND_SHARE, at.isoformat(), k, shares, job_timeout=SWEEP_TIMEOUT)
-    with Mailer() as mailer:
-        send_share(db.session, mailer, at, settings, (0, shares), _progress(job), report)
+    else:
+        queue = Queue(job.origin, connection=job.connection)
+        if shares is None:
+            pending = Row.status == "pending"
+            users = db.session.scalar(select(func.count(Row.user_id.distinct())).where(pending))
+            shares = share_count(Worker.count(queue=queue), users)
+        for k in range(1, shares):
+            queue.enqueue(SEND_SHARE, at.isoformat(), k, shares, job_timeout=SWEEP_TIMEOUT)
+    _send_share(at, settings, (0, shares), _progress(job), report)
     return _summary(report) | {"shares": shares}
 
 
@@ -145,17 +142,15 @@ def send_reminder_share(now, k, shares):
     """Share `k` of `shares` of the sweep planned at `now` (enqueued by send_reminders)."""
     from rq import get_current_job
 
+    at = datetime.fromisoformat(now).astimezone(UTC)
     settings = sweep_settings(current_app.config)
+    return _summary(_send_share(at, settings, (k, shares), _progress(get_current_job())))
+
+
+def _send_share(now, settings, share, progress=None, report=None):
+    """One share of a planned sweep, sent over an SMTP connection of its own; its Report."""
     with Mailer() as mailer:
-        report = send_share(
-            db.session,
-            mailer,
-            datetime.fromisoformat(now).astimezone(UTC),
-            settings,
-            (k, shares),
-            _progress(get_current_job()),
-        )
-    return _summary(report)
+        return send_share(db.session, mailer, now, settings, share, progress, report)
 
 
 def _progress(job):

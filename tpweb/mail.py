@@ -42,18 +42,13 @@ def sentence(reminder):
 
 
 def public_urls():
-    """Absolute links under TPWEB_PUBLIC_URL, `build(endpoint, values)`: emails live outside any
-    request. Bind once per sweep, not per link."""
+    """`url(endpoint, **values)`: absolute links under TPWEB_PUBLIC_URL, as emails live outside
+    any request. Bound once per Mailer, not per link."""
     base = urlsplit(current_app.config["TPWEB_PUBLIC_URL"])
     adapter = current_app.url_map.bind(
         base.netloc, script_name=base.path or "/", url_scheme=base.scheme
     )
     return lambda endpoint, **values: adapter.build(endpoint, values, force_external=True)
-
-
-def public_url(endpoint, **values):
-    """An absolute link to `endpoint` under TPWEB_PUBLIC_URL."""
-    return public_urls()(endpoint, **values)
 
 
 @dataclass(frozen=True)
@@ -67,7 +62,8 @@ class Line:
     link: str
 
 
-def line(reminder, url=public_url):
+def line(reminder, url):
+    """A reminder's line in an email; `url` builds its link (a public_urls())."""
     if reminder.kind == TASK:
         where = [("Contact", reminder.contact), ("Customer", reminder.account)]
         link = url("contacts.show", contact_id=reminder.contact_id)
@@ -129,12 +125,12 @@ class Mailer:
         }
         message = EmailMultiAlternatives(
             subject=heading,
-            body=_render(self.text, context),
+            body=self.text.render(context),
             to=[formataddr((user.name, user.email))],
             headers={"Message-ID": f"<{key}@{self.host}>"},
             connection=self.connection,
         )
-        message.attach_alternative(_render(self.html, context), "text/html")
+        message.attach_alternative(self.html.render(context), "text/html")
         message.envelope_to = user.email
         return message
 
@@ -145,8 +141,8 @@ class Mailer:
             raw = self.wire.bytes(message) if isinstance(self.connection, SmtpBackend) else None
             if raw is not None:
                 # The bytes straight to the SMTP session Flask-Mailman opened (its own send would
-                # build and serialise a MIME tree and parse the addresses again, per message).
-                _sendmail(self.connection.connection, self.wire.sender, message.envelope_to, raw)
+                # build and serialise a MIME tree per message); one recipient: a refusal raises.
+                self.connection.connection.sendmail(self.wire.sender, [message.envelope_to], raw)
                 sent = 1
             else:
                 sent = self.connection.send_messages([message])
@@ -158,33 +154,13 @@ class Mailer:
             raise RuntimeError(f"the mail backend did not send {message.subject!r}")
 
 
-def _sendmail(smtp, sender, recipient, raw):
-    """smtplib's sendmail for one recipient, both addresses known plain (Wire checked them), so
-    neither is parsed again per message; a refusal raises as sendmail's does."""
-    smtp.ehlo_or_helo_if_needed()
-    code, reply = smtp.docmd("mail", f"FROM:<{sender}>")
-    if code != 250:
-        raise smtplib.SMTPSenderRefused(code, reply, sender)
-    code, reply = smtp.docmd("rcpt", f"TO:<{recipient}>")
-    if code not in (250, 251):
-        raise smtplib.SMTPRecipientsRefused({recipient: (code, reply)})
-    code, reply = smtp.data(raw)
-    if code != 250:
-        raise smtplib.SMTPDataError(code, reply)
-
-
-def _render(template, context):
-    """`template.render(context)` without merging Flask's globals into every message's context:
-    the email templates use none of them (url_for, request, session, config)."""
-    return "".join(template.root_render_func(template.new_context(context, shared=True)))
-
-
 class Wire:
     """A reminder email's bytes as Flask-Mailman's SMTP backend would send them (multipart/
     alternative, text then HTML, UTF-8 in 8bit or quoted-printable), written directly.
 
-    `bytes` answers None for anything out of the ordinary (a non-ASCII address, a line break in a
-    header, an attachment): such a message goes the ordinary way, through Flask-Mailman.
+    Only for Mailer.compose's messages (one To, no copies, no attachments, the HTML alternative).
+    `bytes` answers None for one out of the ordinary (a non-ASCII address, a line break in a
+    header): such a message goes the ordinary way, through Flask-Mailman.
     """
 
     def __init__(self, sender):
@@ -193,19 +169,8 @@ class Wire:
         self.boundary = f"=_tpweb_{uuid.uuid4().hex}"
 
     def bytes(self, message):
-        to = getattr(message, "envelope_to", "")
-        if (
-            self.from_header is None
-            or not _plain(to)
-            or "<" in to
-            or ">" in to
-            or len(message.to) != 1
-            or message.cc
-            or message.bcc
-            or message.reply_to
-            or message.attachments
-            or [kind for _, kind in message.alternatives] != ["text/html"]
-        ):
+        to = message.envelope_to
+        if self.from_header is None or not _plain(to) or "<" in to or ">" in to:
             return None
         subject, to_header = _text_header(message.subject), _address_header(message.to[0])
         extra = [f"{name}: {value}" for name, value in message.extra_headers.items()]
@@ -222,10 +187,9 @@ class Wire:
             f"Subject: {subject}",
             f"From: {self.from_header}",
             f"To: {to_header}",
+            f"Date: {formatdate()}",
+            *extra,
         ]
-        if not any(name.lower() == "date" for name in message.extra_headers):
-            head.append(f"Date: {formatdate()}")
-        head += extra
         return b"".join(
             [
                 "\r\n".join(head).encode(),
