@@ -37,7 +37,12 @@ TRACKED = {
 USER_FIELDS = {"sales_rep_id", "assigned_to_id"}
 
 
-def _plain(value):
+# Values a new record's history leaves out.
+EMPTY = (None, "", False)
+
+
+def plain(value):
+    """`value` as the history's JSON holds it: a date or time in ISO form."""
     return value.isoformat() if isinstance(value, date | datetime) else value
 
 
@@ -48,13 +53,13 @@ def _changes(obj, fields, new):
         history = state.attrs[name].history
         if new:
             after = getattr(obj, name)
-            if after not in (None, "", False):
-                changes[name] = [None, _plain(after)]
+            if after not in EMPTY:
+                changes[name] = [None, plain(after)]
         elif history.has_changes():
             before = history.deleted[0] if history.deleted else None
             after = history.added[0] if history.added else None
             if before != after:
-                changes[name] = [_plain(before), _plain(after)]
+                changes[name] = [plain(before), plain(after)]
     return changes
 
 

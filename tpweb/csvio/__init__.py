@@ -13,13 +13,19 @@ from .sheet import COLUMNS, FIELDS, FILE_KINDS, KINDS, REQUIRED, FileError, Shee
 
 
 def plan(session, sheet, progress=None) -> Plan:
-    """Check every row of `sheet` against the database; nothing is written."""
-    return (logs if sheet.kind else importer).plan(session, sheet, progress)
+    """Check every row of `sheet` against the database; nothing is written. `progress(steps)`
+    hears of each step done."""
+    return (logs if sheet.kind else importer).plan(session, sheet, progress or _ignore)
 
 
 def apply(session, plan, progress=None, user_id=None):
     """Save the plan's good rows, and each change in the history, as `user_id`'s."""
-    (logs if plan.kinds != KINDS else importer).apply(session, plan, progress, user_id)
+    module = importer if plan.kinds == KINDS else logs
+    module.apply(session, plan, progress or _ignore, user_id)
+
+
+def _ignore(steps):
+    pass
 
 
 __all__ = [

@@ -10,13 +10,12 @@ comment.
 import json
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from datetime import date
 from typing import NamedTuple
 
 from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.orm.exc import StaleDataError
 
-from ..history import TRACKED, action_for
+from ..history import EMPTY, TRACKED, action_for, plain
 from ..models import Account, Contact, History, Touchpoint, User, utcnow
 from .sheet import KINDS, parse
 
@@ -49,8 +48,6 @@ IDENTITY = dict.fromkeys(("customer", "jobsite", "contact"), ("external_id",))
 IDENTITY["touchpoint"] = ("account_id", *SCHEDULE, "inactive")
 # The column holding the account whose history a kind's change goes in; an account's own: "id".
 OWNER = {"contact": "customer_id", "touchpoint": "account_id"}
-# Values a new record's history leaves out, as the flush hook does.
-EMPTY = (None, "", False)
 
 
 class Ref(NamedTuple):
@@ -94,9 +91,9 @@ class Plan:
         return [(k, self.created[k], self.updated[k], self.unchanged[k]) for k in self.kinds]
 
 
-def plan(session, sheet, progress=None) -> Plan:
-    """Check every row of `sheet` against the database; nothing is written."""
-    return _Planner(session, progress or _ignore).run(sheet)
+def plan(session, sheet, progress) -> Plan:
+    """Check every row of an accounts `sheet` against the database; nothing is written."""
+    return _Planner(session, progress).run(sheet)
 
 
 def report_lines(plan, done):
@@ -110,6 +107,16 @@ def report_lines(plan, done):
         yield from (f"  {error}" for error in plan.errors)
 
 
+def parse_rows(sheet, progress):
+    """Every record of `sheet` typed and checked, a step of `progress` per BATCH of them."""
+    rows = []
+    for n, (line, cells) in enumerate(sheet.records, 1):
+        rows.append(parse(line, cells, sheet.columns, sheet.kind))
+        if n % BATCH == 0 or n == len(sheet.records):
+            progress(n % BATCH or BATCH)
+    return rows
+
+
 class _Planner:
     def __init__(self, session, progress):
         self.session = session
@@ -120,11 +127,7 @@ class _Planner:
         self.new = set()
 
     def run(self, sheet):
-        rows = []
-        for n, (line, cells) in enumerate(sheet.records, 1):
-            rows.append(parse(line, cells, sheet.columns))
-            if n % BATCH == 0 or n == len(sheet.records):
-                self.progress(n % BATCH or BATCH)
+        rows = parse_rows(sheet, self.progress)
         self.plan.rows = len(rows)
         self._refuse_duplicates(rows)
         by_kind = defaultdict(list)
@@ -156,7 +159,7 @@ class _Planner:
         names.discard(None)
         names.discard("")
         found = {}
-        for chunk in _chunks(sorted(names)):
+        for chunk in chunks(sorted(names)):
             query = select(User.username, User.id).where(User.username.in_(chunk))
             found.update(self.session.execute(query).all())
         return found
@@ -178,7 +181,7 @@ class _Planner:
             if model is Account:
                 query = query.where(Account.kind == kind)
             saved[kind] = {}
-            for chunk in _chunks(sorted(wanted - {"", None})):
+            for chunk in chunks(sorted(wanted - {"", None})):
                 found = self.session.execute(query.where(model.external_id.in_(chunk)))
                 saved[kind].update((r["external_id"], dict(r)) for r in found.mappings())
         for kind in ("customer", "jobsite"):
@@ -220,16 +223,14 @@ class _Planner:
         tracked = TRACKED[MODELS[kind]][1]
         if current is None:
             values = {a: DEFAULTS.get(a) for a in ATTRS[kind]} | attrs | new
-            changes = {a: [None, _plain(values[a])] for a in tracked if values[a] not in EMPTY}
+            changes = {a: [None, plain(values[a])] for a in tracked if values[a] not in EMPTY}
             self.plan.inserts[kind].append((values, changes))
             self.plan.created[kind] += 1
         elif any(current[a] != v for a, v in attrs.items() if a in current):
             keep = {a: current[a] for a in ("id", *ATTRS[kind], "version") if a in current}
             values = keep | {a: attrs[a] for a in ATTRS[kind] if a in attrs}
             changes = {
-                a: [_plain(current[a]), _plain(values[a])]
-                for a in tracked
-                if current[a] != values[a]
+                a: [plain(current[a]), plain(values[a])] for a in tracked if current[a] != values[a]
             }
             self.plan.updates[kind].append((values, changes))
             self.plan.updated[kind] += 1
@@ -288,22 +289,21 @@ class _Planner:
         ids = sorted(i for i in account_ids if isinstance(i, int))
         columns = [getattr(Touchpoint, a) for a in ("id", "version", *ATTRS["touchpoint"])]
         found = []
-        for chunk in _chunks(ids):
+        for chunk in chunks(ids):
             query = select(*columns).where(Touchpoint.account_id.in_(chunk))
             found += [dict(r) for r in self.session.execute(query).mappings()]
         return found
 
 
-def apply(session, plan, progress=None, user_id=None):
+def apply(session, plan, progress, user_id):
     """Save the plan's good rows, parents first so that the rows needing them find their ids,
     and each change to an account, contact or touchpoint in the history, as `user_id`'s."""
-    progress = progress or _ignore
     ids = dict(plan.ids)
     history = []
     for kind in ("customer", "jobsite", "contact", "touchpoint"):
         model = MODELS[kind]
         # Updates first: a touchpoint set inactive makes room for its account's new active one.
-        for batch in _chunks(plan.updates[kind], BATCH):
+        for batch in chunks(plan.updates[kind], BATCH):
             values = [_resolved(v, ids) for v, _ in batch]
             if kind == "touchpoint":
                 _update_touchpoints(session, values)
@@ -311,9 +311,9 @@ def apply(session, plan, progress=None, user_id=None):
                 session.execute(update(model), values)
             history += [(v, c, False) for v, (_, c) in zip(values, batch, strict=True)]
             progress(len(batch))
-        for batch in _chunks(plan.inserts[kind], BATCH):
+        for batch in chunks(plan.inserts[kind], BATCH):
             values = [_resolved(v, ids) for v, _ in batch]
-            _insert_returning_ids(session, kind, values)
+            insert_returning_ids(session, model, IDENTITY[kind], values)
             history += [(v, c, True) for v, (_, c) in zip(values, batch, strict=True)]
             if kind in ACCOUNT:
                 ids.update((Ref(kind, v["external_id"]), v["id"]) for v in values)
@@ -342,13 +342,11 @@ def _update_touchpoints(session, values):
         raise StaleDataError("a touchpoint changed while the file was imported: import it again")
 
 
-def _insert_returning_ids(session, kind, values):
+def insert_returning_ids(session, model, key, values):
     """Insert in one statement per page, and put each new row's id in its values."""
     # RETURNING is not in VALUES order everywhere (SQLite), so rows are matched by what they
-    # hold: an account or contact by external id, a touchpoint by all of it (two alike are
+    # hold, the `key` columns: an external id, or a touchpoint's all (two alike are
     # interchangeable).
-    key = IDENTITY[kind]
-    model = MODELS[kind]
     # Core's INSERT, not the ORM's bulk one: the ORM adds nothing here but CPU time per row.
     query = insert(model.__table__).returning(model.id, *(getattr(model, a) for a in key))
     found = defaultdict(list)
@@ -375,23 +373,15 @@ def write_history(session, subject, history, user_id):
         for account_id, subject_id, changes, new in history
         if changes
     ]
-    for batch in _chunks(rows, BATCH):
+    for batch in chunks(rows, BATCH):
         session.execute(insert(History), batch)
-
-
-def _plain(value):
-    return value.isoformat() if isinstance(value, date) else value
 
 
 def _resolved(values, ids):
     return {a: ids[v] if isinstance(v, Ref) else v for a, v in values.items()}
 
 
-def _chunks(items, size=CHUNK):
+def chunks(items, size=CHUNK):
     items = list(items)
     for start in range(0, len(items), size):
         yield items[start : start + size]
-
-
-def _ignore(steps):
-    pass

@@ -7,12 +7,11 @@ changed, and a saved record only as the app itself changes one, answered once or
 another assignee (written in the history as the app's changes are).
 """
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import select, update
 
-from ..history import TRACKED
+from ..history import EMPTY, TRACKED, plain
 from ..models import Account, CallLog, CallLogType, Contact, TouchpointRecord, User
-from .importer import BATCH, EMPTY, Plan, RowError, _chunks, _ignore, _plain, write_history
-from .sheet import parse
+from .importer import BATCH, Plan, RowError, chunks, insert_returning_ids, parse_rows, write_history
 
 MODELS = {"call log": CallLog, "touchpoint record": TouchpointRecord}
 ATTRS = {
@@ -43,10 +42,10 @@ COLUMN = {
 ANSWER = ("responded_on", "responded_by_id", "response_note")
 
 
-def plan(session, sheet, progress=None) -> Plan:
+def plan(session, sheet, progress) -> Plan:
     """Check every row of a call logs' or records' `sheet` against the database; nothing is
     written."""
-    return _Planner(session, sheet.kind, progress or _ignore).run(sheet)
+    return _Planner(session, sheet.kind, progress).run(sheet)
 
 
 class _Planner:
@@ -57,11 +56,7 @@ class _Planner:
         self.plan = Plan(kinds=(kind,))
 
     def run(self, sheet):
-        rows = []
-        for n, (line, cells) in enumerate(sheet.records, 1):
-            rows.append(parse(line, cells, sheet.columns, self.kind))
-            if n % BATCH == 0 or n == len(sheet.records):
-                self.progress(n % BATCH or BATCH)
+        rows = parse_rows(sheet, self.progress)
         self.plan.rows = len(rows)
         first = {}
         for row in rows:
@@ -105,7 +100,7 @@ class _Planner:
 
     def _find(self, key, columns, wanted, *where):
         found = {}
-        for chunk in _chunks(wanted):
+        for chunk in chunks(wanted):
             query = select(key.label("key"), *columns).where(key.in_(chunk), *where)
             found.update((r["key"], dict(r)) for r in self.session.execute(query).mappings())
         return found
@@ -156,7 +151,7 @@ class _Planner:
         current = self.saved.get(row.key)
         if current is None:
             values = {a: DEFAULTS.get(a) for a in ATTRS[kind]} | attrs | {"external_id": row.key}
-            changes = {a: [None, _plain(values[a])] for a in tracked if values[a] not in EMPTY}
+            changes = {a: [None, plain(values[a])] for a in tracked if values[a] not in EMPTY}
             self.plan.inserts[kind].append((values, changes, owner))
             self.plan.created[kind] += 1
             return
@@ -171,27 +166,26 @@ class _Planner:
             )
         elif differ:
             values = {"id": current["id"], **{a: attrs[a] for a in differ}}
-            changes = {a: [_plain(current[a]), _plain(attrs[a])] for a in differ if a in tracked}
+            changes = {a: [plain(current[a]), plain(attrs[a])] for a in differ if a in tracked}
             self.plan.updates[kind].append((values, changes, owner))
             self.plan.updated[kind] += 1
         else:
             self.plan.unchanged[kind] += 1
 
 
-def apply(session, plan, progress=None, user_id=None):
+def apply(session, plan, progress, user_id):
     """Save the plan's good rows, and each new or changed record in the history, as `user_id`'s."""
-    progress = progress or _ignore
     (kind,) = plan.kinds
     model = MODELS[kind]
     history = []
-    for batch in _chunks(plan.updates[kind], BATCH):
+    for batch in chunks(plan.updates[kind], BATCH):
         session.execute(update(model), [values for values, _, _ in batch])
         history += [(owner, v["id"], changes, False) for v, changes, owner in batch]
         progress(len(batch))
-    for batch in _chunks(plan.inserts[kind], BATCH):
-        query = insert(model.__table__).returning(model.id, model.external_id)
-        ids = {key: id_ for id_, key in session.execute(query, [v for v, _, _ in batch])}
-        history += [(owner, ids[v["external_id"]], c, True) for v, c, owner in batch]
+    for batch in chunks(plan.inserts[kind], BATCH):
+        values = [dict(v) for v, _, _ in batch]  # the plan's own stay as planned
+        insert_returning_ids(session, model, ("external_id",), values)
+        history += [(o, v["id"], c, True) for v, (_, c, o) in zip(values, batch, strict=True)]
         progress(len(batch))
-    if kind == "touchpoint record":
+    if model in TRACKED:  # a record is a task in the history; a call log is not in it
         write_history(session, TRACKED[model][0], history, user_id)

@@ -110,8 +110,8 @@ LENGTHS = {
     "response_note": 5000,
 }
 BOUNDS = {"latitude": (-90, 90), "longitude": (-180, 180)}
-FREQUENCY = (1, 3650)
-MINUTES = (0, 1440)
+# Each whole number's unit, bounds, and value when its cell is empty.
+WHOLE = {"frequency_days": ("days", (1, 3650), None), "duration_minutes": ("minutes", (0, 1440), 0)}
 # Each flag's value when its cell is empty.
 FLAGS = {"active": True, "inactive": False, "response_required": False}
 YES, NO = {"yes", "y", "true", "1"}, {"no", "n", "false", "0"}
@@ -213,13 +213,15 @@ def _columns(header):
     shown = _show(",".join(header), 200)
     if len(header) == 1 and ";" in header[0]:
         raise FileError(f"columns must be separated by commas, not semicolons (line 1: {shown})")
-    found = [FILE_KINDS[c] for c in columns if c in FILE_KINDS]
-    kind = None if "kind" in columns or not found else found[0]
-    if kind is None and "kind" not in columns:
-        raise FileError(
-            f"missing required column: kind (the header line is: {shown}); a call log "
-            "export has called_on, a touchpoint record export date_completed"
-        )
+    kind = None
+    if "kind" not in columns:
+        # A call logs' or records' file, told by a column of its own.
+        kind = next((FILE_KINDS[c] for c in columns if c in FILE_KINDS), None)
+        if kind is None:
+            raise FileError(
+                f"missing required column: kind (the header line is: {shown}); a call log "
+                "export has called_on, a touchpoint record export date_completed"
+            )
     known_columns = FILE_COLUMNS.get(kind, COLUMNS)
     for name in columns:
         # A column with no name is padding some spreadsheets add; its cells are ignored.
@@ -348,29 +350,15 @@ def _date(column, raw):
     return day
 
 
-def _days(column, raw):
+def _whole(column, raw):
     raw = raw.strip()
+    unit, (low, high), empty = WHOLE[column]
     if not raw:
-        return None
+        return empty
     if not raw.isascii() or not raw.isdigit():
-        raise Invalid(f"{column} '{_show(raw)}' is not a whole number of days")
-    low, high = FREQUENCY
+        raise Invalid(f"{column} '{_show(raw)}' is not a whole number of {unit}")
     digits = raw.lstrip("0") or "0"
-    if len(digits) > len(str(high)):  # out of range, and past 4,300 digits int() fails
-        raise Invalid(f"{column} {_show(digits)} is outside {low}..{high}")
-    if not low <= int(digits) <= high:
-        raise Invalid(f"{column} {int(digits)} is outside {low}..{high}")
-    return int(digits)
-
-
-def _minutes(column, raw):
-    raw = raw.strip()
-    if not raw:
-        return 0
-    if not raw.isascii() or not raw.isdigit():
-        raise Invalid(f"{column} '{_show(raw)}' is not a whole number of minutes")
-    low, high = MINUTES
-    digits = raw.lstrip("0") or "0"
+    # The length first: out of range, and past 4,300 digits int() fails.
     if len(digits) > len(str(high)) or not low <= int(digits) <= high:
         raise Invalid(f"{column} {_show(digits)} is outside {low}..{high}")
     return int(digits)
@@ -396,14 +384,13 @@ def _account_kind(column, raw):
 CHECKS = {"touchpoint": _schedule, "call log": lambda row: None, "touchpoint record": _response}
 CONVERT = {
     **dict.fromkeys(("called_on", "date_due", "date_completed", "responded_on"), _date),
-    "duration_minutes": _minutes,
+    **dict.fromkeys(WHOLE, _whole),
     "response_required": _flag,
     "email": _email,
     "latitude": _coordinate,
     "longitude": _coordinate,
     "last_call": _date,
     "next_call": _date,
-    "frequency_days": _days,
     "active": _flag,
     "inactive": _flag,
     "account_kind": _account_kind,
