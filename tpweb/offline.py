@@ -20,14 +20,12 @@ from pathlib import Path
 from flask import Blueprint, current_app, jsonify, make_response, request, session, url_for
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
-from sqlalchemy import select
 
-from .contacts.queries import OPEN
 from .extensions import db
 from .models import Contact, Touchpoint, TouchpointRecord
 from .scope import contacts_for
 from .tasks import MAX_PAGES as MAX_TASK_PAGES
-from .tasks import task_count
+from .tasks import my_open_records, task_count
 from .touchpoints.map import CLUSTER, LEAFLET
 from .touchpoints.queries import active_touchpoints
 from .web import render, user_today
@@ -212,8 +210,7 @@ def urls():
         .order_by(Contact.id)
     ).all()
     tasks = db.session.scalars(
-        select(TouchpointRecord)
-        .where(TouchpointRecord.assigned_to_id == current_user.id, OPEN)
+        my_open_records(current_user)
         .order_by(TouchpointRecord.date_due, TouchpointRecord.id)
         .limit(MAX_TASKS)
     ).all()

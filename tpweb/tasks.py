@@ -66,20 +66,49 @@ class OpenTask(NamedTuple):
 
     @classmethod
     def of(cls, row, assignee):
-        """The OpenTask of an _open_task_rows() row of `assignee`'s (columns added after its own
+        """The OpenTask of an _open_tasks_page() row of `assignee`'s (columns added after its own
         left out)."""
         contact, author = row[10:12]
         return cls(*row[:10], Named(contact), Named(author), Named(assignee.name), None)
 
 
-def _my_open_records(user):
+def my_open_records(user):
+    """The open tasks assigned to `user`."""
     return select(TouchpointRecord).where(TouchpointRecord.assigned_to_id == user.id, OPEN)
 
 
-def _open_task_rows(user):
-    """The user's open tasks as the columns of OpenTask.of (whose assignee is the user)."""
+def _my_due_touchpoints(user, today):
+    return card_rows(user, rep_id=user.id).where(Touchpoint.next_call <= today)
+
+
+def my_tasks(user, today, page=1, size=50):
+    """One page of open tasks and due touchpoints, by due date, overdue first: (due date, kind,
+    item) each, whether more follow, and how many there are in all.
+
+    Each query reads its first page * size + 1 rows, in due order, with how many it has in all
+    (a window count, so My tasks's count costs no statement of its own); merged, they give the
+    page: the same statements whatever the size of the list.
+    """
+    end = page * size
+    params = {"user_id": user.id, "today": today, "limit": end + 1}
+    records = rows(prepared(("my_tasks", "records"), _open_tasks_page), params)
+    touchpoints = rows(
+        prepared(("my_tasks", "touchpoints", user.is_manager), lambda: _due_page(anyone(user))),
+        params,
+    )
+    items = [(row.date_due, "task", OpenTask.of(row, user)) for row in records]
+    items += [(row.next_call, "touchpoint", Card.of(row)) for row in touchpoints]
+    items.sort(key=itemgetter(0, 1))
+    # Neither query has an offset: a list with any row carries its count, past the last page too.
+    total = (records[0][-1] if records else 0) + (touchpoints[0][-1] if touchpoints else 0)
+    return items[end - size : end], len(items) > end, total
+
+
+def _open_tasks_page():
+    """The open tasks of the user bound as USER_ID, as the columns of OpenTask.of (whose
+    assignee is that user), with their count."""
     return (
-        _my_open_records(user)
+        my_open_records(SimpleNamespace(id=USER_ID))
         .join(Contact, TouchpointRecord.contact_id == Contact.id)
         .join(Author, TouchpointRecord.author_id == Author.id)
         .with_only_columns(
@@ -95,49 +124,16 @@ def _open_task_rows(user):
             TouchpointRecord.assigned_to_id,
             Contact.name,
             Author.name,
+            func.count().over(),
         )
-    )
-
-
-def _my_due_touchpoints(user, today):
-    return card_rows(user, rep_id=user.id).where(Touchpoint.next_call <= today)
-
-
-def my_tasks(user, today, page=1, size=50):
-    """One page of open tasks and due touchpoints, by due date, overdue first: (due date, kind,
-    item) each, whether more follow, and how many there are in all (None past the last page).
-
-    Each query reads its first page * size + 1 rows, in due order, with how many it has in all
-    (a window count, so My tasks's count costs no statement of its own); merged, they give the
-    page: the same statements whatever the size of the list.
-    """
-    end = page * size
-    params = {"user_id": user.id, "today": today, "limit": end + 1}
-    records = rows(prepared(("my_tasks", "records"), _open_tasks_page), params)
-    touchpoints = rows(
-        prepared(("my_tasks", "touchpoints", user.is_manager), _due_page(user)), params
-    )
-    items = [(row.date_due, "task", OpenTask.of(row, user)) for row in records]
-    items += [(row.next_call, "touchpoint", Card.of(row)) for row in touchpoints]
-    items.sort(key=itemgetter(0, 1))
-    counted = (records[0][-1] if records else 0) + (touchpoints[0][-1] if touchpoints else 0)
-    # Past the last page, neither query has a row to carry its count.
-    known = page == 1 or bool(records or touchpoints)
-    return items[end - size : end], len(items) > end, counted if known else None
-
-
-def _open_tasks_page():
-    return (
-        _open_task_rows(SimpleNamespace(id=USER_ID))
-        .add_columns(func.count().over())
         .order_by(TouchpointRecord.date_due, TouchpointRecord.id)
         .limit(LIMIT)
     )
 
 
 def _due_page(user):
-    return lambda: (
-        _my_due_touchpoints(anyone(user), TODAY)
+    return (
+        _my_due_touchpoints(user, TODAY)
         .add_columns(func.count().over())
         .order_by(Touchpoint.next_call, Touchpoint.id)
         .limit(LIMIT)
@@ -147,7 +143,7 @@ def _due_page(user):
 def task_count():
     """How many items wait in the signed-in user's My tasks; one query, once per request."""
     if TASK_COUNT not in request.environ:
-        tasks = _my_open_records(current_user).with_only_columns(func.count()).scalar_subquery()
+        tasks = my_open_records(current_user).with_only_columns(func.count()).scalar_subquery()
         due = (
             _my_due_touchpoints(current_user, user_today())
             .with_only_columns(func.count(Touchpoint.id))
@@ -166,8 +162,7 @@ def index():
     items, more, total = my_tasks(
         current_user, today, page=page, size=current_app.config["PAGE_SIZE"]
     )
-    if total is not None:  # the navigation's count, from the page's own queries
-        request.environ[TASK_COUNT] = total
+    request.environ[TASK_COUNT] = total  # the navigation's count, from the page's own queries
     # Runs of one kind: a run of touchpoints is one call of the cards macro, not one per card.
     runs = [(kind, [item for *_, item in run]) for kind, run in groupby(items, itemgetter(1))]
     context = {"runs": runs, "more": more, "page": page, "today": today}

@@ -143,11 +143,6 @@ def card_rows(user, rep_id=None):
     )
 
 
-def cards(query, params=None):
-    """The Cards of a card_rows() query."""
-    return [Card.of(row) for row in rows(query, params)]
-
-
 def widget_page(user, today, *, rep_id=None, state=None, page=1, size=50, near=None):
     """One page of the widget as Cards, overdue first (nearest first given `near`), and if more
     follow."""
@@ -165,8 +160,14 @@ def widget_page(user, today, *, rep_id=None, state=None, page=1, size=50, near=N
     # Nearest first orders by the phone's position: built for each request.
     shape = ("widget_page", user.is_manager, rep_id is None, state)
     query = build() if near else prepared(shape, build)
-    params = {"user_id": user.id, "rep_id": rep_id, "today": today}
-    page_cards = cards(query, {**params, "limit": size + 1, "offset": (page - 1) * size})
+    params = {
+        "user_id": user.id,
+        "rep_id": rep_id,
+        "today": today,
+        "limit": size + 1,
+        "offset": (page - 1) * size,
+    }
+    page_cards = [Card.of(row) for row in rows(query, params)]
     return page_cards[:size], len(page_cards) > size
 
 

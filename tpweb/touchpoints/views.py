@@ -63,16 +63,14 @@ class CardUrls(NamedTuple):
 
 @bp.app_template_global()
 def card_urls():
-    """The card's link patterns, once per request (in its environ, as url_for's own depend on
-    it: its script root)."""
-    if "tpweb.card_urls" not in request.environ:
-        request.environ["tpweb.card_urls"] = CardUrls(
-            url_pattern("touchpoints.complete", "touchpoint_id"),
-            url_pattern("touchpoints.edit", "touchpoint_id"),
-            url_pattern("touchpoints.show", "touchpoint_id"),
-            {kind: url_pattern("accounts.show", "account_id", kind=kind) for kind in ACCOUNT_KINDS},
-        )
-    return request.environ["tpweb.card_urls"]
+    """The card's link patterns, for a list of cards (each built once per request by
+    url_pattern)."""
+    return CardUrls(
+        url_pattern("touchpoints.complete", "touchpoint_id"),
+        url_pattern("touchpoints.edit", "touchpoint_id"),
+        url_pattern("touchpoints.show", "touchpoint_id"),
+        {kind: url_pattern("accounts.show", "account_id", kind=kind) for kind in ACCOUNT_KINDS},
+    )
 
 
 @bp.app_template_filter()
@@ -81,9 +79,7 @@ def strftime(day, format):
     return day.strftime(format)
 
 
-@bp.app_template_filter("due_state")
-def due_state_filter(day, today):
-    return due_state(day, today)
+bp.add_app_template_filter(due_state)
 
 
 @bp.app_template_filter()
