@@ -1,10 +1,19 @@
 """The schedule's rules, without an app: next call, due states, a user's today around midnight."""
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from tpweb.schedule import DUE_TODAY, OVERDUE, UPCOMING, after_call, due_state, next_call, today_in
+from tpweb.schedule import (
+    DUE_TODAY,
+    OVERDUE,
+    UPCOMING,
+    after_call,
+    due_label,
+    due_state,
+    next_call,
+    today_in,
+)
 
 
 def test_next_call_adds_the_frequency_across_month_and_leap_day():
@@ -67,3 +76,18 @@ def test_after_call_moves_last_and_next_call_from_the_call_date():
 def test_a_call_older_than_last_call_leaves_the_schedule_alone():
     schedule = (date(2026, 11, 1), date(2026, 12, 1))
     assert after_call(*schedule, 30, date(2026, 10, 15)) == schedule
+
+
+@pytest.mark.parametrize(
+    "days, label",
+    [
+        (-3, "Overdue 3 days"),
+        (-1, "Overdue 1 day"),
+        (0, "Due today"),
+        (1, "Upcoming · in 1 day"),
+        (9, "Upcoming · in 9 days"),
+    ],
+)
+def test_a_badge_says_how_far_a_due_date_is(days, label):
+    today = date(2026, 11, 30)
+    assert due_label(today + timedelta(days=days), today) == label

@@ -110,7 +110,7 @@ def test_paging_loads_the_next_rows(client, app, make, rep, today):
 
 
 def test_card_links_are_the_routes_own_under_a_prefix(client, make, rep, today):
-    """Cards build their links from one url_for per request (touchpoints.views.url_pattern)."""
+    """Cards build their links from one url_for per request (tpweb.web.url_pattern)."""
     tp = touchpoint_due(make, rep, today, 0, "Prefix Co")
     site = make.jobsite(tp.account, rep=rep, name="Prefix Site")
     on_site = make.touchpoint(site, last_call=today - timedelta(days=30), frequency_days=30)

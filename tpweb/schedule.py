@@ -24,6 +24,18 @@ def due_state(next_call_on: date, today: date) -> str:
     return UPCOMING
 
 
+def due_label(day: date, today: date) -> str:
+    """A due date's badge text, as seen on `today`: "Overdue 3 days", "Due today", "Upcoming ·
+    in 1 day"."""
+    days = (day - today).days
+    label = DUE_LABELS[due_state(day, today)]
+    if days < 0:
+        return f"{label} {-days} day{'s' if days < -1 else ''}"
+    if days == 0:
+        return label
+    return f"{label} · in {days} day{'s' if days > 1 else ''}"
+
+
 def today_in(zone: str, now: datetime | None = None) -> date:
     """The calendar date in the IANA time zone `zone` at the instant `now` (default: now)."""
     now = now or datetime.now(UTC)

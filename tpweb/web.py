@@ -3,8 +3,9 @@
 import functools
 import hashlib
 import json
+import os
 
-from flask import Response, abort, make_response, render_template, request
+from flask import Response, abort, make_response, render_template, request, url_for
 from flask_login import current_user
 from jinja2_fragments.flask import render_block
 from sqlalchemy import select
@@ -13,7 +14,7 @@ from werkzeug.routing import IntegerConverter
 
 from .extensions import db
 from .models import IdempotencyKey
-from .schedule import due_state, today_in
+from .schedule import due_label, due_state, today_in
 
 # Headers a replay must give back for the client to act as it did the first time.
 REPLAYED_HEADERS = ("Content-Type", "Location", "HX-Trigger", "HX-Retarget", "HX-Reswap")
@@ -37,6 +38,43 @@ class IdConverter(IntegerConverter):
 def init_app(app):
     app.after_request(_add_vary)
     app.add_template_global(due_state)
+    app.add_template_global(row_url)
+    # Filters, not macros: the templates call them once per row of a list.
+    app.add_template_filter(due_state)
+    app.add_template_filter(due_label)
+    app.add_template_filter(strftime)
+
+
+# Two ids of as many digits, differing in every digit: the text of a URL around its id is what
+# their two URLs have in common, whatever else the URL holds.
+ID_A, ID_B = 2147483647, 1036372536
+
+
+def url_pattern(endpoint, id_name, **values):
+    """url_for(endpoint, **{id_name: ...}, **values) as a %-pattern for the id, built once per
+    request: a list's rows each need the same URLs with their own id, and fifty cards calling
+    url_for 200 times was more than a third of the list's time (docs/benchmarks.md, B1)."""
+    key = (endpoint, id_name, *values.items())
+    patterns = request.environ.setdefault("tpweb.url_patterns", {})
+    if key not in patterns:
+        url_a = url_for(endpoint, **{id_name: ID_A}, **values)
+        url_b = url_for(endpoint, **{id_name: ID_B}, **values)
+        head = os.path.commonprefix([url_a, url_b])
+        tail = os.path.commonprefix([url_a[::-1], url_b[::-1]])[::-1]
+        if url_a != f"{head}{ID_A}{tail}":
+            raise RuntimeError(f"{url_a!r}: the id's place in the URL is not clear")
+        patterns[key] = f"{head.replace('%', '%%')}%d{tail.replace('%', '%%')}"
+    return patterns[key]
+
+
+def row_url(endpoint, id_name, id_value, **values):
+    """url_for(endpoint, **{id_name: id_value}, **values), for pages of many rows."""
+    return url_pattern(endpoint, id_name, **values) % id_value
+
+
+def strftime(day, format):
+    """`day` written as `format`."""
+    return day.strftime(format)
 
 
 def _add_vary(response):

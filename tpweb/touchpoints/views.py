@@ -1,6 +1,5 @@
 """The widget's list, a touchpoint's card, Complete in two steps, Reschedule and Inactive."""
 
-import os
 import re
 from typing import NamedTuple
 
@@ -13,9 +12,9 @@ from sqlalchemy.orm.exc import StaleDataError
 from ..caching import revalidated, widget_lists
 from ..extensions import db
 from ..models import ACCOUNT_KINDS, CallLog, CallLogType, Touchpoint, User
-from ..schedule import DUE_STATES, after_call, due_state, next_call
+from ..schedule import DUE_STATES, after_call, next_call
 from ..scope import touchpoint_or_404
-from ..web import choice_arg, int_arg, render, user_today, write
+from ..web import choice_arg, int_arg, render, url_pattern, user_today, write
 from . import bp
 from .forms import CallLogForm, TouchpointForm
 from .map import map_page, position_arg
@@ -24,32 +23,6 @@ from .queries import active_touchpoints, widget_counts, widget_page
 WIDGET = "touchpoints/widget.html"
 FORM = "touchpoints/form.html"
 COMPLETE = "touchpoints/complete.html"
-# Two ids of as many digits, differing in every digit: the text of a URL around its id is what
-# their two URLs have in common, whatever else the URL holds.
-ID_A, ID_B = 2147483647, 1036372536
-
-
-def url_pattern(endpoint, id_name, **values):
-    """url_for(endpoint, **{id_name: ...}, **values) as a %-pattern for the id, built once per
-    request: a list's rows each need the same URLs with their own id, and fifty cards calling
-    url_for 200 times was more than a third of the list's time (docs/benchmarks.md, B1)."""
-    key = (endpoint, id_name, *values.items())
-    patterns = request.environ.setdefault("tpweb.url_patterns", {})
-    if key not in patterns:
-        url_a = url_for(endpoint, **{id_name: ID_A}, **values)
-        url_b = url_for(endpoint, **{id_name: ID_B}, **values)
-        head = os.path.commonprefix([url_a, url_b])
-        tail = os.path.commonprefix([url_a[::-1], url_b[::-1]])[::-1]
-        if url_a != f"{head}{ID_A}{tail}":
-            raise RuntimeError(f"{url_a!r}: the id's place in the URL is not clear")
-        patterns[key] = f"{head.replace('%', '%%')}%d{tail.replace('%', '%%')}"
-    return patterns[key]
-
-
-@bp.app_template_global()
-def row_url(endpoint, id_name, id_value, **values):
-    """url_for(endpoint, **{id_name: id_value}, **values), for pages of many rows."""
-    return url_pattern(endpoint, id_name, **values) % id_value
 
 
 class CardUrls(NamedTuple):
@@ -71,27 +44,6 @@ def card_urls():
         url_pattern("touchpoints.show", "touchpoint_id"),
         {kind: url_pattern("accounts.show", "account_id", kind=kind) for kind in ACCOUNT_KINDS},
     )
-
-
-@bp.app_template_filter()
-def strftime(day, format):
-    """`day` written as `format` (a filter: the template calls it once per card)."""
-    return day.strftime(format)
-
-
-bp.add_app_template_filter(due_state)
-
-
-@bp.app_template_filter()
-def due_label(day, today):
-    """A due date's badge text, as seen on `today`: "Overdue 3 days", "Due today", "Upcoming ·
-    in 1 day"."""
-    days = (day - today).days
-    if days < 0:
-        return f"Overdue {-days} day{'s' if days < -1 else ''}"
-    if days == 0:
-        return "Due today"
-    return f"Upcoming · in {days} day{'s' if days > 1 else ''}"
 
 
 def widget_context(rep_id=None):
