@@ -78,6 +78,21 @@ def test_a_call_older_than_last_call_leaves_the_schedule_alone():
     assert after_call(*schedule, 30, date(2026, 10, 15)) == schedule
 
 
+def test_a_call_the_day_before_last_call_leaves_the_schedule_alone():
+    schedule = (date(2026, 11, 23), date(2026, 11, 26))
+    assert after_call(*schedule, 30, date(2026, 11, 22)) == schedule
+
+
+def test_a_call_on_the_same_day_as_last_call_counts_and_resets_a_custom_next_call():
+    """A second call on the day of the last call is a call: Next Call is that day + Frequency,
+    even where Next Call had been set to a custom date in between."""
+    custom = date(2026, 11, 26)
+    assert after_call(date(2026, 11, 23), custom, 30, date(2026, 11, 23)) == (
+        date(2026, 11, 23),
+        date(2026, 12, 23),
+    )
+
+
 @pytest.mark.parametrize(
     "days, label",
     [

@@ -235,6 +235,25 @@ def test_an_old_call_logged_late_does_not_move_the_schedule_back(client, make, r
     assert db.session.scalar(select(func.count(CallLog.id))) == 1
 
 
+def test_a_second_call_on_the_day_of_the_last_call_moves_next_call_on(
+    client, make, rep, today, phone
+):
+    tp = touchpoint_due(make, rep, today, -2, "Twice Co", frequency=14)
+    log_call(client, tp, today, phone)
+    db.session.refresh(tp)
+    custom = today + timedelta(days=2)
+    assert edit(client, tp, next_call=custom.isoformat()).status_code == 200  # step two
+
+    response = log_call(client, tp, today, phone, notes="Called back about the quote")
+
+    assert response.status_code == 200
+    next_call = (today + timedelta(days=14)).isoformat()
+    assert f'name="next_call" type="date" value="{next_call}"' in response.text
+    db.session.expire_all()
+    assert (tp.last_call, tp.next_call) == (today, today + timedelta(days=14))
+    assert db.session.scalar(select(func.count(CallLog.id))) == 2
+
+
 def test_replaying_a_complete_with_the_same_key_logs_one_call(client, make, rep, today, phone):
     tp = touchpoint_due(make, rep, today, -2, "Late Co", frequency=14)
     headers = {**HTMX, "Idempotency-Key": "call-1"}
