@@ -292,6 +292,48 @@ def test_a_second_rep_sees_none_of_it(client, make, auth, rep, contact, task):
     assert db.session.scalar(select(func.count(IdempotencyKey.id))) == 0
 
 
+def test_a_rep_answers_a_task_a_manager_assigned_on_another_reps_contact(
+    client, make, auth, rep, boss, contact, today
+):
+    """Rep A may not open rep B's contact, but may answer the task a manager assigned A there."""
+    rep_a = make.rep(name="Andy Other", manager=boss)
+    auth.logout()
+    auth.login(boss)
+    due = today + timedelta(days=3)
+    created = client.post(
+        f"/contacts/{contact.id}/touchpoints",
+        data={
+            "description": "Cover Rita's client",
+            "response_required": "y",
+            "date_due": due.isoformat(),
+            "date_completed": today.isoformat(),
+            "assigned_to": rep_a.id,
+        },
+    )
+    assert created.status_code == 303
+    record = db.session.scalars(select(TouchpointRecord)).one()
+    auth.logout()
+    auth.login(rep_a)
+    assert client.get(f"/contacts/{contact.id}").status_code == 404
+
+    tasks = client.get("/tasks").text
+    assert "Cover Rita&#39;s client" in tasks and "Dana Freeze" in tasks
+    assert nav_count(tasks) == 1
+    link = re.search(r'href="([^"]*/response)"', tasks).group(1)
+    assert link == f"/tasks/{record.id}/response"
+    form = client.get(link, headers=HTMX)
+    assert form.status_code == 200
+    assert "Cover Rita's client · Dana Freeze" in visible(form.text)
+    answer = respond(client, record, response_note="Called her; all sorted.")
+
+    assert answer.status_code == 200
+    assert "Answered" in answer.text
+    saved = stored(record)
+    assert (saved.responded_on, saved.responded_by_id) == (today, rep_a.id)
+    assert saved.response_note == "Called her; all sorted."
+    assert "Nothing waits for you" in client.get("/tasks").text
+
+
 def test_an_unknown_task_is_404(client, rep):
     assert client.get("/tasks/999999/response").status_code == 404
 
