@@ -53,6 +53,7 @@ class Inbox:
         self.kill_at = None
         self.rendezvous = 0  # hold each answer until this many senders are mid-batch at once
         self.refuse = ""  # refuse messages whose subject has this in it
+        self.delay = 0.0  # seconds before answering each message: a slow mail server
 
     async def handle_DATA(self, server, session, envelope):
         message = email.message_from_bytes(envelope.content, policy=email.policy.default)
@@ -68,6 +69,7 @@ class Inbox:
             if len(self.senders()) >= self.rendezvous:
                 break
             await asyncio.sleep(0.05)
+        await asyncio.sleep(self.delay)
         return "250 Message accepted for delivery"
 
     def senders(self):
@@ -147,8 +149,9 @@ def work(app, queue):
     db.session.expire_all()
 
 
-def start_worker(queue, database_url, inbox, n):
-    """worker.py in a process of its own, as production runs it, on this test's queue."""
+def start_worker(queue, database_url, inbox, n, **settings):
+    """worker.py in a process of its own, as production runs it, on this test's queue; with
+    `settings` laid over its environment."""
     env = {
         **os.environ,
         "DATABASE_URL": database_url,
@@ -158,6 +161,7 @@ def start_worker(queue, database_url, inbox, n):
         "MAIL_SERVER": "127.0.0.1",
         "MAIL_PORT": str(inbox.port),
         "TPWEB_PUBLIC_URL": "https://tpweb.example",
+        **settings,
     }
     command = [sys.executable, "worker.py", "--burst", "--simple", "--name", f"{queue.name}-{n}"]
     return subprocess.Popen(
@@ -305,6 +309,44 @@ def test_a_worker_killed_between_sending_and_marking_loses_and_doubles_nothing_e
     ids = [m["Message-ID"] for m in inbox.messages if m["Subject"] == twice]
     assert ids[0] == ids[1]  # the same Message-ID, so a mail system can fold the two
     assert ledger(status="sent") == 6
+
+
+def test_a_batch_that_outlives_its_lease_keeps_its_rows_from_a_second_sender(
+    app, make, queue, inbox, database_url, monkeypatch
+):
+    """A sender whose batch takes longer than the lease renews its claims as it goes: a sweep
+    run meanwhile finds nothing to take, and no message goes twice."""
+    lease, tasks = 2, 16
+    today = today_in("Asia/Tokyo")
+    kenji = tokyo_rep(make, reminder_hour=0)  # past the send hour, whenever the test runs
+    contact = make.contact(make.customer(rep=kenji))
+    for n in range(tasks):
+        task(make, kenji, contact, today, f"Task {n:02d}")
+    expected = [f"Due today: Task {n:02d}" for n in range(tasks)]
+    inbox.delay = 0.5  # 8 s for the batch: four leases
+    monkeypatch.setitem(app.config, "TPWEB_REMINDER_LEASE_SECONDS", lease)
+    # Both sweeps run on the real clock, as the hourly job does: their leases compare.
+    queue.enqueue(SEND_REMINDERS, job_id=f"{queue.name}-first", job_timeout=120)
+    first = start_worker(queue, database_url, inbox, 1, TPWEB_REMINDER_LEASE_SECONDS=str(lease))
+    try:
+        for _ in range(600):  # 30 s at most for the worker to start and send 6 messages
+            if len(inbox.messages) >= 6:
+                break
+            time.sleep(0.05)
+        started = len(inbox.messages)  # 6 are 2.5 s and more into the batch: past its first claim
+        second = queue.enqueue(SEND_REMINDERS, job_id=f"{queue.name}-second", job_timeout=120)
+        work(app, queue)
+        overlapped = first.poll() is None
+    finally:
+        output, _ = first.communicate(timeout=60)
+
+    assert first.returncode == 0, output
+    assert started >= 6 and overlapped  # the second sweep ran while the first batch went on
+    assert sorted(m["Subject"] for m in inbox.messages) == expected  # each exactly once
+    assert second.return_value()["emails"] == 0
+    assert len({m["Message-ID"] for m in inbox.messages}) == tasks
+    db.session.expire_all()
+    assert ledger(status="sent") == tasks
 
 
 def test_three_nights_skipped_then_one_run_sends_each_missed_item_once_marked_overdue(
