@@ -177,6 +177,18 @@ def contact(make, customer):
     )
 
 
+def snapshot(*models):
+    """The rows of `models`' tables (default: every table), read from the database in key order.
+
+    Equal before and after a refused write: the database unchanged, not just the status code.
+    """
+    tables = [model.__table__ for model in models] or db.metadata.sorted_tables
+    return {
+        table.name: db.session.execute(sa.select(table).order_by(*table.primary_key)).all()
+        for table in tables
+    }
+
+
 @pytest.fixture
 def count_queries(app):
     """A list that gathers every SQL statement sent while the test runs."""

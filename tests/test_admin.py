@@ -1,10 +1,12 @@
 """Admin: users and call log types, for admins only."""
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from tpweb.extensions import db
 from tpweb.models import CallLogType, User
+
+from .conftest import snapshot
 
 
 @pytest.fixture
@@ -54,16 +56,19 @@ def test_admin_creates_a_user_who_can_sign_in(client, admin, auth):
     ],
 )
 def test_bad_new_user_is_422_and_saves_nothing(client, admin, field, value, error):
+    before = snapshot()
     response = client.post("/admin/users", data=new_user(**{field: value}))
     assert response.status_code == 422
     assert error in response.text.split(f'name="{field}"')[1].split("</label>")[0]
-    assert db.session.scalar(select(func.count(User.id))) == 1
+    assert snapshot() == before
 
 
 def test_a_taken_username_is_refused(client, admin, make):
     make.rep(username="newrep")
+    before = snapshot()
     response = client.post("/admin/users", data=new_user())
     assert response.status_code == 422 and "That username is taken." in response.text
+    assert snapshot() == before
 
 
 def test_change_role_and_reset_password_ends_the_users_sessions(client, admin, make):
@@ -82,8 +87,10 @@ def test_change_role_and_reset_password_ends_the_users_sessions(client, admin, m
 
 def test_an_admin_cannot_demote_themselves(client, admin):
     data = {"name": "Ada", "role": "rep", "manager_id": "0", "timezone": "America/Chicago"}
+    before = snapshot()
     response = client.post(f"/admin/users/{admin.id}", data=data)
     assert response.status_code == 422
+    assert snapshot() == before
     db.session.refresh(admin)
     assert admin.role == "admin"
 
@@ -94,7 +101,9 @@ def test_call_log_types_are_added_renamed_and_retired(client, admin, make):
         client.post("/admin/call-types", data={"name": "Site walk", "active": "y"}).status_code
         == 303
     )
+    before = snapshot()
     assert client.post("/admin/call-types", data={"name": "phone"}).status_code == 422
+    assert snapshot() == before
     client.post(f"/admin/call-types/{phone.id}", data={"name": "Phone call"})
     db.session.refresh(phone)
     assert (phone.name, phone.active) == ("Phone call", False)
@@ -107,6 +116,7 @@ def test_admin_pages_are_404_for_everyone_else(client, make, auth, role):
     auth.login(make.user(role))
     for url in ("/admin/users", "/admin/call-types"):
         assert client.get(url).status_code == 404
+    before = snapshot()
     assert client.post("/admin/users", data=new_user()).status_code == 404
     assert client.post("/admin/call-types", data={"name": "X"}).status_code == 404
-    assert db.session.scalar(select(func.count(CallLogType.id))) == 0
+    assert snapshot() == before

@@ -15,6 +15,7 @@ from tpweb.models import Touchpoint
 from tpweb.schedule import today_in
 
 from . import factories
+from .conftest import snapshot
 
 HTMX = {"HX-Request": "true"}
 WRONG = "Wrong username or password."
@@ -294,11 +295,13 @@ def test_login_without_csrf_token_is_refused(csrf_client, make):
 def test_write_without_csrf_token_is_refused(csrf_client, rep_touchpoint):
     rep, tp = rep_touchpoint
     csrf_sign_in(csrf_client, rep)
+    before = snapshot()
 
     response = csrf_client.post(f"/touchpoints/{tp.id}/edit", data=edit_data(tp))
 
     assert response.status_code == 400
     assert stored_frequency(tp.id) == 30
+    assert snapshot() == before
 
 
 def test_write_with_csrf_header_from_the_page_succeeds(csrf_client, rep_touchpoint):

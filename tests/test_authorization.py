@@ -14,6 +14,7 @@ from tpweb.extensions import db
 from tpweb.models import Account, Touchpoint, TouchpointRecord, User
 from tpweb.schedule import today_in
 
+from .conftest import snapshot
 from .factories import PASSWORD
 from .test_geocode import FakeGeocoder, place
 
@@ -437,21 +438,11 @@ class Database:
     """Every table's rows, to tell whether a request changed anything."""
 
     def __init__(self):
-        metadata = sa.MetaData()
-        metadata.reflect(bind=db.session.connection())
-        self.tables = metadata.sorted_tables
-        self.state = self.read()
-
-    def read(self):
-        state = {}
-        for table in self.tables:
-            order = list(table.primary_key.columns) or list(table.columns)
-            state[table.name] = db.session.execute(sa.select(table).order_by(*order)).all()
-        return state
+        self.state = snapshot()
 
     def changes(self):
         """The tables whose rows changed since the last call, with their row counts."""
-        before, self.state = self.state, self.read()
+        before, self.state = self.state, snapshot()
         return {
             name: f"{len(rows)} -> {len(self.state[name])} rows"
             for name, rows in before.items()

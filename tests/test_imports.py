@@ -22,6 +22,7 @@ from tpweb.models import (
     TouchpointRecord,
 )
 
+from .conftest import snapshot
 from .test_csv import contact, csv_text, customer
 
 TEAM = (
@@ -122,11 +123,12 @@ def test_a_file_already_imported_has_nothing_left_to_confirm(client, manager, an
     ],
 )
 def test_a_file_that_is_not_csv_is_refused_beside_the_field(client, manager, data, name, error):
+    before = snapshot()
     response = upload(client, data, name)
     assert response.status_code == 422
     assert 'aria-invalid="true"' in response.text
     assert error in response.text
-    assert total(Account) == 0
+    assert snapshot() == before
 
 
 def test_hostile_cell_text_is_shown_escaped(client, manager):
@@ -139,12 +141,13 @@ def test_hostile_cell_text_is_shown_escaped(client, manager):
 
 def test_confirm_refuses_a_tampered_or_stale_preview(client, manager, ann, monkeypatch):
     payload = payload_of(upload(client, TEAM))
+    before = snapshot()
     assert client.post("/imports/confirm", data={"payload": payload[:-2]}).status_code == 400
     monkeypatch.setattr(imports, "MAX_AGE", -1)
     stale = client.post("/imports/confirm", data={"payload": payload})
     assert stale.status_code == 422
     assert "upload the file again" in stale.text
-    assert total(Account) == 0
+    assert snapshot() == before
 
 
 def test_confirm_with_the_same_idempotency_key_applies_once(client, manager, ann):
@@ -220,15 +223,19 @@ def test_managers_see_the_link_and_reps_do_not(client, auth, make, manager):
 def test_a_rep_gets_404_on_imports_and_exports(client, auth, make, method, path):
     make.customer(external_id="C1", name="Secret")
     auth.login(make.rep())
+    before = snapshot()
     response = getattr(client, method)(path, data={"payload": "x"})
     assert response.status_code == 404
     assert "Secret" not in response.text
+    assert snapshot() == before
 
 
 def test_no_file_chosen_is_refused_beside_the_field(client, manager):
+    before = snapshot()
     response = client.post("/imports", data={}, content_type="multipart/form-data")
     assert response.status_code == 422
     assert "Choose a CSV file to import." in response.text
+    assert snapshot() == before
 
 
 def test_a_reloaded_result_page_goes_back_to_the_upload_form(client, manager):
@@ -243,7 +250,7 @@ def test_a_touchpoint_changed_while_confirming_saves_nothing_and_says_so(
     account = make.customer(external_id="C9", rep=ann)
     make.touchpoint(account)
     payload = payload_of(upload(client, TEAM + "touchpoint,,,,,,customer,C9,2026-01-01,7\r\n"))
-    history = total(History)
+    before = snapshot()
 
     def changed_meanwhile(session, values):
         raise StaleDataError("a touchpoint changed while the file was imported")
@@ -253,7 +260,7 @@ def test_a_touchpoint_changed_while_confirming_saves_nothing_and_says_so(
     response = client.post("/imports/confirm", data={"payload": payload})
     assert response.status_code == 409
     assert "nothing was saved" in response.text
-    assert (total(Account), total(Contact), total(History)) == (1, 0, history)
+    assert snapshot() == before
 
 
 CALL_LOGS = (

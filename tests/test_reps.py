@@ -8,6 +8,8 @@ from sqlalchemy import func, select
 from tpweb.extensions import db
 from tpweb.models import Account, History, TouchpointRecord, User
 
+from .conftest import snapshot
+
 
 def accounts_for(make, rep, n, today, prefix="Co"):
     """`n` customers of `rep`, each with an overdue touchpoint."""
@@ -176,7 +178,7 @@ def test_bad_reassignment_is_422_and_moves_nothing(client, make, manager, today,
     form["to_rep_id"] = anna.id if form["to_rep_id"] == "self" else form["to_rep_id"]
     if form["account_ids"] == ["other"]:
         form["account_ids"] = [mine.id, theirs.id]
-    history_before = db.session.scalar(select(func.count(History.id)))
+    before = snapshot()
 
     response = client.post(f"/reps/{anna.id}/reassign", data=form)
 
@@ -184,7 +186,7 @@ def test_bad_reassignment_is_422_and_moves_nothing(client, make, manager, today,
     assert error in response.text
     db.session.expire_all()
     assert (mine.sales_rep_id, theirs.sales_rep_id) == (anna.id, ben.id)
-    assert db.session.scalar(select(func.count(History.id))) == history_before
+    assert snapshot() == before
 
 
 # "²".isdigit() and so are 5,000 nines, but int() reads neither: 500s found by tests/test_fuzz.py.
@@ -192,7 +194,9 @@ def test_bad_reassignment_is_422_and_moves_nothing(client, make, manager, today,
 def test_account_ids_must_be_numbers(client, make, manager, value):
     anna, ben = make.rep(), make.rep()
     data = {"account_ids": [value], "to_rep_id": ben.id}
+    before = snapshot()
     assert client.post(f"/reps/{anna.id}/reassign", data=data).status_code == 400
+    assert snapshot() == before
 
 
 def test_a_rep_cannot_reassign_or_see_rep_pages(client, make, auth, today):
@@ -202,7 +206,9 @@ def test_a_rep_cannot_reassign_or_see_rep_pages(client, make, auth, today):
     assert client.get("/reps").status_code == 404
     assert client.get(f"/reps/{anna.id}").status_code == 404
     data = {"account_ids": [mine.id], "to_rep_id": ben.id}
+    before = snapshot()
     assert client.post(f"/reps/{anna.id}/reassign", data=data).status_code == 404
+    assert snapshot() == before
     db.session.refresh(mine)
     assert mine.sales_rep_id == anna.id
 
@@ -210,9 +216,11 @@ def test_a_rep_cannot_reassign_or_see_rep_pages(client, make, auth, today):
 def test_a_rep_with_accounts_cannot_be_deactivated_until_handed_over(client, make, manager):
     anna, ben = make.rep(name="Anna"), make.rep()
     account = make.customer(rep=anna, active=False)
+    before = snapshot()
 
     refused = client.post(f"/reps/{anna.id}/deactivate")
     assert refused.status_code == 409 and "still has 1 account" in refused.text
+    assert snapshot() == before
     db.session.refresh(anna)
     assert anna.active
 

@@ -6,6 +6,8 @@ import pytest
 
 from tpweb.extensions import db
 
+from .conftest import snapshot
+
 GOOD = {
     "email": "  kim@example.com ",
     "timezone": "Asia/Tokyo",
@@ -76,8 +78,10 @@ def test_bad_input_is_refused_with_the_error_beside_its_field(
 def test_a_missing_choice_is_refused_and_typed_text_is_escaped(client, auth, make):
     auth.login(make.rep())
     data = {"email": "<b>x</b>", "timezone": "Asia/Tokyo"}
+    before = snapshot()
     response = client.post("/settings", data=data)
     assert response.status_code == 422
+    assert snapshot() == before
     assert "&lt;b&gt;x&lt;/b&gt;" in response.text and "<b>x</b>" not in response.text
     assert "Choose one email per item or a daily digest." in response.text
 
@@ -85,8 +89,10 @@ def test_a_missing_choice_is_refused_and_typed_text_is_escaped(client, auth, mak
 def test_an_htmx_post_gets_the_form_alone(client, auth, make):
     auth.login(make.rep())
     data = {**GOOD, "reminder_hour": "99"}
+    before = snapshot()
     response = client.post("/settings", data=data, headers={"HX-Request": "true"})
     assert response.status_code == 422
+    assert snapshot() == before
     assert "<html" not in response.text and "settings-form" in response.text
 
 
