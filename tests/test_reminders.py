@@ -8,6 +8,7 @@ import asyncio
 import email
 import email.policy
 import os
+import secrets
 import signal
 import socket
 import subprocess
@@ -158,6 +159,7 @@ def start_worker(queue, database_url, inbox, n):
         "MAIL_SERVER": "127.0.0.1",
         "MAIL_PORT": str(inbox.port),
         "TPWEB_PUBLIC_URL": "https://tpweb.example",
+        "SECRET_KEY": secrets.token_hex(32),
     }
     command = [sys.executable, "worker.py", "--burst", "--simple", "--name", f"{queue.name}-{n}"]
     return subprocess.Popen(
