@@ -1,6 +1,9 @@
 """The Map view: scoping, pin colours, no-location, Near me, safe user text, page size, no CDN."""
 
+import base64
+import hashlib
 import html
+import html.parser
 import json
 import os
 import re
@@ -14,6 +17,7 @@ from sqlalchemy import insert, select
 from tpweb.extensions import db
 from tpweb.models import Account, Touchpoint
 from tpweb.schedule import today_in
+from tpweb.security import allow_inline_scripts
 from tpweb.touchpoints.markers import map_state, parse_position
 
 HTMX = {"HX-Request": "true"}
@@ -205,6 +209,76 @@ def test_hostile_text_is_data_in_the_page_and_the_map(client, make, rep, today):
     assert "`" not in frame.replace(data, "")
     row = marker_rows(frame)[0]
     assert row[4] == HOSTILE and row[8].startswith("`; alert(3); `")
+
+
+class Scripts(html.parser.HTMLParser):
+    """Each inline <script> of a document, as (type or None, its text as written)."""
+
+    def __init__(self, document):
+        super().__init__(convert_charrefs=False)
+        self.found, self.open = [], None
+        self.feed(document)
+        self.close()
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "script" and "src" not in attrs:
+            self.open = (attrs.get("type"), [])
+
+    def handle_data(self, data):
+        if self.open is not None:
+            self.open[1].append(data)
+
+    def handle_endtag(self, tag):
+        if tag == "script" and self.open is not None:
+            self.found.append((self.open[0], "".join(self.open[1])))
+            self.open = None
+
+
+def allowed_hashes(response):
+    return set(re.findall(r"'(sha256-[^']+)'", response.headers["Content-Security-Policy"]))
+
+
+def sha256(text):
+    return "sha256-" + base64.b64encode(hashlib.sha256(text.encode()).digest()).decode()
+
+
+def test_the_frame_lets_run_its_executable_inline_scripts_and_never_its_data(
+    client, make, rep, today
+):
+    # A name that would be a script of its own were its block ever allowed to run.
+    due_in(make, rep, today, -1, '"]; fetch("/admin/users"); //</script><script>alert(1)')
+
+    response = client.get("/touchpoints/map-frame")
+
+    scripts = Scripts(response.text).found
+    runs = {sha256(text) for kind, text in scripts if kind in (None, "text/javascript")}
+    data = {sha256(text) for kind, text in scripts if kind == "application/json"}
+    assert runs and len(data) == 1
+    assert allowed_hashes(response) == runs
+    assert 'fetch(\\"/admin/users\\")' in MARKER_ROWS.search(response.text).group(1)
+
+
+@pytest.mark.parametrize(
+    ("script", "runs"),
+    [
+        ("<script>go()</script>", True),
+        ('<script type="text/javascript">go()</script>', True),
+        ("<script type=module>go()</script>", True),
+        ("<script type=''>go()</script>", True),
+        ('<script type="application/json">["go()"]</script>', False),
+        ('<script type="application/ld+json">{"go": 1}</script>', False),
+        ('<script type="text/template">go()</script>', False),
+        ('<script data-type="x" type="text/plain">go()</script>', False),
+        ('<script src="/static/app.js"></script>', False),
+        ('<script data-src="x">go()</script>', True),
+    ],
+)
+def test_only_scripts_a_browser_would_run_get_a_hash(app, script, runs):
+    response = app.response_class(f"<!doctype html><html><body>{script}</body></html>")
+    body = re.search(r"<script[^>]*>(.*?)</script>", script).group(1)
+
+    assert allowed_hashes(allow_inline_scripts(response)) == ({sha256(body)} if runs else set())
 
 
 def test_the_map_page_names_no_address_outside_the_app_but_the_tiles(

@@ -8,6 +8,7 @@ import asyncio
 import email
 import email.policy
 import os
+import secrets
 import signal
 import socket
 import subprocess
@@ -161,6 +162,7 @@ def start_worker(queue, database_url, inbox, n, **settings):
         "MAIL_SERVER": "127.0.0.1",
         "MAIL_PORT": str(inbox.port),
         "TPWEB_PUBLIC_URL": "https://tpweb.example",
+        "SECRET_KEY": secrets.token_hex(32),
         **settings,
     }
     command = [sys.executable, "worker.py", "--burst", "--simple", "--name", f"{queue.name}-{n}"]

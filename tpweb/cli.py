@@ -41,6 +41,12 @@ def seed_demo(if_empty):
     """Load deterministic demo data (an admin, 2 managers, 8 reps and their accounts)."""
     from .demo import seed_demo as load
 
+    if not (current_app.config.get("DEVELOPMENT") or current_app.testing):
+        # Its logins share one published password: a way in for anyone, outside a laptop.
+        raise click.ClickException(
+            "seed-demo loads logins with a published password; it runs only with "
+            "TPWEB_ENV=development"
+        )
     if db.session.scalar(select(func.count(User.id))):
         if if_empty:
             click.echo("The database already has users; demo data not loaded again.")

@@ -1,6 +1,8 @@
 """Configuration from the environment, with defaults that run on a laptop."""
 
 import os
+import secrets
+import sys
 from datetime import timedelta
 from pathlib import Path
 
@@ -21,8 +23,20 @@ def _flag(name, default=False):
     return default if value is None else value.strip().lower() in ("1", "true", "yes", "on")
 
 
+# Words of keys copied from code or docs, never replaced: anyone could sign a session with them.
+PLACEHOLDER_WORDS = ("change-me", "changeme", "change_me", "dev-only", "placeholder", "your-secret")
+WEAK_KEY = (
+    "SECRET_KEY is missing or weak: set SECRET_KEY to at least 32 random characters, "
+    'e.g. python -c "import secrets; print(secrets.token_hex(32))"'
+)
+# gunicorn stops on a worker that exits 3 (it cannot boot) rather than starting one after another.
+NO_KEY_STATUS = 3
+
+
 class Config:
-    SECRET_KEY = os.environ.get("SECRET_KEY", "dev-only-change-me")
+    # No default: production refuses to start without one; development makes its own (below).
+    SECRET_KEY = os.environ.get("SECRET_KEY")
+    SECRET_KEY_FILE = INSTANCE / "secret_key"
     SQLALCHEMY_DATABASE_URI = _database_url()
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
     REDIS_URL = os.environ.get("REDIS_URL")
@@ -91,6 +105,46 @@ class Config:
     MAIL_TIMEOUT = int(os.environ.get("MAIL_TIMEOUT", "30"))
     MAIL_DEFAULT_SENDER = os.environ.get("MAIL_DEFAULT_SENDER", "tpweb <reminders@localhost>")
     MAIL_FILE_PATH = os.environ.get("MAIL_FILE_PATH", str(INSTANCE / "mail"))
+
+
+def is_weak(key):
+    """A key anyone could guess: absent, short, a placeholder, or a few characters repeated."""
+    if not key or len(key) < 32 or len(set(key)) < 10:
+        return True
+    return any(word in key.lower() for word in PLACEHOLDER_WORDS)
+
+
+def _development_key(path):
+    """The key kept in `path` (mode 0600), made once, so sessions outlive a restart."""
+    path = Path(path)
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        spare = path.with_name(f".{path.name}.{os.getpid()}")
+        spare.unlink(missing_ok=True)
+        fd = os.open(spare, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as out:
+            out.write(secrets.token_hex(32) + "\n")
+        try:
+            os.link(spare, path)  # two processes starting at once keep the first one's key
+        except FileExistsError:
+            pass
+        finally:
+            spare.unlink()
+    return path.read_text().strip()
+
+
+def check_secret_key(config):
+    """Refuse to run outside development and tests without a strong SECRET_KEY.
+
+    A known key lets anyone sign a session cookie as any user, an admin included.
+    """
+    if config.get("TESTING"):
+        return
+    if config.get("DEVELOPMENT") and not config.get("SECRET_KEY"):
+        config["SECRET_KEY"] = _development_key(config["SECRET_KEY_FILE"])
+    elif not config.get("DEVELOPMENT") and is_weak(config.get("SECRET_KEY")):
+        print(WEAK_KEY, file=sys.stderr)
+        raise SystemExit(NO_KEY_STATUS)
 
 
 class TestConfig(Config):

@@ -2,7 +2,7 @@
 
 No page has an inline script, so the policy allows script files from this origin only. The map's
 own document is the one exception, and it declares the hashes of folium's inline scripts itself
-(`allow_inline_scripts`); a response that already carries a policy keeps it.
+(`allow_inline_scripts`), never of a data block; a response that already carries a policy keeps it.
 """
 
 import base64
@@ -13,7 +13,13 @@ from urllib.parse import urlsplit
 from flask import abort, current_app, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-INLINE_SCRIPT = re.compile(r"<script(?![^>]*\bsrc=)[^>]*>(.*?)</script>", re.S | re.I)
+# A script element: its start tag's attributes and its text, up to the first "</script", where a
+# browser ends it too.
+SCRIPT = re.compile(r"<script\b([^>]*)>(.*?)</script", re.S | re.I)
+ATTRIBUTE = re.compile(r"""(?:^|\s)([^\s"'=/>]+)(?:\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'>]+)))?""")
+# The types a browser runs as script (HTML: no type, an empty one, JavaScript, a module). Any other
+# block is data, often user text (the map's marker rows): its hash must never be allowed to run.
+EXECUTABLE_TYPES = {"", "text/javascript", "application/javascript", "module"}
 
 
 def _tile_origin():
@@ -47,11 +53,22 @@ def policy(script_src="'self'"):
     )
 
 
+def executable_inline_scripts(document):
+    """The text of each inline script in `document` that a browser would run."""
+    for attributes, body in SCRIPT.findall(document):
+        named = {
+            m.group(1).lower(): m.group(2) or m.group(3) or m.group(4) or ""
+            for m in ATTRIBUTE.finditer(attributes)
+        }
+        if "src" not in named and named.get("type", "").strip().lower() in EXECUTABLE_TYPES:
+            yield body
+
+
 def allow_inline_scripts(response):
-    """Let exactly the inline scripts in `response`'s body run, by their hashes."""
+    """Let exactly the executable inline scripts in `response`'s body run, by their hashes."""
     hashes = [
         "'sha256-" + base64.b64encode(hashlib.sha256(body.encode()).digest()).decode() + "'"
-        for body in INLINE_SCRIPT.findall(response.get_data(as_text=True))
+        for body in executable_inline_scripts(response.get_data(as_text=True))
     ]
     response.headers["Content-Security-Policy"] = policy(" ".join(["'self'", *hashes]))
     return response

@@ -8,6 +8,7 @@ tests skip with the reason, except under CI=true, where they must run.
 
 import itertools
 import os
+import secrets
 import socket
 import subprocess
 import sys
@@ -44,6 +45,7 @@ PASSWORD = "tpweb-demo"
 HOSTILE = "<img src=x onerror=alert(1)>${alert(2)}"
 HOSTILE_COMMENT = "`${alert(3)}` <b onmouseover=alert(4)>bold</b>"
 TIMEZONE = "America/Chicago"
+SECRET_KEY = secrets.token_hex(32)
 
 
 def _missing():
@@ -65,7 +67,7 @@ def _free_port():
 
 def _seed(database_url):
     """The demo data, and a customer of rep1 whose name and comment are attacks."""
-    app = create_app({"SQLALCHEMY_DATABASE_URI": database_url})
+    app = create_app({"SQLALCHEMY_DATABASE_URI": database_url, "SECRET_KEY": SECRET_KEY})
     with app.app_context():
         upgrade()
         today = today_in(TIMEZONE)
@@ -137,7 +139,7 @@ def server(request, tmp_path_factory):
     env = {
         **os.environ,
         "DATABASE_URL": database_url,
-        "SECRET_KEY": "browser-tests",
+        "SECRET_KEY": SECRET_KEY,
         # Plain HTTP on loopback: cookies without the Secure flag, as on a developer's machine.
         "TPWEB_ENV": "development",
         "TPWEB_TILE_URL": "",
@@ -186,7 +188,7 @@ def new_rep(kind):
 @pytest.fixture(scope="module")
 def server_app(server):
     """The app on the server's own database, for the tests to set up and check rows."""
-    app = create_app({"SQLALCHEMY_DATABASE_URI": server.database_url})
+    app = create_app({"SQLALCHEMY_DATABASE_URI": server.database_url, "SECRET_KEY": SECRET_KEY})
     yield app
     with app.app_context():
         db.engine.dispose()
