@@ -7,8 +7,13 @@ from datetime import timedelta
 from urllib.parse import urlencode
 
 import pytest
+from flask_wtf import FlaskForm
+from wtforms import HiddenField, IntegerField, StringField
+from wtforms.fields.core import UnboundField
+from wtforms.validators import Length, Regexp
 
 from tpweb.extensions import db
+from tpweb.forms import WholeNumberField
 from tpweb.models import Touchpoint
 
 from .test_auth import csrf_sign_in, csrf_token
@@ -247,3 +252,40 @@ def test_whole_numbers_still_save(client, world, today):
     assert client.post(f"/touchpoints/{tp.id}/edit", data=form).status_code == 303
     db.session.expire_all()
     assert db.session.get(Touchpoint, tp.id).frequency_days == 30
+
+
+# The rules hold for every form, not only the ones the tester tried
+
+
+def every_form_field():
+    """(form, field name, unbound field) for every field of every form class of the app."""
+
+    def subclasses(cls):
+        for sub in cls.__subclasses__():
+            yield sub
+            yield from subclasses(sub)
+
+    for form in sorted(set(subclasses(FlaskForm)), key=lambda c: f"{c.__module__}.{c.__name__}"):
+        for name in dir(form):
+            field = getattr(form, name)
+            if isinstance(field, UnboundField):
+                yield form, name, field
+
+
+def test_every_text_field_has_a_length_and_every_count_is_a_whole_number(app):
+    """A new text field with no maximum, or a count read by int() (" 30", "3_0"), fails here."""
+    wrong = []
+    for form, name, field in every_form_field():
+        positional = field.args[1] if len(field.args) > 1 else []
+        validators = field.kwargs.get("validators") or positional
+        where = f"{form.__module__}.{form.__name__}.{name}"
+        if (
+            issubclass(field.field_class, IntegerField)
+            and field.field_class is not WholeNumberField
+        ):
+            wrong.append(f"{where}: an IntegerField; use WholeNumberField")
+        bounded = [v for v in validators if isinstance(v, (Length, Regexp))]
+        typed = issubclass(field.field_class, StringField)
+        if typed and not issubclass(field.field_class, HiddenField) and not bounded:
+            wrong.append(f"{where}: text with no Length(max=...)")
+    assert not wrong, "\n".join(wrong)
