@@ -1,6 +1,7 @@
 """The authorization matrix: every route in the URL map for rep A, rep B, a manager, a visitor."""
 
 import io
+import itertools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -723,6 +724,60 @@ def test_refused_posts_change_nothing(app, make, small_pages, visitor):
     o, before = build(app, make)
     problems, _ = matrix_problems(app, o, before, visitor, "POST")
     lines = report(problems)
+    assert not lines, "\n".join(lines)
+
+
+# Bodies no form of the app sends. Every POST route answers each of them 415, for every role and
+# for a visitor alike: the body's type is judged before anything else (who is signed in, who may,
+# CSRF, the sign-in limits), so a 415 says nothing about a route but that it takes a form.
+FOREIGN_BODIES = (
+    ("application/json", '{"name": 5, "comment": ["x"], "frequency_days": 30.7, "active": 0}'),
+    ("text/plain", "name=Typed as text&comment=x"),
+    ("application/xml", "<form><name>x</name></form>"),
+)
+# A form sent as multipart: the upload's type, which every other route refuses.
+MULTIPART = (
+    "multipart/form-data; boundary=B",
+    '--B\r\nContent-Disposition: form-data; name="name"\r\n\r\nMultipart\r\n--B--\r\n',
+)
+ADMIN = "admin"
+
+
+@pytest.mark.parametrize("visitor", (*VISITORS, ADMIN))
+def test_every_post_refuses_a_body_no_form_sends(app, make, visitor):
+    """JSON, a text body and a wrong content type to every POST route of the URL map, as every
+    role, plain and as the offline queue sends them: 415 everywhere, no 5xx, nothing stored."""
+    o, _ = build(app, make)
+    if visitor == ADMIN:
+        o[ADMIN] = make.user("admin", name="Ada Admin")
+        o["clients"][ADMIN] = sign_in(app, o[ADMIN])
+    client = o["clients"][visitor]
+    database = Database()
+    lines = []
+    for rule, methods in rules(app):
+        route = TABLE.get(rule.endpoint)
+        if "POST" not in methods or route is None:
+            continue
+        takes_files = getattr(app.view_functions[rule.endpoint], "takes_files", False)
+        bodies = FOREIGN_BODIES if takes_files else (*FOREIGN_BODIES, MULTIPART)
+        for url, (content_type, body) in itertools.product(paths(rule, route, o), bodies):
+            for htmx in (False, True):
+                key = f"type-{visitor}-{url}-{content_type}"
+                headers = {**HTMX, "Idempotency-Key": key} if htmx else {}
+                where = f"POST {url} as {content_type}{' (htmx)' if htmx else ''}"
+                try:
+                    response = client.post(
+                        url, data=body.encode(), content_type=content_type, headers=headers
+                    )
+                except Exception as error:  # noqa: BLE001  (a crash is one more problem)
+                    db.session.rollback()
+                    lines.append(f"{where}: raised {error!r}")
+                else:
+                    if response.status_code != 415:
+                        lines.append(f"{where}: expected 415, got {response.status_code}")
+                changed = database.changes()
+                if changed:
+                    lines.append(f"{where}: changed the database: {changed}")
     assert not lines, "\n".join(lines)
 
 

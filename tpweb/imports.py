@@ -16,6 +16,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from . import csvio
 from .auth import manager_required
 from .extensions import db
+from .security import takes_files
 from .web import render, user_today, write
 
 # No command group: `flask import` and `flask export`, beside the app's other commands.
@@ -66,6 +67,7 @@ def index():
 
 
 @bp.post("/imports")
+@takes_files
 @manager_required
 @write
 def preview():

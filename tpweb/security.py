@@ -1,4 +1,5 @@
-"""Response headers that every answer carries: a Content-Security-Policy and its companions.
+"""Response headers that every answer carries (a Content-Security-Policy and its companions), and
+the checks every request passes before a view reads it: its body's type, its size, no NUL.
 
 No page has an inline script, so the policy allows script files from this origin only. The map's
 own document is the one exception, and it declares the hashes of folium's inline scripts itself
@@ -85,6 +86,39 @@ def add_headers(response):
     return response
 
 
+# The body types an HTML form sends; multipart only where a view takes files (`takes_files`).
+FORM = "application/x-www-form-urlencoded"
+MULTIPART = "multipart/form-data"
+BODY_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
+
+
+def takes_files(view):
+    """Mark `view` as one whose form uploads files: it alone is sent multipart/form-data."""
+    view.takes_files = True
+    return view
+
+
+def refuse_content_type():
+    """415 for a write whose body is not what the app's forms send: Flask-WTF would read JSON as
+    the form, typed values and all, past the rules that hold for text fields (500s, a NUL stored,
+    30.7 days saved as 30). An empty body with no type is no body (a test client's bare POST);
+    browsers, htmx and the offline queue send the form type even then."""
+    if request.method not in BODY_METHODS or request.routing_exception is not None:
+        return None
+    allowed = {FORM}
+    view = current_app.view_functions.get(request.endpoint)
+    if getattr(view, "takes_files", False):
+        allowed.add(MULTIPART)
+    if request.mimetype in allowed or (not request.mimetype and not _has_body()):
+        return None
+    kinds = " or ".join(sorted(allowed))
+    abort(415, f"This address takes a form ({kinds}), not {request.mimetype or 'an untyped body'}.")
+
+
+def _has_body():
+    return bool(request.content_length) or "chunked" in request.headers.get("Transfer-Encoding", "")
+
+
 def refuse_oversized():
     """413 before any view runs: a view that refuses early must not leave the body unchecked."""
     limit = current_app.config.get("MAX_CONTENT_LENGTH")
@@ -93,10 +127,18 @@ def refuse_oversized():
 
 
 def refuse_nul():
-    """400 for a NUL character in a query or form field: no text has one, and PostgreSQL cannot
-    store one (a 500 until tests/test_fuzz.py sent some)."""
-    fields = [*request.args.items(multi=True), *request.form.items(multi=True)]
-    if any("\x00" in (name or "") or "\x00" in value for name, value in fields):
+    """400 for a NUL character wherever a value arrives: the path, a query or form field, an
+    uploaded file's name, a header. No text has one, and PostgreSQL cannot store one (a 500
+    until tests/test_fuzz.py sent some)."""
+    texts = [
+        request.path,
+        *(text for pair in request.args.items(multi=True) for text in pair),
+        *(text for pair in request.form.items(multi=True) for text in pair),
+        *(text for pair in request.headers.items() for text in pair),
+    ]
+    for name, upload in request.files.items(multi=True):
+        texts += [name, upload.filename]
+    if any("\x00" in (text or "") for text in texts):
         abort(400, "Text cannot contain a NUL character.")
 
 
@@ -107,6 +149,9 @@ def init_app(app):
     proxies = app.config["TPWEB_PROXIES"]
     if proxies:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)
+    # First of all the request hooks: a body of the wrong type is refused before CSRF, the
+    # sign-in limits (a 415 is not a sign-in attempt) or the sign-in check read anything.
+    app.before_request_funcs.setdefault(None, []).insert(0, refuse_content_type)
     app.before_request(refuse_oversized)
     app.before_request(refuse_nul)
     app.after_request(add_headers)

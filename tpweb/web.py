@@ -141,12 +141,28 @@ def _commit_or_rollback(response):
 
 
 def _fingerprint():
+    """The request as a view can read it: the path, the query, the form and each uploaded
+    file's name and content, so that a key reused for any other request is refused."""
     # A multipart part without a name has None for a name: no form reads it, so leave it out.
     fields = sorted(
         (k, v) for k, v in request.form.items(multi=True) if k not in (None, "csrf_token")
     )
-    payload = json.dumps([request.method, request.path, fields])
+    query = sorted(request.args.items(multi=True))
+    files = sorted(
+        (k, upload.filename or "", _digest(upload.stream))
+        for k, upload in request.files.items(multi=True)
+        if k is not None
+    )
+    payload = json.dumps([request.method, request.path, query, fields, files])
     return hashlib.sha256(payload.encode()).hexdigest()
+
+
+def _digest(stream):
+    """The SHA-256 of an uploaded file, read from the start and left there for the view."""
+    stream.seek(0)
+    digest = hashlib.file_digest(stream, "sha256").hexdigest()
+    stream.seek(0)
+    return digest
 
 
 def _stored(key):

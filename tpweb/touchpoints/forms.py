@@ -1,15 +1,15 @@
 """The call log form (Complete, step one) and the touchpoint form (Add, Reschedule, step two)."""
 
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, HiddenField, IntegerField, SelectField, TextAreaField
+from wtforms import BooleanField, HiddenField, SelectField, TextAreaField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
 
-from ..forms import DayField, strip
+from ..forms import DayField, WholeNumberField, strip
 
 
 class CallLogForm(FlaskForm):
     called_on = DayField("Call date", validators=[InputRequired("Enter the date of the call.")])
-    duration_minutes = IntegerField(
+    duration_minutes = WholeNumberField(
         "Duration (minutes)",
         default=15,
         validators=[
@@ -37,7 +37,7 @@ class TouchpointForm(FlaskForm):
     last_call = DayField(
         "Last Call", validators=[InputRequired("Enter the date of the last call.")]
     )
-    frequency_days = IntegerField(
+    frequency_days = WholeNumberField(
         "Frequency (days)",
         validators=[
             InputRequired("Enter the number of days between touchpoints."),
