@@ -20,6 +20,7 @@ from pathlib import Path
 from flask import Blueprint, current_app, jsonify, make_response, request, session, url_for
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
+from sqlalchemy import and_, or_
 
 from .extensions import db
 from .models import Contact, Touchpoint, TouchpointRecord
@@ -204,19 +205,25 @@ def urls():
             url_for("touchpoints.edit", touchpoint_id=tp.id),
             url_for("touchpoints.show", touchpoint_id=tp.id),
         ]
-    contacts = db.session.scalars(
-        contacts_for(current_user)
-        .where(Contact.customer_id.in_(customer_ids), Contact.active)
-        .order_by(Contact.id)
-    ).all()
     tasks = db.session.scalars(
         my_open_records(current_user)
         .order_by(TouchpointRecord.date_due, TouchpointRecord.id)
         .limit(MAX_TASKS)
     ).all()
-    for contact_id in dict.fromkeys([c.id for c in contacts] + [t.contact_id for t in tasks]):
-        pages.append(url_for("contacts.show", contact_id=contact_id))
-        fragments.append(url_for("contacts.create_record", contact_id=contact_id))
+    # A task's contact too, but only one the user may open: a task may be theirs on another's.
+    contacts = db.session.scalars(
+        contacts_for(current_user)
+        .where(
+            or_(
+                and_(Contact.customer_id.in_(customer_ids), Contact.active),
+                Contact.id.in_([task.contact_id for task in tasks]),
+            )
+        )
+        .order_by(Contact.id)
+    ).all()
+    for contact in contacts:
+        pages.append(url_for("contacts.show", contact_id=contact.id))
+        fragments.append(url_for("contacts.create_record", contact_id=contact.id))
     fragments += [url_for("tasks.respond", record_id=task.id) for task in tasks]
     # My tasks comes a page at a time: the next pages, as its Show more asks htmx for them.
     task_pages = min(-(-task_count() // current_app.config["PAGE_SIZE"]), MAX_TASK_PAGES)

@@ -3,7 +3,6 @@
 from datetime import timedelta
 
 from flask import Blueprint, abort, current_app, flash, redirect, request, url_for
-from flask_login import current_user
 from sqlalchemy import Integer, and_, any_, bindparam, case, func, select, update
 from sqlalchemy.dialects.postgresql import ARRAY
 
@@ -12,6 +11,7 @@ from .contacts.queries import OPEN
 from .extensions import db
 from .history import record_bulk
 from .models import Account, Contact, Touchpoint, TouchpointRecord, User
+from .scope import rep_or_404, sales_reps
 from .search import contains
 from .touchpoints.views import widget_context
 from .web import choice_arg, int_arg, render, user_today, whole_number, write
@@ -69,23 +69,16 @@ def team_overview(today, sort="overdue", rep_id=None):
         )
     }
     query = (
-        select(User, *(c.label(name) for name, c in counts.items()))
+        sales_reps()
+        .add_columns(*(c.label(name) for name, c in counts.items()))
         .outerjoin(per_rep, per_rep.c.rep_id == User.id)
         .outerjoin(tasks, tasks.c.rep_id == User.id)
-        .where(User.role == "rep", User.active)
     )
     if rep_id is not None:
         query = query.where(User.id == rep_id)
     order = User.name if sort == "name" else counts[sort].desc()
     rows = db.session.execute(query.order_by(order, User.name)).all()
     return [(row[0], dict(zip(counts, row[1:], strict=True))) for row in rows]
-
-
-def rep_or_404(rep_id):
-    rep = db.session.get(User, rep_id)
-    if rep is None or rep.role not in ("rep", "manager"):
-        abort(404)
-    return rep
 
 
 def _accounts_of(rep_id, text=""):
@@ -132,11 +125,7 @@ def show(rep_id):
         matching=db.session.scalar(matching.with_only_columns(func.count())),
         q=text,
         tasks=tasks,
-        others=db.session.scalars(
-            select(User)
-            .where(User.active, User.role.in_(("rep", "manager")), User.id != rep.id)
-            .order_by(User.name)
-        ).all(),
+        others=db.session.scalars(sales_reps().where(User.id != rep.id).order_by(User.name)).all(),
         **widget_context(rep.id),
     )
 
@@ -167,9 +156,11 @@ def reassign(rep_id):
     """
     rep = rep_or_404(rep_id)
     target_id = whole_number(request.form.get("to_rep_id", ""))
-    target = db.session.get(User, target_id) if target_id is not None else None
+    target = None
+    if target_id is not None:
+        target = db.session.scalar(sales_reps().where(User.id == target_id))
     problem = None
-    if target is None or not target.active or target.role not in ("rep", "manager"):
+    if target is None:
         problem = "Choose the rep who takes these accounts over."
     elif target.id == rep.id:
         problem = "Choose a different rep."
@@ -222,8 +213,6 @@ def reassign(rep_id):
 def deactivate(rep_id):
     """Deactivate a rep once every account is handed over; their sessions end at once."""
     rep = rep_or_404(rep_id)
-    if rep.id == current_user.id:
-        abort(409, "You cannot deactivate yourself.")
     # Inactive accounts too: whoever reactivates one must find a rep on it.
     remaining = db.session.scalar(
         select(func.count(Account.id)).where(Account.sales_rep_id == rep.id)

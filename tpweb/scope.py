@@ -1,70 +1,137 @@
-"""What each user may see: every query for accounts and touchpoints starts here."""
+"""What each user may see and change: every query for accounts, contacts, touchpoints and the
+users a manager acts on starts here.
+
+Reading is shared across a customer's family (the customer and its jobsites): a rep with any
+account in it may open every account, contact and touchpoint of that family. Changing an account,
+its touchpoint or a contact is for the account's own sales rep (a contact's: its customer's) and
+managers. Any reader may add a touchpoint record to a contact they can open.
+"""
 
 from flask import abort
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select, true
 
 from .extensions import db
-from .models import Account, Contact, Touchpoint, TouchpointRecord
+from .models import Account, Contact, Touchpoint, TouchpointRecord, User
+
+
+def _families_of(user):
+    """The customer ids of every family in which `user` is the sales rep of some account."""
+    return select(func.coalesce(Account.customer_id, Account.id)).where(
+        Account.sales_rep_id == user.id
+    )
+
+
+def _in_families_of(user):
+    """The condition on Account: in one of `user`'s families."""
+    families = _families_of(user)
+    return or_(Account.id.in_(families), Account.customer_id.in_(families))
 
 
 def accounts_for(user):
-    """Accounts the user may open: a manager all, a rep their own and their jobsites' customers."""
+    """Accounts the user may open: a manager all, a rep every account of their families."""
     query = select(Account)
     if user.is_manager:
         return query
-    own_jobsite_customers = select(Account.customer_id).where(
-        Account.sales_rep_id == user.id, Account.kind == "jobsite"
-    )
-    return query.where(or_(Account.sales_rep_id == user.id, Account.id.in_(own_jobsite_customers)))
+    return query.where(_in_families_of(user))
+
+
+def accounts_changeable_by(user):
+    """Accounts the user may change: a manager all, a rep only those they are the sales rep of."""
+    query = select(Account)
+    if user.is_manager:
+        return query
+    return query.where(Account.sales_rep_id == user.id)
 
 
 def touchpoints_for(user):
-    """Touchpoints the user may open and change: a rep only those of their own accounts."""
+    """Touchpoints the user may change, and that fill their lists: a rep only those of their own
+    accounts."""
     query = select(Touchpoint).join(Touchpoint.account)
     if user.is_manager:
         return query
     return query.where(Account.sales_rep_id == user.id)
 
 
-def account_or_404(user, account_id, kind):
-    account = db.session.scalar(
-        accounts_for(user).where(Account.id == account_id, Account.kind == kind)
-    )
-    if account is None:
-        abort(404)
-    return account
+def _touchpoints_readable_by(user):
+    query = select(Touchpoint).join(Touchpoint.account)
+    if user.is_manager:
+        return query
+    return query.where(_in_families_of(user))
 
 
-def touchpoint_or_404(user, touchpoint_id, for_update=False):
-    query = touchpoints_for(user).where(Touchpoint.id == touchpoint_id)
-    if for_update:
-        query = query.with_for_update(of=Touchpoint)
-    touchpoint = db.session.scalar(query)
-    if touchpoint is None:
-        abort(404)
-    return touchpoint
+def openable_contact(user):
+    """The condition on Contact: `user` may open it (its customer is in one of their families)."""
+    if user.is_manager:
+        return true()
+    return Contact.customer_id.in_(_families_of(user))
 
 
 def contacts_for(user):
     """Contacts the user may open: those of the customers they may open."""
+    return select(Contact).join(Contact.customer).where(openable_contact(user))
+
+
+def contacts_changeable_by(user):
+    """Contacts the user may change: those of the customers they may change."""
     query = select(Contact).join(Contact.customer)
     if user.is_manager:
         return query
-    visible = accounts_for(user).with_only_columns(Account.id)
-    return query.where(Contact.customer_id.in_(visible))
+    return query.where(Account.sales_rep_id == user.id)
 
 
-def contact_or_404(user, contact_id):
-    contact = db.session.scalar(contacts_for(user).where(Contact.id == contact_id))
-    if contact is None:
+def may_change(user, record):
+    """Whether `user` may change `record` (an account, contact, touchpoint or task): the rule of
+    the *_changeable_by queries, for a record already loaded, so a page offers only what works."""
+    if user.is_manager:
+        return True
+    if isinstance(record, Contact):
+        record = record.customer
+    elif isinstance(record, Touchpoint):
+        record = record.account
+    elif isinstance(record, TouchpointRecord):
+        return record.assigned_to_id == user.id
+    return record.sales_rep_id == user.id
+
+
+def _one_or_404(query):
+    found = db.session.scalar(query)
+    if found is None:
         abort(404)
-    return contact
+    return found
 
 
-def record_or_404(user, record_id):
-    """A touchpoint record on a contact the user may open, or one assigned to the user."""
-    visible = contacts_for(user).with_only_columns(Contact.id)
-    record = db.session.scalar(
+def account_or_404(user, account_id, kind, change=False):
+    """The account, if `user` may open it (with `change`, change it); 404 otherwise."""
+    query = accounts_changeable_by(user) if change else accounts_for(user)
+    return _one_or_404(query.where(Account.id == account_id, Account.kind == kind))
+
+
+def touchpoint_or_404(user, touchpoint_id, for_update=False, change=False):
+    """The touchpoint, if `user` may open it (with `change`, change it); 404 otherwise."""
+    query = touchpoints_for(user) if change else _touchpoints_readable_by(user)
+    query = query.where(Touchpoint.id == touchpoint_id)
+    if for_update:
+        query = query.with_for_update(of=Touchpoint)
+    return _one_or_404(query)
+
+
+def contact_or_404(user, contact_id, change=False):
+    """The contact, if `user` may open it (with `change`, change it); 404 otherwise."""
+    query = contacts_changeable_by(user) if change else contacts_for(user)
+    return _one_or_404(query.where(Contact.id == contact_id))
+
+
+def may_open_contact(user, contact_id):
+    """Whether `user` may open the contact's page (a task may be theirs on one they may not)."""
+    query = select(Contact.id).where(Contact.id == contact_id, openable_contact(user))
+    return db.session.scalar(query) is not None
+
+
+def record_or_404(user, record_id, change=False):
+    """A touchpoint record on a contact the user may open, or one assigned to the user; with
+    `change`, one whose response the user may record (their own task, or any for a manager)."""
+    visible = select(Contact.id).where(openable_contact(user))
+    record = _one_or_404(
         select(TouchpointRecord).where(
             TouchpointRecord.id == record_id,
             or_(
@@ -73,6 +140,17 @@ def record_or_404(user, record_id):
             ),
         )
     )
-    if record is None:
+    if change and not may_change(user, record):
         abort(404)
     return record
+
+
+def sales_reps():
+    """The users a manager manages as sales reps: active users with the rep role. Managers and
+    admins are the admin's to manage (admin.py), never a manager's."""
+    return select(User).where(User.role == "rep", User.active)
+
+
+def rep_or_404(rep_id):
+    """An active sales rep, for the Sales Rep pages and every choice of a rep; 404 otherwise."""
+    return _one_or_404(sales_reps().where(User.id == rep_id))

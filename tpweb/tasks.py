@@ -3,10 +3,9 @@
 from datetime import date
 from itertools import groupby
 from operator import itemgetter
-from types import SimpleNamespace
 from typing import NamedTuple
 
-from flask import Blueprint, abort, current_app, redirect, request, url_for
+from flask import Blueprint, current_app, redirect, request, url_for
 from flask_login import current_user
 from jinja2_fragments.flask import render_block
 from sqlalchemy import func, select
@@ -17,11 +16,10 @@ from .contacts.forms import ResponseForm
 from .contacts.queries import OPEN
 from .extensions import db
 from .models import Contact, Touchpoint, TouchpointRecord, User
-from .scope import record_or_404
+from .scope import may_open_contact, openable_contact, record_or_404
 from .touchpoints.queries import (
     LIMIT,
     TODAY,
-    USER_ID,
     Card,
     Named,
     anyone,
@@ -59,6 +57,9 @@ class OpenTask(NamedTuple):
     author: Named
     assigned_to: Named
     responded_by: None
+    # Whether the user may open the contact's page: a task may be theirs on a contact they may
+    # not otherwise see (scope.record_or_404), and its row then names the contact without a link.
+    contact_openable: bool
 
     @property
     def is_open_task(self):
@@ -68,8 +69,10 @@ class OpenTask(NamedTuple):
     def of(cls, row, assignee):
         """The OpenTask of an _open_tasks_page() row of `assignee`'s (columns added after its own
         left out)."""
-        contact, author = row[10:12]
-        return cls(*row[:10], Named(contact), Named(author), Named(assignee.name), None)
+        contact, author, openable = row[10:13]
+        return cls(
+            *row[:10], Named(contact), Named(author), Named(assignee.name), None, bool(openable)
+        )
 
 
 def my_open_records(user):
@@ -91,7 +94,10 @@ def my_tasks(user, today, page=1, size=50):
     """
     end = page * size
     params = {"user_id": user.id, "today": today, "limit": end + 1}
-    records = rows(prepared(("my_tasks", "records"), _open_tasks_page), params)
+    records = rows(
+        prepared(("my_tasks", "records", user.is_manager), lambda: _open_tasks_page(anyone(user))),
+        params,
+    )
     touchpoints = rows(
         prepared(("my_tasks", "touchpoints", user.is_manager), lambda: _due_page(anyone(user))),
         params,
@@ -104,11 +110,11 @@ def my_tasks(user, today, page=1, size=50):
     return items[end - size : end], len(items) > end, total
 
 
-def _open_tasks_page():
-    """The open tasks of the user bound as USER_ID, as the columns of OpenTask.of (whose
-    assignee is that user), with their count."""
+def _open_tasks_page(user):
+    """The open tasks of `user` (the user bound as USER_ID), as the columns of OpenTask.of
+    (whose assignee is that user), with their count."""
     return (
-        my_open_records(SimpleNamespace(id=USER_ID))
+        my_open_records(user)
         .join(Contact, TouchpointRecord.contact_id == Contact.id)
         .join(Author, TouchpointRecord.author_id == Author.id)
         .with_only_columns(
@@ -124,6 +130,7 @@ def _open_tasks_page():
             TouchpointRecord.assigned_to_id,
             Contact.name,
             Author.name,
+            openable_contact(user),
             func.count().over(),
         )
         .order_by(TouchpointRecord.date_due, TouchpointRecord.id)
@@ -175,12 +182,11 @@ def index():
 @write
 def respond(record_id):
     """Record the response that closes a task: its date and a note."""
-    record = record_or_404(current_user, record_id)
-    if record.assigned_to_id != current_user.id and not current_user.is_manager:
-        abort(404)
+    record = record_or_404(current_user, record_id, change=True)
     today = user_today()
     form = ResponseForm(today=today)
-    context = {"record": record, "form": form, "today": today}
+    contact_link = may_open_contact(current_user, record.contact_id)
+    context = {"record": record, "form": form, "today": today, "contact_link": contact_link}
     if not record.is_open_task:
         form.form_errors.append("This task is already closed.")
         return render("tasks/response.html", "form", 409, **context)
@@ -194,5 +200,7 @@ def respond(record_id):
     record.responded_by_id = current_user.id
     db.session.flush()
     if not request.htmx:
-        return redirect(url_for("contacts.show", contact_id=record.contact_id), 303)
-    return render_block("contacts/entry.html", "entry", record=record, today=today)
+        if contact_link:
+            return redirect(url_for("contacts.show", contact_id=record.contact_id), 303)
+        return redirect(url_for(".index"), 303)
+    return render_block("contacts/entry.html", "entry", **context)

@@ -64,7 +64,7 @@ def new_customer():
 @write
 def new_jobsite(customer_id):
     """A new jobsite under a customer (managers and admins)."""
-    customer = account_or_404(current_user, customer_id, "customer")
+    customer = account_or_404(current_user, customer_id, "customer", change=True)
     form = account_form()
     if request.method == "GET":
         form.city.data = customer.city
@@ -77,11 +77,9 @@ def new_jobsite(customer_id):
 @write
 def edit_account(account_id, kind):
     """Edit an account: everything for a manager, the notes for the account's own rep."""
-    account = account_or_404(current_user, account_id, kind)
+    account = account_or_404(current_user, account_id, kind, change=True)
     if current_user.is_manager:
         return save_account(account, account_form(account))
-    if account.sales_rep_id != current_user.id:
-        abort(404)
     return save_account(account, NotesForm(obj=account))
 
 
@@ -126,7 +124,7 @@ def location(form, note, status=200):
 @write
 def set_status(account_id, kind):
     """Set an account inactive (with its jobsites and touchpoints) or active again."""
-    account = account_or_404(current_user, account_id, kind)
+    account = account_or_404(current_user, account_id, kind, change=True)
     if request.form.get("active") not in ("0", "1"):
         abort(400, "active must be 0 or 1.")
     active = request.form["active"] == "1"
@@ -161,14 +159,14 @@ def contact_form(contact, customer):
 @bp.route("/customers/<int:customer_id>/contacts/new", methods=["GET", "POST"])
 @write
 def new_contact(customer_id):
-    """A new contact at a customer the user works with."""
-    customer = account_or_404(current_user, customer_id, "customer")
+    """A new contact at a customer the user may change (its own rep, or a manager)."""
+    customer = account_or_404(current_user, customer_id, "customer", change=True)
     return contact_form(Contact(customer_id=customer.id), customer)
 
 
 @bp.route("/contacts/<int:contact_id>/edit", methods=["GET", "POST"])
 @write
 def edit_contact(contact_id):
-    """Edit a contact, or mark one who left as inactive."""
-    contact = contact_or_404(current_user, contact_id)
+    """Edit a contact, or mark one who left as inactive: its customer's rep, or a manager."""
+    contact = contact_or_404(current_user, contact_id, change=True)
     return contact_form(contact, contact.customer)

@@ -1,6 +1,6 @@
 """Customer and jobsite pages: the summary panel, Add Touchpoint and the Touchpoints tab."""
 
-from flask import abort, current_app, redirect, request, url_for
+from flask import current_app, redirect, request, url_for
 from flask_login import current_user
 from jinja2_fragments.flask import render_block
 from sqlalchemy import select
@@ -10,7 +10,7 @@ from ..extensions import db
 from ..history import account_history
 from ..models import Touchpoint
 from ..schedule import next_call
-from ..scope import account_or_404
+from ..scope import account_or_404, may_change
 from ..touchpoints.forms import TouchpointForm
 from ..touchpoints.views import apply
 from ..web import choice_arg, int_arg, render, user_today, write
@@ -24,7 +24,7 @@ def may_add_touchpoint(account, active):
         account.sales_rep_id is not None
         and account.active
         and active is None
-        and (current_user.is_manager or account.sales_rep_id == current_user.id)
+        and may_change(current_user, account)
     )
 
 
@@ -66,7 +66,8 @@ def index():
 @bp.get("/customers/<int:account_id>", defaults=KINDS["customer"])
 @bp.get("/jobsites/<int:account_id>", defaults=KINDS["jobsite"])
 def show(account_id, kind):
-    """A customer's or jobsite's page."""
+    """A customer's or jobsite's page: open to the customer's family, its actions offered to
+    whoever may change the account."""
     account = account_or_404(current_user, account_id, kind)
     touchpoints = db.session.scalars(
         select(Touchpoint)
@@ -90,6 +91,7 @@ def show(account_id, kind):
         entries=entries,
         changes=account_history(account),
         can_add=may_add_touchpoint(account, active),
+        can_change=may_change(current_user, account),
         today=user_today(),
     )
 
@@ -105,9 +107,7 @@ def show(account_id, kind):
 @write
 def add_touchpoint(account_id, kind):
     """Add Touchpoint: Last Call, Frequency, Next Call and Comment for an account with a rep."""
-    account = account_or_404(current_user, account_id, kind)
-    if not current_user.is_manager and account.sales_rep_id != current_user.id:
-        abort(404)
+    account = account_or_404(current_user, account_id, kind, change=True)
     active = db.session.scalar(
         select(Touchpoint).where(Touchpoint.account_id == account.id, ~Touchpoint.inactive)
     )
@@ -138,4 +138,4 @@ def add_touchpoint(account_id, kind):
     db.session.flush()
     if not request.htmx:
         return redirect(url_for(".show", account_id=account.id, kind=kind), 303)
-    return render_block("touchpoints/show.html", "card", tp=tp, today=user_today())
+    return render_block("touchpoints/show.html", "card", tp=tp, today=user_today(), actions=True)

@@ -8,7 +8,7 @@ from sqlalchemy.orm import joinedload
 
 from ..extensions import db
 from ..models import TouchpointRecord
-from ..scope import contact_or_404
+from ..scope import contact_or_404, may_change
 from ..web import int_arg, render, user_today, write
 from . import bp
 from .forms import RecordForm
@@ -60,13 +60,16 @@ def show(contact_id):
             .order_by(TouchpointRecord.date_due)
         ).all(),
         today=user_today(),
+        can_change=may_change(current_user, contact),
     )
 
 
 @bp.route("/contacts/<int:contact_id>/touchpoints", methods=["GET", "POST"])
 @write
 def create_record(contact_id):
-    """Create Touchpoint on a contact: what happened, and whether it needs a follow-up response."""
+    """Create Touchpoint on a contact: what happened, and whether it needs a follow-up response.
+    Open to whoever may open the contact, its customer's family too: a record changes nothing
+    of the contact's."""
     contact = contact_or_404(current_user, contact_id)
     today = user_today()
     form = RecordForm(assignees=assignees(current_user))
@@ -92,4 +95,6 @@ def create_record(contact_id):
     db.session.flush()
     if not request.htmx:
         return redirect(url_for(".show", contact_id=contact.id), 303)
-    return render_block("contacts/entry.html", "entry", record=record, today=today)
+    return render_block(
+        "contacts/entry.html", "entry", record=record, today=today, contact_link=True
+    )

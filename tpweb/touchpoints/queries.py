@@ -11,7 +11,7 @@ from sqlalchemy.orm import aliased, contains_eager
 from ..extensions import db
 from ..models import Account, Touchpoint, User
 from ..schedule import DUE_TODAY, OVERDUE, UPCOMING
-from ..scope import accounts_for, touchpoints_for
+from ..scope import accounts_changeable_by, touchpoints_for
 from .markers import LATER, UPCOMING_DAYS
 
 Customer = aliased(Account, name="customer")
@@ -190,10 +190,11 @@ def widget_counts(user, today, *, rep_id=None):
 
 
 def unassigned_accounts(user, *, rep_id=None, page=1, size=50):
-    """Active accounts with a sales rep but no active touchpoint, and whether more follow."""
+    """Active accounts with a sales rep but no active touchpoint, and whether more follow: of
+    those `user` may change, as each offers Set touchpoint."""
     has_active = exists().where(and_(Touchpoint.account_id == Account.id, ~Touchpoint.inactive))
     query = (
-        accounts_for(user)
+        accounts_changeable_by(user)
         .outerjoin(Customer, Account.customer_id == Customer.id)
         .join(Rep, Account.sales_rep_id == Rep.id)
         .options(
@@ -205,8 +206,6 @@ def unassigned_accounts(user, *, rep_id=None, page=1, size=50):
         .limit(size + 1)
         .offset((page - 1) * size)
     )
-    if not user.is_manager:
-        query = query.where(Account.sales_rep_id == user.id)
     if rep_id is not None:
         query = query.where(Account.sales_rep_id == rep_id)
     rows = db.session.scalars(query).all()

@@ -11,9 +11,9 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from ..caching import revalidated, widget_lists
 from ..extensions import db
-from ..models import ACCOUNT_KINDS, CallLog, CallLogType, Touchpoint, User
+from ..models import ACCOUNT_KINDS, CallLog, CallLogType, Touchpoint
 from ..schedule import DUE_STATES, after_call, next_call
-from ..scope import touchpoint_or_404
+from ..scope import may_change, rep_or_404, touchpoint_or_404
 from ..web import choice_arg, int_arg, render, url_pattern, user_today, write
 from . import bp
 from .forms import CallLogForm, TouchpointForm
@@ -75,13 +75,12 @@ def widget_context(rep_id=None):
 
 
 def chosen_rep():
-    """The rep a manager asked for with ?rep=, or None; a rep only ever sees their own list."""
+    """The sales rep a manager asked for with ?rep=, or None; a rep only ever sees their own
+    list. Not a rep (a manager, an admin, a deactivated user): 404, as on the Sales Rep page."""
     rep_id = int_arg("rep")
     if rep_id is None or not current_user.is_manager:
         return None
-    if db.session.get(User, rep_id) is None:
-        abort(404)
-    return rep_id
+    return rep_or_404(rep_id).id
 
 
 @bp.get("")
@@ -98,11 +97,18 @@ def index():
 
 @bp.get("/<int:touchpoint_id>")
 def show(touchpoint_id):
-    """One touchpoint's card: the page, or the card alone to put back in a list."""
+    """One touchpoint's card: the page, or the card alone to put back in a list. Anyone who may
+    open its account may open it; Complete and Reschedule are offered to those who may change it."""
     touchpoint = db.session.scalar(
         active_touchpoints(current_user).where(Touchpoint.id == touchpoint_id)
     ) or touchpoint_or_404(current_user, touchpoint_id)
-    return render("touchpoints/show.html", "card", tp=touchpoint, today=user_today())
+    return render(
+        "touchpoints/show.html",
+        "card",
+        tp=touchpoint,
+        today=user_today(),
+        actions=may_change(current_user, touchpoint),
+    )
 
 
 @bp.get("/next-call")
@@ -137,7 +143,9 @@ def call_types():
 @write
 def complete(touchpoint_id):
     """Step one of Complete: the call log. Saved, it answers with step two, the touchpoint form."""
-    tp = touchpoint_or_404(current_user, touchpoint_id, for_update=request.method == "POST")
+    tp = touchpoint_or_404(
+        current_user, touchpoint_id, for_update=request.method == "POST", change=True
+    )
     today = user_today()
     form = CallLogForm(call_types=call_types(), contacts=contacts_at(tp.account), today=today)
     if request.method == "GET":
@@ -175,7 +183,9 @@ def complete(touchpoint_id):
 @write
 def edit(touchpoint_id):
     """Reschedule or update a touchpoint; a change based on an older version is refused (409)."""
-    tp = touchpoint_or_404(current_user, touchpoint_id, for_update=request.method == "POST")
+    tp = touchpoint_or_404(
+        current_user, touchpoint_id, for_update=request.method == "POST", change=True
+    )
     if request.method == "GET":
         form = TouchpointForm(obj=tp)
         return render(FORM, "form", tp=tp, form=form, logged="logged" in request.args)
@@ -197,7 +207,7 @@ def edit(touchpoint_id):
         return conflict(db.session.get(Touchpoint, touchpoint_id), form)
     if not request.htmx:
         return redirect(url_for(".show", touchpoint_id=tp.id), 303)
-    return render_block("touchpoints/show.html", "card", tp=tp, today=user_today())
+    return render_block("touchpoints/show.html", "card", tp=tp, today=user_today(), actions=True)
 
 
 def apply(form, tp):
