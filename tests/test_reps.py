@@ -159,18 +159,21 @@ def test_reassigning_1000_accounts_takes_a_fixed_number_of_statements(
 
 
 @pytest.mark.parametrize(
-    ("data", "error"),
+    ("data", "status", "error"),
     [
-        ({"to_rep_id": ""}, "Choose the rep who takes these accounts over."),
-        ({"to_rep_id": "999999"}, "Choose the rep who takes these accounts over."),
-        ({"to_rep_id": "²"}, "Choose the rep who takes these accounts over."),
-        ({"to_rep_id": "9" * 5000}, "Choose the rep who takes these accounts over."),
-        ({"to_rep_id": "self"}, "Choose a different rep."),
-        ({"account_ids": []}, "Select the accounts to move."),
-        ({"account_ids": ["other"]}, "Some selected accounts are not this rep"),
+        ({"to_rep_id": ""}, 422, "Choose the rep who takes these accounts over."),
+        ({"to_rep_id": "999999"}, 422, "Choose the rep who takes these accounts over."),
+        ({"to_rep_id": "²"}, 422, "Choose the rep who takes these accounts over."),
+        ({"to_rep_id": "9" * 5000}, 422, "Choose the rep who takes these accounts over."),
+        ({"to_rep_id": "self"}, 422, "Choose a different rep."),
+        ({"account_ids": []}, 422, "Select the accounts to move."),
+        # Moved by someone else since the page was shown: a conflict, as a stale version is.
+        ({"account_ids": ["other"]}, 409, "Some selected accounts are not this rep"),
     ],
 )
-def test_bad_reassignment_is_422_and_moves_nothing(client, make, manager, today, data, error):
+def test_bad_reassignment_is_refused_and_moves_nothing(
+    client, make, manager, today, data, status, error
+):
     anna, ben = make.rep(name="Anna"), make.rep(name="Ben")
     mine = make.customer(rep=anna)
     theirs = make.customer(rep=ben)
@@ -182,7 +185,7 @@ def test_bad_reassignment_is_422_and_moves_nothing(client, make, manager, today,
 
     response = client.post(f"/reps/{anna.id}/reassign", data=form)
 
-    assert response.status_code == 422
+    assert response.status_code == status
     assert error in response.text
     db.session.expire_all()
     assert (mine.sales_rep_id, theirs.sales_rep_id) == (anna.id, ben.id)

@@ -156,10 +156,11 @@ def reassign(rep_id):
     """
     rep = rep_or_404(rep_id)
     target_id = whole_number(request.form.get("to_rep_id", ""))
+    # Locked, so that deactivating the rep meanwhile makes one of the two writes run again.
     target = None
     if target_id is not None:
-        target = db.session.scalar(sales_reps().where(User.id == target_id))
-    problem = None
+        target = db.session.scalar(sales_reps().where(User.id == target_id).with_for_update())
+    problem, status = None, 422
     if target is None:
         problem = "Choose the rep who takes these accounts over."
     elif target.id == rep.id:
@@ -171,12 +172,15 @@ def reassign(rep_id):
         chosen = and_(_one_of(Account.id, ids), _accounts_of(rep.id))
         if not ids:
             problem = problem or "Select the accounts to move."
-        elif db.session.scalar(select(func.count(Account.id)).where(chosen)) != len(ids):
-            problem = problem or "Some selected accounts are not this rep's any more; reload."
+        elif problem is None:
+            found = db.session.scalar(select(func.count(Account.id)).where(chosen))
+            if found != len(ids):
+                # Moved by someone else since the page was shown: a conflict, not a bad form.
+                problem, status = "Some selected accounts are not this rep's any more; reload.", 409
     if problem:
         flash(problem, "error")
         page, _ = show(rep.id)
-        return page, 422
+        return page, status
     moved = select(Account.id).where(chosen)
     if request.form.get("move_tasks") == "y":
         tasks = (

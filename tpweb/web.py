@@ -5,14 +5,15 @@ import hashlib
 import json
 import os
 
-from flask import Response, abort, make_response, render_template, request, url_for
+from flask import Response, abort, make_response, render_template, request, session, url_for
 from flask_login import current_user
 from jinja2_fragments.flask import render_block
-from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import select, text
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.routing import IntegerConverter
 
-from .extensions import db
+from .extensions import db, login_manager
 from .models import IdempotencyKey
 from .schedule import due_label, due_state, today_in
 
@@ -88,24 +89,55 @@ def write(view):
 
     A view under this decorator never commits: an answer below 400 is committed, any other is
     rolled back. A replay of a key gets the stored answer and writes nothing; the same key with
-    a different request is refused with 422.
+    a different request is refused with 422. Concurrent writes take turns (`_begin_write`); one
+    that a concurrent write still upsets is rolled back and run again on what that one
+    committed, and after RETRIES more tries is answered 409, never 500.
     """
 
     @functools.wraps(view)
     def wrapper(*args, **kwargs):
+        if request.method in ("GET", "HEAD"):
+            return view(*args, **kwargs)  # the form to fill in: nothing to write or lock
         key = request.headers.get("Idempotency-Key")
-        if key is None:
-            return _commit_or_rollback(make_response(view(*args, **kwargs)))
-        if not key or len(key) > MAX_KEY_LENGTH or not key.isprintable():
+        if key is not None and not (0 < len(key) <= MAX_KEY_LENGTH and key.isprintable()):
             return Response("Idempotency-Key must be 1 to 100 printable characters.", 400)
-        fingerprint = _fingerprint()
-        stored = _stored(key)
-        if stored is not None:
-            return _replay(stored, fingerprint)
-        response = make_response(view(*args, **kwargs))
-        if response.status_code >= 400:
-            db.session.rollback()
-            return response
+        flashes = list(session.get("_flashes", []))
+        for _ in range(1 + RETRIES):
+            try:
+                return _write_once(view, key, args, kwargs)
+            except (StaleDataError, IntegrityError, OperationalError) as error:
+                if not _raced(error):
+                    raise
+                db.session.rollback()
+                # Only the answer that is sent may leave a message for the next page.
+                session["_flashes"] = list(flashes)
+        abort(409, RACED)
+
+    return wrapper
+
+
+# How many times a write upset by a concurrent one is run again before it is refused.
+RETRIES = 3
+RACED = (
+    "Someone else changed this at the same moment, so nothing was saved. "
+    "Reload the page to see their change, and try again."
+)
+# PostgreSQL's codes for a concurrent write: serialization failure, deadlock, unique violation.
+RACE_SQLSTATES = ("40001", "40P01", "23505")
+
+
+def _write_once(view, key, args, kwargs):
+    _begin_write()
+    if key is None:
+        return _commit_or_rollback(make_response(view(*args, **kwargs)))
+    fingerprint = _fingerprint()
+    # A replay sent after the first answer, or one that raced it and lost (its unique key
+    # taken meanwhile): both get the answer the first one stored.
+    stored = _stored(key)
+    if stored is not None:
+        return _replay(stored, fingerprint)
+    response = make_response(view(*args, **kwargs))
+    if response.status_code < 400:
         db.session.add(
             IdempotencyKey(
                 user_id=current_user.id,
@@ -118,18 +150,37 @@ def write(view):
                 body=response.get_data(as_text=True),
             )
         )
-        try:
-            db.session.commit()
-        except IntegrityError:
-            # Either the same key won a race in another request, or the write itself broke a rule.
-            db.session.rollback()
-            stored = _stored(key)
-            if stored is None:
-                raise
-            return _replay(stored, fingerprint)
-        return response
+    return _commit_or_rollback(response)
 
-    return wrapper
+
+def _begin_write():
+    """Start the write's own transaction, so that concurrent writers take turns, and read the
+    signed-in user again inside it: a write checks what is in the database now, not what was
+    there when the request began."""
+    db.session.rollback()
+    if db.session.get_bind().dialect.name == "sqlite":
+        # One writer at a time, from before the first read: the next one waits for the lock.
+        db.session.execute(text("BEGIN IMMEDIATE"))
+    else:
+        # One snapshot for the whole write: a row another writer changed since then cannot be
+        # changed again (a serialization failure), and the view runs again on the new snapshot.
+        db.session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+    user = current_user._get_current_object()
+    if user.is_authenticated:
+        db.session.refresh(user)
+        # Signed out everywhere or deactivated since the request began.
+        if not user.active or user.get_id() != session.get("_user_id"):
+            abort(login_manager.unauthorized())
+
+
+def _raced(error):
+    """Whether `error` is a concurrent write's doing, which running the view again resolves."""
+    if isinstance(error, StaleDataError):
+        return True
+    sqlstate = getattr(error.orig, "sqlstate", None)
+    if sqlstate is not None:
+        return sqlstate in RACE_SQLSTATES
+    return getattr(error.orig, "sqlite_errorname", None) == "SQLITE_CONSTRAINT_UNIQUE"
 
 
 def _commit_or_rollback(response):

@@ -7,7 +7,6 @@ from flask import abort, current_app, redirect, request, url_for
 from flask_login import current_user
 from jinja2_fragments.flask import render_block
 from sqlalchemy import select
-from sqlalchemy.orm.exc import StaleDataError
 
 from ..caching import revalidated, widget_lists
 from ..extensions import db
@@ -200,11 +199,7 @@ def edit(touchpoint_id):
         )
         return render(FORM, "form", 409, tp=tp, form=form)
     apply(form, tp)
-    try:
-        db.session.flush()
-    except StaleDataError:
-        db.session.rollback()
-        return conflict(db.session.get(Touchpoint, touchpoint_id), form)
+    db.session.flush()
     if not request.htmx:
         return redirect(url_for(".show", touchpoint_id=tp.id), 303)
     return render_block("touchpoints/show.html", "card", tp=tp, today=user_today(), actions=True)
