@@ -74,11 +74,56 @@ def machine(database, loader):
     }
 
 
-def results_section(rows, facts, data):
+def results_section(rows, facts, data, kept=None):
+    """The section between the markers; `kept`: the previous section's lines for benchmarks not
+    run this time ({"rows": [...], "notes": [...], "measured": ..., "data": ...})."""
     lines = [START, "", f"Measured {facts['date']}.", ""]
     lines += [f"- {name}: {value}" for name, value in facts.items() if name != "date"]
-    lines += ["- data: " + data, "", markdown_table(rows), "", END]
+    lines += ["- data: " + (data or (kept or {}).get("data") or "B3's own (below)")]
+    table = markdown_table(rows).split("\n")
+    if kept and (kept["rows"] or kept["notes"]):
+        when = {row.id: facts["date"] for row in rows}
+        for line in kept["rows"]:
+            name = line.split("|")[1].strip()
+            when[name] = kept["measured"].get(name, kept["measured"].get("*", "before"))
+        by_date = {}
+        for name in sorted(when):
+            by_date.setdefault(when[name], []).append(name)
+        lines += ["- measured (a partial run keeps the other benchmarks' rows): " + "; ".join(
+            f"{', '.join(names)} on {date}" for date, names in by_date.items())]  # fmt: skip
+        head = table[:2]
+        mine = [line for line in table[2:] if line.startswith("| ")]
+        notes = [line for line in table[2:] if line.startswith("- ")]
+        order = lambda line: line.split("|")[1].strip() if line.startswith("| ") else line[2:4]  # noqa: E731
+        table = head + sorted(kept["rows"] + mine, key=order)
+        all_notes = sorted(kept["notes"] + notes, key=order)
+        table += ([""] + all_notes) if all_notes else []
+    lines += ["", *table, "", END]
     return "\n".join(lines)
+
+
+def previous(section, only):
+    """What a partial run keeps of the section it replaces: the other benchmarks' rows and notes,
+    the date they were measured and the data they were measured on."""
+    first = re.search(r"^Measured (.+)\.$", section, re.M)
+    measured = {"*": first.group(1) if first else "before"}
+    each = re.search(r"^- measured \(.*?\): (.+)$", section, re.M)
+    for part in each.group(1).split("; ") if each else []:
+        names, date = part.split(" on ", 1)
+        measured.update((name, date) for name in names.split(", "))
+    data = re.search(r"^- data: (.+)$", section, re.M)
+    rows, notes = [], []
+    for line in section.splitlines():
+        if line.startswith("| B") and line.split("|")[1].strip() not in only:
+            rows.append(line)
+        elif re.match(r"- B\d ", line) and line[2:4] not in only:
+            notes.append(line)
+    return {
+        "rows": rows,
+        "notes": notes,
+        "measured": measured,
+        "data": data.group(1) if data else None,
+    }
 
 
 SKELETON = f"""# Benchmarks
@@ -90,12 +135,14 @@ SKELETON = f"""# Benchmarks
 """
 
 
-def write_docs(rows, facts, data, path=DOCS):
-    """Replace the results between the markers of docs/benchmarks.md, keeping the prose around."""
+def write_docs(rows, facts, data, path=DOCS, only=None):
+    """Replace the results between the markers of docs/benchmarks.md, keeping the prose around;
+    a run of `only` some benchmarks keeps the other benchmarks' rows of the previous results."""
     text = path.read_text() if path.exists() else SKELETON
     if START not in text or END not in text:
         text += "\n" + SKELETON.split("\n", 3)[3]
     head, rest = text.split(START, 1)
-    tail = rest.split(END, 1)[1]
+    section, tail = rest.split(END, 1)
+    kept = previous(section, only) if only else None
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(head + results_section(rows, facts, data) + tail)
+    path.write_text(head + results_section(rows, facts, data, kept) + tail)
