@@ -229,7 +229,8 @@ def test_a_database_error_rolls_back_and_shows_a_friendly_page(
     monkeypatch.setitem(app.config, "PROPAGATE_EXCEPTIONS", False)
 
     def broken(*args, **kwargs):
-        raise sa.exc.OperationalError("SELECT", {}, Exception("server closed the connection"))
+        # Not a busy or unreachable database (those are 503s: tests/test_busy_database.py).
+        raise sa.exc.OperationalError("SELECT", {}, Exception("disk I/O error"))
 
     real_page = views.widget_page
     monkeypatch.setattr(views, "widget_page", broken)
@@ -247,7 +248,7 @@ def test_a_database_error_rolls_back_and_shows_a_friendly_page(
 @pytest.mark.skipif(
     not os.environ.get("TPWEB_TEST_POSTGRES"), reason="needs PostgreSQL (the PostgreSQL pass)"
 )
-def test_a_postgres_connection_dropped_mid_request_gives_a_clean_error_then_recovers(
+def test_a_postgres_connection_dropped_mid_request_gives_a_503_then_recovers(
     app, client, make, auth, monkeypatch
 ):
     auth.login(make.rep())
@@ -265,7 +266,8 @@ def test_a_postgres_connection_dropped_mid_request_gives_a_clean_error_then_reco
     broken = client.get("/touchpoints")
     monkeypatch.setattr(views, "widget_counts", real)
 
-    assert broken.status_code == 500 and "Something went wrong" in broken.text
+    assert broken.status_code == 503 and broken.headers["Retry-After"] == "30"
+    assert "cannot be reached" in broken.text
     assert client.get("/touchpoints").status_code == 200
     assert db.session.scalar(select(func.count(User.id))) == 1
 

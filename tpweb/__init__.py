@@ -4,7 +4,7 @@ from pathlib import Path
 
 from flask import Flask
 
-from .config import Config, check_secret_key
+from .config import Config, apply_database_timeouts, check_secret_key
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -23,6 +23,7 @@ def create_app(config=None):
     elif config is not None:
         app.config.from_object(config)
     check_secret_key(app.config)
+    apply_database_timeouts(app.config)
     register_extensions(app)
     # Before any rule is added: every <int:...> id in a URL is one the database can hold.
     from .web import IdConverter

@@ -6,6 +6,8 @@ import sys
 from datetime import timedelta
 from pathlib import Path
 
+from sqlalchemy.engine import make_url
+
 INSTANCE = Path(__file__).resolve().parent.parent / "instance"
 
 
@@ -39,6 +41,11 @@ class Config:
     SECRET_KEY_FILE = INSTANCE / "secret_key"
     SQLALCHEMY_DATABASE_URI = _database_url()
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    # Seconds a statement waits for another's lock (SQLite's busy timeout, PostgreSQL's
+    # lock_timeout), and may run at all (PostgreSQL's statement_timeout), before the answer is a
+    # 503 "busy" that the phone's queue tries again; 0 turns PostgreSQL's limit off.
+    TPWEB_DB_LOCK_TIMEOUT = float(os.environ.get("TPWEB_DB_LOCK_TIMEOUT", "3"))
+    TPWEB_DB_STATEMENT_TIMEOUT = float(os.environ.get("TPWEB_DB_STATEMENT_TIMEOUT", "20"))
     REDIS_URL = os.environ.get("REDIS_URL")
     # The zone for new users and for anyone whose own zone is unset.
     TPWEB_TIMEZONE = os.environ.get("TPWEB_TIMEZONE", "America/Chicago")
@@ -145,6 +152,29 @@ def check_secret_key(config):
     elif not config.get("DEVELOPMENT") and is_weak(config.get("SECRET_KEY")):
         print(WEAK_KEY, file=sys.stderr)
         raise SystemExit(NO_KEY_STATUS)
+
+
+# Seconds to wait for PostgreSQL to accept a connection: past that, it is unreachable.
+CONNECT_TIMEOUT = 5
+
+
+def apply_database_timeouts(config):
+    """The lock, statement and connect timeouts, as the configured database's driver takes them."""
+    url = make_url(config["SQLALCHEMY_DATABASE_URI"])
+    lock, statement = config["TPWEB_DB_LOCK_TIMEOUT"], config["TPWEB_DB_STATEMENT_TIMEOUT"]
+    if url.get_backend_name() == "sqlite":
+        timeouts = {"timeout": lock}
+    elif url.get_backend_name() == "postgresql":
+        # After the URL's own startup options, which connect_args would otherwise replace.
+        options = url.query.get("options", "")
+        options = " ".join(options) if isinstance(options, tuple) else options
+        limits = f"-c lock_timeout={int(lock * 1000)} -c statement_timeout={int(statement * 1000)}"
+        timeouts = {"connect_timeout": CONNECT_TIMEOUT, "options": f"{options} {limits}".strip()}
+    else:
+        return
+    options = dict(config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
+    options["connect_args"] = {**timeouts, **options.get("connect_args", {})}
+    config["SQLALCHEMY_ENGINE_OPTIONS"] = options
 
 
 class TestConfig(Config):
