@@ -834,3 +834,57 @@ def test_known_hole(app, make, small_pages, visitor, method, endpoint):
     key = (visitor, method, endpoint)
     problems, _ = matrix_problems(app, o, before, visitor, method, only=key)
     assert not problems.get(key), "\n".join(problems.get(key, []))
+
+
+# A jobsite's rep: the sales rep of a jobsite under rep A's customer. They read the customer's
+# family (README, Security) and may add a touchpoint record to its contacts; every other route
+# that names rep A's objects answers them 404 and changes nothing.
+JOBSITE_REP = "jobsite_rep"
+SHARED_WITH_THE_FAMILY = {
+    "accounts.show",
+    "contacts.show",
+    "contacts.create_record",
+    "touchpoints.show",
+    "touchpoints.marker",
+}
+
+
+def test_a_jobsite_rep_reads_the_family_and_changes_none_of_it(app, make):
+    """Every OWN route as the rep of a jobsite under rep A's customer: the shared ones let in
+    (and show rep A's rows), the others 404 with nothing changed, GET and POST, htmx or not."""
+    o, _ = build(app, make)
+    jobsite_rep = make.rep(name="Jobsite Rep", manager=o[MANAGER])
+    make.jobsite(o["customer"], jobsite_rep, name="Their Own Jobsite")
+    client = sign_in(app, jobsite_rep)
+    database = Database()
+    lines, let_in = [], set()
+    for rule, methods in rules(app):
+        route = TABLE.get(rule.endpoint)
+        if route is None or route.access != OWN:
+            continue
+        shared = rule.endpoint in SHARED_WITH_THE_FAMILY
+        for method in methods:
+            for url in urls(rule, route, o, method):
+                for htmx in (False, True):
+                    headers = HTMX if htmx else {}
+                    if method == "POST":
+                        db.session.expire_all()
+                        form = route.form(o, jobsite_rep)
+                        database.changes()
+                        key = {"Idempotency-Key": f"jobsite-rep-{url}-{htmx}"} if htmx else {}
+                        response = client.post(url, data=form, headers={**headers, **key})
+                    else:
+                        response = client.get(url, headers=headers)
+                    status, changed = response.status_code, database.changes()
+                    where = f"{method} {url}{' (htmx)' if htmx else ''}"
+                    if not shared and status != 404:
+                        lines.append(f"{where}: expected 404 (not theirs to change), got {status}")
+                    elif shared and status not in ALLOWED:
+                        lines.append(f"{where}: expected to be let in (shared), got {status}")
+                    if changed and not (shared and method == "POST"):
+                        lines.append(f"{where}: changed the database: {changed}")
+                    if shared and method == "GET" and leaked(response):
+                        let_in.add(rule.endpoint)
+    blind = SHARED_WITH_THE_FAMILY - let_in - {"touchpoints.marker", "contacts.create_record"}
+    lines += [f"{endpoint}: rep A's rows never showed" for endpoint in sorted(blind)]
+    assert not lines, "\n".join(lines)
