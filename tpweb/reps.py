@@ -7,10 +7,10 @@ from flask_login import current_user
 from sqlalchemy import Integer, and_, any_, bindparam, case, func, select, update
 from sqlalchemy.dialects.postgresql import ARRAY
 
+from . import rules
 from .auth import manager_required
 from .contacts.queries import OPEN
 from .extensions import db
-from .history import record_bulk
 from .models import Account, Contact, Touchpoint, TouchpointRecord, User
 from .search import contains
 from .touchpoints.views import widget_context
@@ -133,9 +133,7 @@ def show(rep_id):
         q=text,
         tasks=tasks,
         others=db.session.scalars(
-            select(User)
-            .where(User.active, User.role.in_(("rep", "manager")), User.id != rep.id)
-            .order_by(User.name)
+            select(User).where(rules.SALES_REP, User.id != rep.id).order_by(User.name)
         ).all(),
         **widget_context(rep.id),
     )
@@ -169,7 +167,7 @@ def reassign(rep_id):
     target_id = whole_number(request.form.get("to_rep_id", ""))
     target = db.session.get(User, target_id) if target_id is not None else None
     problem = None
-    if target is None or not target.active or target.role not in ("rep", "manager"):
+    if not rules.is_sales_rep(target):
         problem = "Choose the rep who takes these accounts over."
     elif target.id == rep.id:
         problem = "Choose a different rep."
@@ -189,23 +187,17 @@ def reassign(rep_id):
     moved = select(Account.id).where(chosen)
     if request.form.get("move_tasks") == "y":
         tasks = (
-            select(Contact.customer_id, TouchpointRecord.id)
+            select(TouchpointRecord.id)
             .join(TouchpointRecord.contact)
             .where(TouchpointRecord.assigned_to_id == rep.id, OPEN, Contact.customer_id.in_(moved))
         )
-        record_bulk(tasks, "task", "reassigned", {"assigned_to_id": [rep.id, target.id]})
+        # Both UPDATEs are in the history: the session records each row they change.
         db.session.execute(
             update(TouchpointRecord)
-            .where(TouchpointRecord.id.in_(tasks.with_only_columns(TouchpointRecord.id)))
+            .where(TouchpointRecord.id.in_(tasks))
             .values(assigned_to_id=target.id)
             .execution_options(synchronize_session=False)
         )
-    record_bulk(
-        select(Account.id, Account.id).where(chosen),
-        "account",
-        "reassigned",
-        {"sales_rep_id": [rep.id, target.id]},
-    )
     result = db.session.execute(
         update(Account)
         .where(chosen)
