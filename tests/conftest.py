@@ -78,7 +78,7 @@ def app(migrated_app):
         yield migrated_app
         db.session.rollback()
         for table in reversed(db.metadata.sorted_tables):
-            db.session.execute(table.delete())
+            db.session.execute(table.delete().execution_options(**factories.TEST_DATA))
         db.session.commit()
         limiter.reset()  # sign-in attempts counted by one test don't slow the next
 

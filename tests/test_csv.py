@@ -22,6 +22,8 @@ from tpweb.models import (
     User,
 )
 
+from .factories import TEST_DATA
+
 N = 2500  # rows per kind in the big file: four kinds, 10,000 rows
 
 
@@ -207,9 +209,11 @@ def make_team_data(make, reps):
 def wipe_accounts():
     """An empty database, as far as accounts go: the users stay, to be named as sales reps."""
     for model in (History, CallLog, TouchpointRecord, Touchpoint, Contact):
-        db.session.execute(delete(model))
-    db.session.execute(delete(Account).where(Account.kind == "jobsite"))
-    db.session.execute(delete(Account))
+        db.session.execute(delete(model).execution_options(**TEST_DATA))
+    db.session.execute(
+        delete(Account).where(Account.kind == "jobsite").execution_options(**TEST_DATA)
+    )
+    db.session.execute(delete(Account).execution_options(**TEST_DATA))
     db.session.commit()
 
 

@@ -20,6 +20,8 @@ from tpweb.schedule import today_in
 from tpweb.security import allow_inline_scripts
 from tpweb.touchpoints.markers import map_state, parse_position
 
+from .factories import TEST_DATA
+
 HTMX = {"HX-Request": "true"}
 HOSTILE = "<img src=x onerror=alert(1)>${alert(2)}"
 TILES = "https://tiles.example.net/{z}/{x}/{y}.png"
@@ -320,7 +322,7 @@ def test_two_thousand_accounts_make_a_page_of_a_few_hundred_kilobytes(client, ma
     """Realistic names, a third with comments; clustered JSON rows, not one folium.Marker each."""
     n = 2000
     accounts = db.session.scalars(
-        insert(Account).returning(Account.id),
+        insert(Account).execution_options(**TEST_DATA).returning(Account.id),
         [
             {
                 "kind": "customer",
@@ -333,7 +335,7 @@ def test_two_thousand_accounts_make_a_page_of_a_few_hundred_kilobytes(client, ma
         ],
     ).all()
     db.session.execute(
-        insert(Touchpoint),
+        insert(Touchpoint).execution_options(**TEST_DATA),
         [
             {
                 "account_id": account_id,

@@ -18,7 +18,7 @@ from tpweb.extensions import db
 from tpweb.mail import Mailer
 from tpweb.models import Account, Contact, ReminderDelivery, Touchpoint, TouchpointRecord, User
 
-from .factories import PASSWORD_HASH
+from .factories import PASSWORD_HASH, TEST_DATA
 
 
 def add_reps(n, today, accounts_each=3, start=0):
@@ -39,7 +39,7 @@ def add_reps(n, today, accounts_each=3, start=0):
     ).all()
     for user_id in users:
         accounts = db.session.scalars(
-            insert(Account).returning(Account.id),
+            insert(Account).execution_options(**TEST_DATA).returning(Account.id),
             [
                 {
                     "kind": "customer",
@@ -53,7 +53,7 @@ def add_reps(n, today, accounts_each=3, start=0):
         ).all()
         # Next calls in 14 and 4 days, then overdue: every count of the overview has some.
         db.session.execute(
-            insert(Touchpoint),
+            insert(Touchpoint).execution_options(**TEST_DATA),
             [
                 {
                     "account_id": a,
@@ -65,10 +65,11 @@ def add_reps(n, today, accounts_each=3, start=0):
             ],
         )
         contact = db.session.scalar(
-            insert(Contact).returning(Contact.id), [{"customer_id": accounts[0], "name": "C"}]
+            insert(Contact).execution_options(**TEST_DATA).returning(Contact.id),
+            [{"customer_id": accounts[0], "name": "C"}],
         )
         db.session.execute(
-            insert(TouchpointRecord),
+            insert(TouchpointRecord).execution_options(**TEST_DATA),
             [
                 {
                     "contact_id": contact,
@@ -120,7 +121,7 @@ def test_a_reps_map_runs_the_same_statements_at_10_and_500_touchpoints(
 
     small = statements()
     db.session.execute(
-        insert(Account),
+        insert(Account).execution_options(**TEST_DATA),
         [
             {
                 "kind": "customer",
@@ -134,7 +135,7 @@ def test_a_reps_map_runs_the_same_statements_at_10_and_500_touchpoints(
     )
     more = db.session.scalars(select(Account.id).where(Account.name.like("More %"))).all()
     db.session.execute(
-        insert(Touchpoint),
+        insert(Touchpoint).execution_options(**TEST_DATA),
         [
             {
                 "account_id": a,
@@ -208,14 +209,14 @@ def test_a_sweep_of_300_items_stays_under_4_mb_and_sends_each_once(app):
     ).all()
     for user_id in users:
         accounts = db.session.scalars(
-            insert(Account).returning(Account.id),
+            insert(Account).execution_options(**TEST_DATA).returning(Account.id),
             [
                 {"kind": "customer", "name": f"Co {user_id}-{i}", "sales_rep_id": user_id}
                 for i in range(60)
             ],
         ).all()
         db.session.execute(
-            insert(Touchpoint),
+            insert(Touchpoint).execution_options(**TEST_DATA),
             [
                 {
                     "account_id": a,

@@ -16,6 +16,8 @@ from tpweb.jobs import run_sweep
 from tpweb.models import ReminderDelivery, TouchpointRecord
 from tpweb.reminders import days_to_sweep, latest_due_day, send_instant
 
+from .factories import TEST_DATA
+
 
 @pytest.fixture
 def outbox(app):
@@ -81,7 +83,7 @@ def test_the_real_sweep_sends_each_days_item_once_at_that_days_send_hour(
     app, make, outbox, zone, hour, month, day
 ):
     for table in (ReminderDelivery, TouchpointRecord):
-        db.session.execute(table.__table__.delete())
+        db.session.execute(table.__table__.delete().execution_options(**TEST_DATA))
     db.session.commit()
     rep = make.rep(email="r@example.com", timezone=zone, reminder_hour=hour)
     contact = make.contact(make.customer(rep=rep))

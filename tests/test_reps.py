@@ -9,6 +9,7 @@ from tpweb.extensions import db
 from tpweb.models import Account, History, TouchpointRecord, User
 
 from .conftest import snapshot
+from .factories import TEST_DATA
 
 
 def accounts_for(make, rep, n, today, prefix="Co"):
@@ -137,7 +138,7 @@ def test_reassigning_1000_accounts_takes_a_fixed_number_of_statements(
 
     def move(n, to):
         db.session.execute(
-            Account.__table__.insert(),
+            Account.__table__.insert().execution_options(**TEST_DATA),
             [{"kind": "customer", "name": f"Co {i}", "sales_rep_id": anna.id, "address": "",
               "city": "", "phone": "", "notes": "", "active": True} for i in range(n)],
         )  # fmt: skip

@@ -43,8 +43,9 @@ def register_extensions(app):
     login_manager.init_app(app)
     csrf.init_app(app)
     htmx.init_app(app)
-    from . import history  # noqa: F401  (its flush hook records every change)
+    from . import auth, history
 
+    history.init(db.session, who=auth.signed_in_user_id)
     mail.init_app(app)
     limiter.init_app(app)
 

@@ -8,17 +8,16 @@ from flask_wtf import FlaskForm
 from sqlalchemy import func, select
 from wtforms import BooleanField, PasswordField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Length, Regexp, ValidationError
+from wtforms.validators import DataRequired, ValidationError
 
+from . import rules
 from .extensions import db
-from .forms import strip
+from .forms import longest, matching, strip
 from .models import ROLES, CallLogType, User
 from .settings import email_address, zones
 from .web import render, write
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
-
-USERNAME = r"[a-z0-9][a-z0-9._-]{1,79}\Z"
 
 
 def admin_required(view):
@@ -34,15 +33,15 @@ def admin_required(view):
 
 
 def new_password(form, field):
-    if field.data and len(field.data) < 10:
-        raise ValidationError("At least 10 characters.")
+    if field.data and len(field.data) < rules.PASSWORD_MIN:
+        raise ValidationError(f"At least {rules.PASSWORD_MIN} characters.")
 
 
 class UserForm(FlaskForm):
     name = StringField(
-        "Name", filters=[strip], validators=[DataRequired("Enter a name."), Length(max=120)]
+        "Name", filters=[strip], validators=[DataRequired("Enter a name."), longest("user_name")]
     )
-    email = StringField("Email", filters=[strip], validators=[Length(max=254), email_address])
+    email = StringField("Email", filters=[strip], validators=[longest("email"), email_address])
     role = SelectField("Role", choices=[SelectChoice(r, r.title()) for r in ROLES])
     manager_id = SelectField("Manager", coerce=int)
     timezone = SelectField("Time zone", validate_choice=False)
@@ -66,11 +65,11 @@ class NewUserForm(UserForm):
         filters=[lambda v: (v or "").strip().lower()],
         validators=[
             DataRequired("Enter a username."),
-            Regexp(USERNAME, message="2 to 80 of a-z, 0-9, dot, dash and underscore."),
+            matching(rules.USERNAME, "2 to 80 of a-z, 0-9, dot, dash and underscore."),
         ],
     )
     password = PasswordField(
-        "Password", validators=[DataRequired("Set a password."), Length(max=200), new_password]
+        "Password", validators=[DataRequired("Set a password."), longest("password"), new_password]
     )
 
     def validate_username(self, field):
@@ -81,13 +80,13 @@ class NewUserForm(UserForm):
 class PasswordForm(FlaskForm):
     password = PasswordField(
         "New password",
-        validators=[DataRequired("Set a password."), Length(max=200), new_password],
+        validators=[DataRequired("Set a password."), longest("password"), new_password],
     )
 
 
 class CallTypeForm(FlaskForm):
     name = StringField(
-        "Name", filters=[strip], validators=[DataRequired("Enter a name."), Length(max=60)]
+        "Name", filters=[strip], validators=[DataRequired("Enter a name."), longest("call_type")]
     )
     active = BooleanField("Offered on the call log form", default=True)
 
@@ -170,6 +169,9 @@ def edit_user(user_id):
         )
     if user.id == current_user.id and form.role.data != "admin":
         form.role.errors = ["You cannot take away your own admin role."]
+    elif problem := rules.role_change_problem(db.session, user, form.role.data):
+        form.role.errors = [problem]
+    if form.role.errors:
         return render(
             "admin/user.html", "content", 422, user=user, form=form, password=PasswordForm()
         )

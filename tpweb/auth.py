@@ -4,7 +4,7 @@ import functools
 import secrets
 from urllib.parse import urlsplit
 
-from flask import Blueprint, abort, redirect, request, session, url_for
+from flask import Blueprint, abort, has_request_context, redirect, request, session, url_for
 from flask_login import current_user, login_user, logout_user
 from flask_wtf import FlaskForm
 from sqlalchemy import select
@@ -34,6 +34,13 @@ class LoginForm(FlaskForm):
     username = StringField("Username", validators=[InputRequired(), Length(max=80)])
     password = PasswordField("Password", validators=[InputRequired(), Length(max=200)])
     remember = BooleanField("Keep me signed in on this device")
+
+
+def signed_in_user_id():
+    """The id of the user signed in to this request, or None: who the history says changed it."""
+    if has_request_context() and current_user.is_authenticated:
+        return current_user.id
+    return None
 
 
 @login_manager.user_loader

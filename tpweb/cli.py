@@ -7,6 +7,7 @@ import click
 from flask import current_app
 from sqlalchemy import func, select
 
+from . import rules
 from .extensions import db
 from .models import ROLES, User
 from .schedule import today_in
@@ -28,11 +29,31 @@ def create_user(username, name, email, role, zone, password):
         raise click.BadParameter(f"unknown time zone {zone!r}", param_hint="--timezone")
     if db.session.scalar(select(User.id).filter_by(username=username)) is not None:
         raise click.ClickException(f"a user named {username!r} already exists")
-    user = User(username=username, name=name or username, email=email, role=role, timezone=zone)
+    name = (name or username).strip()
+    _check_new_user(username, name, email, password)
+    user = User(username=username, name=name, email=email or None, role=role, timezone=zone)
     user.set_password(password)
     db.session.add(user)
     db.session.commit()
     click.echo(f"Created {role} {username}.")
+
+
+def _check_new_user(username, name, email, password):
+    """The rules the admin's New user form keeps (tpweb.rules), each refused as it says."""
+    problems = (
+        ("USERNAME", not rules.USERNAME.fullmatch(username),
+         "use 2 to 80 of a-z, 0-9, dot, dash and underscore"),
+        ("--name", not name or len(name) > rules.LENGTHS["user_name"],
+         f"give a name of 1 to {rules.LENGTHS['user_name']} characters"),
+        ("--email", email and (len(email) > rules.LENGTHS["email"]
+                               or not rules.EMAIL.fullmatch(email)),
+         "give an email address like name@example.com"),
+        ("--password", not rules.PASSWORD_MIN <= len(password) <= rules.LENGTHS["password"],
+         f"use {rules.PASSWORD_MIN} to {rules.LENGTHS['password']} characters"),
+    )  # fmt: skip
+    for hint, refused, message in problems:
+        if refused:
+            raise click.BadParameter(message, param_hint=hint)
 
 
 @click.command("seed-demo")

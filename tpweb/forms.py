@@ -1,20 +1,17 @@
-"""Validators and fields that several areas' forms share."""
+"""Validators and fields that several areas' forms share, each one of tpweb.rules."""
 
-from datetime import date
+import re
 
 from wtforms import DateField, IntegerField
-from wtforms.validators import StopValidation, ValidationError
+from wtforms.validators import Length, StopValidation, ValidationError
 
+from . import rules
 from .web import whole_number
-
-# Real dates only: far-off years are typing mistakes, and date arithmetic must not overflow.
-EARLIEST = date(1990, 1, 1)
-LATEST = date(2199, 12, 31)
 
 
 def sane_date(form, field):
-    if field.data is not None and not EARLIEST <= field.data <= LATEST:
-        raise ValidationError(f"Enter a date between {EARLIEST:%Y} and {LATEST:%Y}.")
+    if field.data is not None and (problem := rules.date_problem(field.data)):
+        raise ValidationError(problem)
 
 
 class DayField(DateField):
@@ -51,3 +48,22 @@ class WholeNumberField(IntegerField):
         # That message alone: the range check would add a second one about a value not read.
         if self.process_errors:
             raise StopValidation()
+
+
+def longest(name):
+    """The Length validator of the text field `name` (rules.LENGTHS)."""
+    return Length(max=rules.LENGTHS[name])
+
+
+def matching(pattern: re.Pattern, message):
+    """A validator: a text field, when filled, matches `pattern` (one of tpweb.rules')."""
+
+    def check(form, field):
+        if field.data and not pattern.fullmatch(field.data):
+            raise ValidationError(message)
+
+    return check
+
+
+phone_number = matching(rules.PHONE, "Use digits, spaces and + ( ) - . only.")
+email_address = matching(rules.EMAIL, "Enter an email address like name@example.com.")

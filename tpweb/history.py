@@ -1,19 +1,20 @@
-"""History: every change to an account, its touchpoint, a contact or a task, written as the change
-is flushed; a contact's and a task's go in the history of the contact's customer.
+"""History: every change to an account, its touchpoint, a contact or a task, recorded one way; a
+contact's and a task's go in the history of the contact's customer.
 
-One SQLAlchemy hook sees every ORM change, so no view can forget to record one. Bulk statements
-(reassigning many accounts at once) write their own rows with `record_bulk`.
+`init(session, who)` switches it on for a session factory. Changes made through the ORM are
+recorded as they are flushed. A bulk UPDATE of those tables run through the session is recorded
+as it runs: each row it changes, with its values before and after. Any other statement that
+writes to them (an import's bulk INSERT, a bulk UPDATE by primary key) must say, with the execution
+option `HOW`, that its caller records it with `write` (`RECORDED`) or that it changes nothing the
+history shows (`NOT_A_CHANGE`); unmarked, it raises UnrecordedChange, so no path can forget.
+No Flask here: `who()` says which user is making the change, or None.
 """
 
 import json
 from datetime import date, datetime
 
-from flask import has_request_context
-from flask_login import current_user
-from sqlalchemy import event, insert, inspect, literal, select
-from sqlalchemy.orm import Session
+from sqlalchemy import event, insert, inspect, select, type_coerce
 
-from .extensions import db
 from .models import Account, Contact, History, Touchpoint, TouchpointRecord, User, utcnow
 
 TRACKED = {
@@ -33,17 +34,82 @@ TRACKED = {
          "response_note"),
     ),
 }  # fmt: skip
+TABLES = {model.__tablename__: model for model in TRACKED}
 # Fields that hold a user's id: shown by name.
 USER_FIELDS = {"sales_rep_id", "assigned_to_id"}
-
+# The execution option saying how a statement writing to a tracked table is in the history.
+HOW = "history"
+RECORDED = "recorded by the caller"
+NOT_A_CHANGE = "not a change"
 
 # Values a new record's history leaves out.
 EMPTY = (None, "", False)
 
 
+class UnrecordedChange(RuntimeError):
+    """A statement would change accounts, touchpoints, contacts or tasks with no History row."""
+
+
+def _nobody():
+    return None
+
+
+_who = _nobody
+
+
+def init(session, who=_nobody):
+    """Record every change made through `session` (a Session class, sessionmaker or
+    scoped_session) in the history, as made by the user whose id `who()` gives."""
+    global _who
+    _who = who
+    for name, listener in (("after_flush", _record_flush), ("do_orm_execute", _check_statement)):
+        if not event.contains(session, name, listener):
+            event.listen(session, name, listener)
+
+
 def plain(value):
     """`value` as the history's JSON holds it: a date or time in ISO form."""
     return value.isoformat() if isinstance(value, date | datetime) else value
+
+
+def action_for(subject, changes, new):
+    """The word the history shows for a change: created, reassigned, set inactive, answered..."""
+    if new:
+        return "created"
+    if subject == "account" and "sales_rep_id" in changes:
+        return "reassigned"
+    if subject == "touchpoint" and "inactive" in changes:
+        return "set inactive" if changes["inactive"][1] else "reactivated"
+    if subject in ("account", "contact") and "active" in changes:
+        return "set inactive" if not changes["active"][1] else "reactivated"
+    if subject == "task" and "responded_on" in changes:
+        return "answered"
+    if subject == "task" and "assigned_to_id" in changes:
+        return "reassigned"
+    return "updated"
+
+
+def write(session, subject, entries, user_id=None):
+    """The history of records saved by a statement marked RECORDED: `entries` holds (account id,
+    subject id, changes, new) for each record; one with no changes has no row."""
+    rows = [_row(subject, *entry) for entry in entries if entry[2]]
+    _insert(session.connection(), rows, user_id)
+
+
+def _row(subject, account_id, subject_id, changes, new):
+    return {
+        "account_id": account_id,
+        "subject": subject,
+        "subject_id": subject_id,
+        "action": action_for(subject, changes, new),
+        "changes": json.dumps(changes),
+    }
+
+
+def _insert(connection, rows, user_id):
+    if rows:
+        now = utcnow()
+        connection.execute(insert(History), [row | {"user_id": user_id, "at": now} for row in rows])
 
 
 def _changes(obj, fields, new):
@@ -63,30 +129,20 @@ def _changes(obj, fields, new):
     return changes
 
 
-def action_for(subject, changes, new):
-    """The word the history shows for a change: created, reassigned, set inactive, answered..."""
-    if new:
-        return "created"
-    if subject == "account" and "sales_rep_id" in changes:
-        return "reassigned"
-    if subject == "touchpoint" and "inactive" in changes:
-        return "set inactive" if changes["inactive"][1] else "reactivated"
-    if subject in ("account", "contact") and "active" in changes:
-        return "set inactive" if not changes["active"][1] else "reactivated"
-    if subject == "task" and "responded_on" in changes:
-        return "answered"
-    return "updated"
-
-
-def _who():
-    if has_request_context() and current_user.is_authenticated:
-        return current_user.id
+def _owner(obj, subject):
+    """The id of the account whose history a change to `obj` goes in; a task's: its contact's."""
+    if subject == "account":
+        return obj.id
+    if subject == "touchpoint":
+        return obj.account_id
+    if subject == "contact":
+        return obj.customer_id
     return None
 
 
-@event.listens_for(Session, "after_flush")
-def _write_history(session, flush_context):
-    rows, contact_ids = [], set()
+def _record_flush(session, flush_context):
+    """Every ORM change to a tracked record, as it is flushed."""
+    entries = []
     for obj in [*session.new, *session.dirty]:
         tracked = TRACKED.get(type(obj))
         if tracked is None:
@@ -94,60 +150,83 @@ def _write_history(session, flush_context):
         subject, fields = tracked
         new = obj in session.new
         changes = _changes(obj, fields, new)
-        if not changes:
-            continue
-        if subject == "account":
-            account_id = obj.id
-        elif subject == "touchpoint":
-            account_id = obj.account_id
-        elif subject == "contact":
-            account_id = obj.customer_id
-        else:
-            account_id = None
-            contact_ids.add(obj.contact_id)
-        rows.append(
-            {
-                "account_id": account_id,
-                "contact_id": getattr(obj, "contact_id", None),
-                "subject": subject,
-                "subject_id": obj.id,
-                "action": action_for(subject, changes, new),
-                "changes": json.dumps(changes),
-            }
-        )
-    if not rows:
+        if changes:
+            entries.append((obj, _row(subject, _owner(obj, subject), obj.id, changes, new)))
+    if not entries:
         return
     connection = session.connection()
+    contact_ids = {obj.contact_id for obj, row in entries if row["account_id"] is None}
     if contact_ids:
-        customers = dict(
-            connection.execute(
-                select(Contact.id, Contact.customer_id).where(Contact.id.in_(contact_ids))
-            ).all()
-        )
-    who, now = _who(), utcnow()
-    for row in rows:
-        contact_id = row.pop("contact_id")
-        if row["account_id"] is None:
-            row["account_id"] = customers[contact_id]
-        row.update(user_id=who, at=now)
-    connection.execute(insert(History), rows)
+        query = select(Contact.id, Contact.customer_id).where(Contact.id.in_(contact_ids))
+        customers = dict(connection.execute(query).all())
+        for obj, row in entries:
+            if row["account_id"] is None:
+                row["account_id"] = customers[obj.contact_id]
+    _insert(connection, [row for _, row in entries], _who())
 
 
-def record_bulk(pairs, subject, action, changes):
-    """One history row for each (account id, subject id) that `pairs` selects, in one INSERT.
+def _check_statement(state):
+    """A statement that writes to a tracked table: a bulk UPDATE recorded, the rest marked."""
+    if not (state.is_update or state.is_insert or state.is_delete):
+        return
+    model = TABLES.get(state.statement.table.name)
+    if model is None or state.execution_options.get(HOW) in (RECORDED, NOT_A_CHANGE):
+        return
+    if state.is_update and _record_update(state, model):
+        return
+    raise UnrecordedChange(
+        f"a statement writes to {model.__tablename__} with no History row: let the session "
+        f"record it, or write the rows with history.write and mark it "
+        f"execution_options({HOW}=RECORDED), or mark it NOT_A_CHANGE"
+    )
 
-    For bulk UPDATE statements, which the flush hook never sees: call it before the UPDATE.
-    """
-    values = {"user_id": _who(), "at": utcnow(), "subject": subject, "action": action,
-              "changes": json.dumps(changes)}  # fmt: skip
-    columns = History.__table__.c
-    source = pairs.add_columns(*(literal(v, columns[k].type) for k, v in values.items()))
-    db.session.execute(insert(History).from_select(["account_id", "subject_id", *values], source))
+
+def _record_update(state, model):
+    """Record a bulk UPDATE's changes before it runs; False for one it cannot read (by primary
+    key, many parameter sets) that changes a tracked field."""
+    subject, fields = TRACKED[model]
+    if state.is_executemany:
+        return not any(name in fields for params in state.parameters for name in params)
+    # The SET clause, which SQLAlchemy keeps only here: {column: new value or expression}.
+    values = {getattr(key, "key", key): value for key, value in state.statement._values.items()}
+    names = [name for name in fields if name in values]
+    if not names:
+        return True
+    table = model.__table__
+    if model is TouchpointRecord:
+        contacts = Contact.__table__
+        owner = select(contacts.c.customer_id).where(contacts.c.id == table.c.contact_id)
+        owner = owner.scalar_subquery()
+    else:
+        owner = table.c[{"account": "id", "touchpoint": "account_id"}.get(subject, "customer_id")]
+    # Each row's values before and, worked out by the database from the SET clause, after;
+    # locked, so the UPDATE that follows changes them from exactly these.
+    query = select(
+        table.c.id,
+        owner,
+        *(table.c[name] for name in names),
+        *(type_coerce(values[name], table.c[name].type) for name in names),
+    ).with_for_update(of=table)
+    if state.statement.whereclause is not None:
+        query = query.where(state.statement.whereclause)
+    connection = state.session.connection()
+    rows = []
+    for subject_id, account_id, *both in connection.execute(query):
+        before, after = both[: len(names)], both[len(names) :]
+        changes = {
+            name: [plain(old), plain(new)]
+            for name, old, new in zip(names, before, after, strict=True)
+            if old != new
+        }
+        if changes:
+            rows.append(_row(subject, account_id, subject_id, changes, False))
+    _insert(connection, rows, _who())
+    return True
 
 
-def account_history(account, limit=50):
+def account_history(session, account, limit=50):
     """The newest changes at an account, with user names resolved in one more query."""
-    entries = db.session.scalars(
+    entries = session.scalars(
         select(History)
         .where(History.account_id == account.id)
         .order_by(History.at.desc(), History.id.desc())
@@ -158,12 +237,12 @@ def account_history(account, limit=50):
         entry.change_list = json.loads(entry.changes)
         for field in USER_FIELDS & entry.change_list.keys():
             user_ids.update(v for v in entry.change_list[field] if v)
-    names = dict(db.session.execute(select(User.id, User.name).where(User.id.in_(user_ids))).all())
+    names = dict(session.execute(select(User.id, User.name).where(User.id.in_(user_ids))).all())
     contact_ids = {e.subject_id for e in entries if e.subject == "contact"}
     contacts = {}
     if contact_ids:
         query = select(Contact.id, Contact.name).where(Contact.id.in_(contact_ids))
-        contacts = dict(db.session.execute(query).all())
+        contacts = dict(session.execute(query).all())
     for entry in entries:
         entry.who = names.get(entry.user_id, "System")
         # A contact is named, as it is called now: its history shows any rename.

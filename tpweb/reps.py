@@ -9,7 +9,6 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from .auth import manager_required
 from .contacts.queries import OPEN
 from .extensions import db
-from .history import record_bulk
 from .models import Account, Contact, Touchpoint, TouchpointRecord, User
 from .scope import rep_or_404, sales_reps
 from .search import contains
@@ -184,23 +183,17 @@ def reassign(rep_id):
     moved = select(Account.id).where(chosen)
     if request.form.get("move_tasks") == "y":
         tasks = (
-            select(Contact.customer_id, TouchpointRecord.id)
+            select(TouchpointRecord.id)
             .join(TouchpointRecord.contact)
             .where(TouchpointRecord.assigned_to_id == rep.id, OPEN, Contact.customer_id.in_(moved))
         )
-        record_bulk(tasks, "task", "reassigned", {"assigned_to_id": [rep.id, target.id]})
+        # Both UPDATEs are in the history: the session records each row they change.
         db.session.execute(
             update(TouchpointRecord)
-            .where(TouchpointRecord.id.in_(tasks.with_only_columns(TouchpointRecord.id)))
+            .where(TouchpointRecord.id.in_(tasks))
             .values(assigned_to_id=target.id)
             .execution_options(synchronize_session=False)
         )
-    record_bulk(
-        select(Account.id, Account.id).where(chosen),
-        "account",
-        "reassigned",
-        {"sales_rep_id": [rep.id, target.id]},
-    )
     result = db.session.execute(
         update(Account)
         .where(chosen)

@@ -10,6 +10,7 @@ managers. Any reader may add a touchpoint record to a contact they can open.
 from flask import abort
 from sqlalchemy import func, or_, select, true
 
+from . import rules
 from .extensions import db
 from .models import Account, Contact, Touchpoint, TouchpointRecord, User
 
@@ -148,7 +149,7 @@ def record_or_404(user, record_id, change=False):
 def sales_reps():
     """The users a manager manages as sales reps: active users with the rep role. Managers and
     admins are the admin's to manage (admin.py), never a manager's."""
-    return select(User).where(User.role == "rep", User.active)
+    return select(User).where(rules.SALES_REP)
 
 
 def rep_or_404(rep_id):

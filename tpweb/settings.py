@@ -1,6 +1,5 @@
 """The signed-in user's own settings: where and when reminder emails arrive."""
 
-import re
 from functools import cache
 from zoneinfo import available_timezones
 
@@ -12,14 +11,13 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, ValidationError
 
 from .forms import strip
+from .rules import EMAIL, LENGTHS
 from .web import render, write
 
 bp = Blueprint("settings", __name__)
 
 PAGE = "settings/index.html"
 DELIVERY = {"item": "One email per item", "digest": "One daily digest listing them all"}
-# Enough to catch a typo; the mail server is the judge of the rest.
-EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 
 
 @cache
@@ -48,7 +46,7 @@ class SettingsForm(FlaskForm):
     email = StringField(
         "Email address",
         filters=[strip],
-        validators=[Length(max=254, message="At most 254 characters."), email_address],
+        validators=[Length(max=LENGTHS["email"], message="At most 254 characters."), email_address],
         description="Reminders go here. Leave it empty to get no reminder emails.",
     )
     timezone = SelectField(

@@ -45,7 +45,11 @@ def save_account(account, form, customer=None):
 
 
 def account_form(account=None):
-    form = AccountForm(obj=account, reps=assignable_reps())
+    reps = assignable_reps()
+    if account is not None and account.sales_rep and account.sales_rep not in reps:
+        # Saved before the rule (rules.SALES_REP): the account keeps its rep until changed.
+        reps = [account.sales_rep, *reps]
+    form = AccountForm(obj=account, reps=reps)
     if request.method == "GET" and account is not None:
         form.sales_rep_id.data = account.sales_rep_id or 0
     return form

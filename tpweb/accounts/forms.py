@@ -1,36 +1,22 @@
 """Forms for customers, jobsites and contacts."""
 
-import re
-
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, FloatField, SelectField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
+from wtforms.validators import DataRequired, NumberRange, Optional
 
-from ..forms import strip
-
-PHONE = re.compile(r"[0-9+().\- x/]*")
-EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
-
-
-def phone_number(form, field):
-    if field.data and not PHONE.fullmatch(field.data):
-        raise ValidationError("Use digits, spaces and + ( ) - . only.")
-
-
-def email_address(form, field):
-    if field.data and not EMAIL.fullmatch(field.data):
-        raise ValidationError("Enter an email address like name@example.com.")
+from ..forms import email_address, longest, phone_number, strip
+from ..rules import LATITUDE, LONGITUDE
 
 
 class LocationMixin:
     """Latitude and longitude, typed or set by tapping the map on the form."""
 
     latitude = FloatField(
-        "Latitude", validators=[Optional(), NumberRange(-90, 90, "Latitude is -90 to 90.")]
+        "Latitude", validators=[Optional(), NumberRange(*LATITUDE, "Latitude is -90 to 90.")]
     )
     longitude = FloatField(
         "Longitude",
-        validators=[Optional(), NumberRange(-180, 180, "Longitude is -180 to 180.")],
+        validators=[Optional(), NumberRange(*LONGITUDE, "Longitude is -180 to 180.")],
     )
 
     def validate(self, extra_validators=None):
@@ -51,12 +37,12 @@ class AccountForm(LocationMixin, FlaskForm):
     """A customer or a jobsite, as a manager edits it."""
 
     name = StringField(
-        "Name", filters=[strip], validators=[DataRequired("Enter a name."), Length(max=200)]
+        "Name", filters=[strip], validators=[DataRequired("Enter a name."), longest("name")]
     )
-    address = StringField("Address", filters=[strip], validators=[Length(max=300)])
-    city = StringField("City", filters=[strip], validators=[Length(max=120)])
-    phone = StringField("Phone", filters=[strip], validators=[Length(max=40), phone_number])
-    notes = TextAreaField("Notes", filters=[strip], validators=[Length(max=5000)])
+    address = StringField("Address", filters=[strip], validators=[longest("address")])
+    city = StringField("City", filters=[strip], validators=[longest("city")])
+    phone = StringField("Phone", filters=[strip], validators=[longest("phone"), phone_number])
+    notes = TextAreaField("Notes", filters=[strip], validators=[longest("notes")])
     sales_rep_id = SelectField("Sales Rep", coerce=int)
 
     def __init__(self, *args, reps=(), **kwargs):
@@ -67,15 +53,15 @@ class AccountForm(LocationMixin, FlaskForm):
 class NotesForm(FlaskForm):
     """What a rep may change on their own account."""
 
-    notes = TextAreaField("Notes", filters=[strip], validators=[Length(max=5000)])
+    notes = TextAreaField("Notes", filters=[strip], validators=[longest("notes")])
 
 
 class ContactForm(FlaskForm):
     name = StringField(
-        "Name", filters=[strip], validators=[DataRequired("Enter a name."), Length(max=200)]
+        "Name", filters=[strip], validators=[DataRequired("Enter a name."), longest("name")]
     )
-    title = StringField("Title", filters=[strip], validators=[Length(max=120)])
-    email = StringField("Email", filters=[strip], validators=[Length(max=254), email_address])
-    phone = StringField("Phone", filters=[strip], validators=[Length(max=40), phone_number])
-    notes = TextAreaField("Notes", filters=[strip], validators=[Length(max=5000)])
+    title = StringField("Title", filters=[strip], validators=[longest("title")])
+    email = StringField("Email", filters=[strip], validators=[longest("email"), email_address])
+    phone = StringField("Phone", filters=[strip], validators=[longest("phone"), phone_number])
+    notes = TextAreaField("Notes", filters=[strip], validators=[longest("notes")])
     active = BooleanField("Active (still works here)", default=True)

@@ -5,6 +5,7 @@ from sqlalchemy.orm import aliased, contains_eager
 
 from ..extensions import db
 from ..models import Account, Contact, Touchpoint, User
+from ..rules import sales_reps
 from ..scope import accounts_for
 from ..search import contains
 
@@ -57,7 +58,5 @@ def customer_count(user, **filters):
 
 
 def assignable_reps():
-    """Who can be an account's sales rep: active reps and managers."""
-    return db.session.scalars(
-        db.select(User).where(User.active, User.role.in_(("rep", "manager"))).order_by(User.name)
-    ).all()
+    """Who can be an account's sales rep (rules.SALES_REP)."""
+    return sales_reps(db.session)

@@ -89,7 +89,7 @@ def show(account_id, kind):
         active=active,
         touchpoints=touchpoints,
         entries=entries,
-        changes=account_history(account),
+        changes=account_history(db.session, account),
         can_add=may_add_touchpoint(account, active),
         can_change=may_change(current_user, account),
         today=user_today(),

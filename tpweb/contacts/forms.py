@@ -2,18 +2,20 @@
 
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, SelectField, StringField, TextAreaField
-from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
+from wtforms.validators import DataRequired, InputRequired, Optional, ValidationError
 
-from ..forms import DayField, strip
+from ..forms import DayField, longest, strip
 
 
 class RecordForm(FlaskForm):
     description = StringField(
         "Description",
         filters=[strip],
-        validators=[DataRequired("Describe what happened."), Length(max=200)],
+        validators=[DataRequired("Describe what happened."), longest("description")],
     )
-    details = TextAreaField("Detailed description", filters=[strip], validators=[Length(max=5000)])
+    details = TextAreaField(
+        "Detailed description", filters=[strip], validators=[longest("details")]
+    )
     response_required = BooleanField("Requires a follow-up response")
     date_due = DayField("Date due", validators=[Optional()])
     date_completed = DayField(
@@ -40,7 +42,7 @@ class ResponseForm(FlaskForm):
     response_note = TextAreaField(
         "Response",
         filters=[strip],
-        validators=[DataRequired("Say what the response was."), Length(max=5000)],
+        validators=[DataRequired("Say what the response was."), longest("response_note")],
     )
 
     def __init__(self, *args, today=None, **kwargs):

@@ -5,6 +5,7 @@ from sqlalchemy.orm import contains_eager, joinedload
 
 from ..extensions import db
 from ..models import Account, CallLog, Contact, TouchpointRecord, User
+from ..rules import TASK_ASSIGNEE, is_task_assignee
 from ..scope import contacts_for
 from ..search import contains
 
@@ -97,5 +98,5 @@ def history(*, contact_ids=(), account_ids=(), limit=200):
 def assignees(user):
     """Who `user` may assign a task to: a rep themselves or their manager, a manager anyone."""
     if user.is_manager:
-        return db.session.scalars(select(User).where(User.active).order_by(User.name)).all()
-    return [user] + ([user.manager] if user.manager and user.manager.active else [])
+        return db.session.scalars(select(User).where(TASK_ASSIGNEE).order_by(User.name)).all()
+    return [user] + ([user.manager] if is_task_assignee(user.manager) else [])

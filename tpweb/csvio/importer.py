@@ -7,7 +7,6 @@ A touchpoint has no external id of its own: an active row is its account's activ
 comment.
 """
 
-import json
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from typing import NamedTuple
@@ -15,12 +14,15 @@ from typing import NamedTuple
 from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.orm.exc import StaleDataError
 
-from ..history import EMPTY, TRACKED, action_for, plain
-from ..models import Account, Contact, History, Touchpoint, User, utcnow
+from .. import history, rules
+from ..history import EMPTY, TRACKED, plain
+from ..models import Account, Contact, Touchpoint, User, utcnow
 from .sheet import KINDS, parse
 
 # Enough keys per IN (...) to stay under every driver's parameter limit.
 CHUNK = 500
+# Every statement here writes the history of what it saves itself, from the plan's changes.
+RECORDED = {history.HOW: history.RECORDED}
 # Rows per INSERT or UPDATE batch, and so per step of a progress bar.
 BATCH = 1000
 
@@ -160,8 +162,8 @@ class _Planner:
         names.discard("")
         found = {}
         for chunk in chunks(sorted(names)):
-            query = select(User.username, User.id).where(User.username.in_(chunk))
-            found.update(self.session.execute(query).all())
+            users = self.session.scalars(select(User).where(User.username.in_(chunk)))
+            found.update((user.username, user) for user in users)
         return found
 
     def _saved(self, by_kind):
@@ -191,9 +193,17 @@ class _Planner:
     def _record(self, row, saved, reps):
         attrs = {RENAMED.get(c, c): v for c, v in row.values.items() if c != "external_id"}
         if attrs.get("sales_rep_id"):
-            attrs["sales_rep_id"] = reps.get(row.values["sales_rep"])
-            if attrs["sales_rep_id"] is None:
+            rep = reps.get(row.values["sales_rep"])
+            attrs["sales_rep_id"] = rep and rep.id
+            current = saved.get(row.key, {}).get("sales_rep_id")
+            if rep is None:
                 row.reasons.append(f"unknown sales rep '{row.values['sales_rep']}'")
+            elif rep.id != current and not rules.is_sales_rep(rep):
+                # The form's rule; an account keeps the rep it has (an export imports back).
+                row.reasons.append(
+                    f"sales rep '{rep.username}' is {rules.not_a_sales_rep(rep)}: an account's "
+                    "sales rep is an active user with the sales rep role"
+                )
         elif "sales_rep_id" in attrs:
             attrs["sales_rep_id"] = None
         if attrs.get("customer_id"):
@@ -299,7 +309,7 @@ def apply(session, plan, progress, user_id):
     """Save the plan's good rows, parents first so that the rows needing them find their ids,
     and each change to an account, contact or touchpoint in the history, as `user_id`'s."""
     ids = dict(plan.ids)
-    history = []
+    saved = []
     for kind in ("customer", "jobsite", "contact", "touchpoint"):
         model = MODELS[kind]
         # Updates first: a touchpoint set inactive makes room for its account's new active one.
@@ -308,20 +318,20 @@ def apply(session, plan, progress, user_id):
             if kind == "touchpoint":
                 _update_touchpoints(session, values)
             else:
-                session.execute(update(model), values)
-            history += [(v, c, False) for v, (_, c) in zip(values, batch, strict=True)]
+                session.execute(update(model), values, execution_options=RECORDED)
+            saved += [(v, c, False) for v, (_, c) in zip(values, batch, strict=True)]
             progress(len(batch))
         for batch in chunks(plan.inserts[kind], BATCH):
             values = [_resolved(v, ids) for v, _ in batch]
             insert_returning_ids(session, model, IDENTITY[kind], values)
-            history += [(v, c, True) for v, (_, c) in zip(values, batch, strict=True)]
+            saved += [(v, c, True) for v, (_, c) in zip(values, batch, strict=True)]
             if kind in ACCOUNT:
                 ids.update((Ref(kind, v["external_id"]), v["id"]) for v in values)
             progress(len(batch))
         owner = OWNER.get(kind, "id")
-        changes = [(v[owner], v["id"], c, new) for v, c, new in history]
-        write_history(session, TRACKED[MODELS[kind]][0], changes, user_id)
-        history.clear()
+        changes = [(v[owner], v["id"], c, new) for v, c, new in saved]
+        history.write(session, TRACKED[MODELS[kind]][0], changes, user_id)
+        saved.clear()
 
 
 def _update_touchpoints(session, values):
@@ -338,7 +348,7 @@ def _update_touchpoints(session, values):
         | {"updated_at": now}
         for v in values
     ]
-    if session.execute(query, params).rowcount != len(params):
+    if session.execute(query, params, execution_options=RECORDED).rowcount != len(params):
         raise StaleDataError("a touchpoint changed while the file was imported: import it again")
 
 
@@ -350,31 +360,10 @@ def insert_returning_ids(session, model, key, values):
     # Core's INSERT, not the ORM's bulk one: the ORM adds nothing here but CPU time per row.
     query = insert(model.__table__).returning(model.id, *(getattr(model, a) for a in key))
     found = defaultdict(list)
-    for id_, *saved in session.execute(query, values):
+    for id_, *saved in session.execute(query, values, execution_options=RECORDED):
         found[tuple(saved)].append(id_)
     for v in values:
         v["id"] = found[tuple(v[a] for a in key)].pop()
-
-
-def write_history(session, subject, history, user_id):
-    """The history rows the ORM's flush hook would have written, had these not been bulk:
-    `history` holds (account id, subject id, changes, new) for each record saved."""
-    now = utcnow()
-    rows = [
-        {
-            "account_id": account_id,
-            "user_id": user_id,
-            "at": now,
-            "subject": subject,
-            "subject_id": subject_id,
-            "action": action_for(subject, changes, new),
-            "changes": json.dumps(changes),
-        }
-        for account_id, subject_id, changes, new in history
-        if changes
-    ]
-    for batch in chunks(rows, BATCH):
-        session.execute(insert(History), batch)
 
 
 def _resolved(values, ids):

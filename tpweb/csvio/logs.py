@@ -9,9 +9,10 @@ another assignee (written in the history as the app's changes are).
 
 from sqlalchemy import select, update
 
+from .. import history
 from ..history import EMPTY, TRACKED, plain
 from ..models import Account, CallLog, CallLogType, Contact, TouchpointRecord, User
-from .importer import BATCH, Plan, RowError, chunks, insert_returning_ids, parse_rows, write_history
+from .importer import BATCH, RECORDED, Plan, RowError, chunks, insert_returning_ids, parse_rows
 
 MODELS = {"call log": CallLog, "touchpoint record": TouchpointRecord}
 ATTRS = {
@@ -79,7 +80,7 @@ class _Planner:
             return sorted({row.values.get(c) for row in rows for c in columns} - {"", None})
 
         users = ("user", "author", "assigned_to", "responded_by")
-        self.users = self._find(User.username, (User.id,), names(*users))
+        self.users = self._find(User.username, (User.id, User.active), names(*users))
         self.contacts = self._find(
             Contact.external_id, (Contact.id, Contact.customer_id), names("contact_external_id")
         )
@@ -149,6 +150,14 @@ class _Planner:
         difference from what is saved is the row's error."""
         kind, tracked = self.kind, TRACKED.get(MODELS[self.kind], ("", ()))[1]
         current = self.saved.get(row.key)
+        # The form's rule (rules.TASK_ASSIGNEE) for a new or handed-over task.
+        assignee = row.values.get("assigned_to")
+        handed = attrs.get("assigned_to_id") != (current or {}).get("assigned_to_id")
+        if assignee and handed and not self.users[assignee]["active"]:
+            row.reasons.append(
+                f"assigned_to '{assignee}' is deactivated: a task goes to an active user"
+            )
+            return
         if current is None:
             values = {a: DEFAULTS.get(a) for a in ATTRS[kind]} | attrs | {"external_id": row.key}
             changes = {a: [None, plain(values[a])] for a in tracked if values[a] not in EMPTY}
@@ -177,15 +186,16 @@ def apply(session, plan, progress, user_id):
     """Save the plan's good rows, and each new or changed record in the history, as `user_id`'s."""
     (kind,) = plan.kinds
     model = MODELS[kind]
-    history = []
+    saved = []
     for batch in chunks(plan.updates[kind], BATCH):
-        session.execute(update(model), [values for values, _, _ in batch])
-        history += [(owner, v["id"], changes, False) for v, changes, owner in batch]
+        values = [v for v, _, _ in batch]
+        session.execute(update(model), values, execution_options=RECORDED)
+        saved += [(owner, v["id"], changes, False) for v, changes, owner in batch]
         progress(len(batch))
     for batch in chunks(plan.inserts[kind], BATCH):
         values = [dict(v) for v, _, _ in batch]  # the plan's own stay as planned
         insert_returning_ids(session, model, ("external_id",), values)
-        history += [(o, v["id"], c, True) for v, (_, c, o) in zip(values, batch, strict=True)]
+        saved += [(o, v["id"], c, True) for v, (_, c, o) in zip(values, batch, strict=True)]
         progress(len(batch))
     if model in TRACKED:  # a record is a task in the history; a call log is not in it
-        write_history(session, TRACKED[model][0], history, user_id)
+        history.write(session, TRACKED[model][0], saved, user_id)

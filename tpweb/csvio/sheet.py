@@ -13,7 +13,8 @@ import re
 from dataclasses import dataclass, field
 from datetime import date
 
-from ..forms import EARLIEST, LATEST
+from .. import rules
+from ..rules import EARLIEST, LATEST
 from ..schedule import next_call
 
 KINDS = ("customer", "jobsite", "contact", "touchpoint")
@@ -85,38 +86,28 @@ REQUIRED = {
         "assigned_to",
     ),
 }
-# The longest text each column takes: the database's lengths, and the forms' for long text.
+# The longest text each column takes: its field's (rules.LENGTHS), a user's by username.
 LENGTHS = {
-    "external_id": 64,
-    "customer_external_id": 64,
-    "account_external_id": 64,
-    "name": 200,
-    "title": 120,
-    "address": 300,
-    "city": 120,
-    "phone": 40,
-    "email": 254,
-    "notes": 5000,
-    "sales_rep": 80,
-    "comment": 2000,
-    "contact_external_id": 64,
-    "user": 80,
-    "author": 80,
-    "assigned_to": 80,
-    "responded_by": 80,
-    "call_type": 60,
-    "description": 200,
-    "details": 5000,
-    "response_note": 5000,
+    **dict.fromkeys(
+        ("external_id", "customer_external_id", "account_external_id", "contact_external_id"),
+        rules.LENGTHS["external_id"],
+    ),
+    **dict.fromkeys(
+        ("sales_rep", "user", "author", "assigned_to", "responded_by"), rules.LENGTHS["username"]
+    ),
+    **{c: rules.LENGTHS[c] for c in ("name", "title", "address", "city", "phone", "email")},
+    **{c: rules.LENGTHS[c] for c in ("notes", "comment", "call_type", "description", "details")},
+    "response_note": rules.LENGTHS["response_note"],
 }
-BOUNDS = {"latitude": (-90, 90), "longitude": (-180, 180)}
+BOUNDS = {"latitude": rules.LATITUDE, "longitude": rules.LONGITUDE}
 # Each whole number's unit, bounds, and value when its cell is empty.
-WHOLE = {"frequency_days": ("days", (1, 3650), None), "duration_minutes": ("minutes", (0, 1440), 0)}
+WHOLE = {
+    "frequency_days": ("days", rules.FREQUENCY_DAYS, None),
+    "duration_minutes": ("minutes", rules.DURATION_MINUTES, 0),
+}
 # Each flag's value when its cell is empty.
 FLAGS = {"active": True, "inactive": False, "response_required": False}
 YES, NO = {"yes", "y", "true", "1"}, {"no", "n", "false", "0"}
-# The forms' check: enough to catch a typo.
-EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 DECIMAL = re.compile(r"[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)")
 # A spreadsheet runs a cell that starts with one of these as a formula (CSV injection).
@@ -292,7 +283,10 @@ def _schedule(row):
     if last is None or days is None:
         return
     if nxt is None:
-        row.values["next_call"] = next_call(last, days)
+        if problem := rules.next_call_problem(last, days):
+            row.reasons.append(f"next_call is empty, and {problem}")
+        else:
+            row.values["next_call"] = next_call(last, days)
     elif nxt < last:
         row.reasons.append(f"next_call {nxt} is before last_call {last}")
 
@@ -301,6 +295,9 @@ def _response(row):
     """As the database: a record that needs a response has a date due."""
     if row.values.get("response_required") and row.values.get("date_due") is None:
         row.reasons.append("date_due is required when response_required is yes")
+    # As the form that records a response: an answer says what it was.
+    if row.values.get("responded_on") and not row.values.get("response_note"):
+        row.reasons.append("response_note is required when responded_on is given")
 
 
 def _show(text, limit=40):
@@ -318,8 +315,15 @@ def _text(column, raw):
 
 def _email(column, raw):
     value = _text(column, raw)
-    if value and not EMAIL.fullmatch(value):
+    if value and not rules.EMAIL.fullmatch(value):
         raise Invalid(f"email '{_show(value)}' is not an email address")
+    return value
+
+
+def _phone(column, raw):
+    value = _text(column, raw)
+    if not rules.PHONE.fullmatch(value):
+        raise Invalid(f"phone '{_show(value)}' may hold only digits, spaces and + ( ) - . x /")
     return value
 
 
@@ -387,6 +391,7 @@ CONVERT = {
     **dict.fromkeys(WHOLE, _whole),
     "response_required": _flag,
     "email": _email,
+    "phone": _phone,
     "latitude": _coordinate,
     "longitude": _coordinate,
     "last_call": _date,

@@ -2,9 +2,10 @@
 
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, HiddenField, SelectField, TextAreaField
-from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
+from wtforms.validators import InputRequired, NumberRange, Optional, ValidationError
 
-from ..forms import DayField, WholeNumberField, strip
+from .. import rules
+from ..forms import DayField, WholeNumberField, longest, strip
 
 
 class CallLogForm(FlaskForm):
@@ -14,12 +15,12 @@ class CallLogForm(FlaskForm):
         default=15,
         validators=[
             InputRequired("Enter the duration in minutes."),
-            NumberRange(0, 1440, "Duration is 0 to 1440 minutes."),
+            NumberRange(*rules.DURATION_MINUTES, "Duration is 0 to 1440 minutes."),
         ],
     )
     call_type = SelectField("Call type", coerce=int, validate_choice=True)
     contact_id = SelectField("Spoke to", coerce=int, default=0)
-    notes = TextAreaField("Notes", filters=[strip], validators=[Length(max=5000)])
+    notes = TextAreaField("Notes", filters=[strip], validators=[longest("notes")])
 
     def validate_called_on(self, field):
         if field.data and self.today and field.data > self.today:
@@ -41,14 +42,26 @@ class TouchpointForm(FlaskForm):
         "Frequency (days)",
         validators=[
             InputRequired("Enter the number of days between touchpoints."),
-            NumberRange(1, 3650, "Frequency is 1 to 3650 days."),
+            NumberRange(*rules.FREQUENCY_DAYS, "Frequency is 1 to 3650 days."),
         ],
     )
     next_call = DayField("Next Call", validators=[Optional()])
-    comment = TextAreaField("Comment", filters=[strip], validators=[Length(max=2000)])
+    comment = TextAreaField("Comment", filters=[strip], validators=[longest("comment")])
     inactive = BooleanField("Inactive")
     version = HiddenField()
 
     def validate_next_call(self, field):
         if field.data and self.last_call.data and field.data < self.last_call.data:
             raise ValidationError("Next Call cannot be before Last Call.")
+
+    def validate(self, extra_validators=None):
+        # Not an inline validator: a blank Next Call (Optional()) ends its field's chain.
+        valid = super().validate(extra_validators)
+        if valid and self.next_call.data is None and (problem := self.next_call_problem()):
+            self.next_call.errors.append(problem)
+            return False
+        return valid
+
+    def next_call_problem(self):
+        """Why the Next Call worked out from valid Last Call and Frequency cannot be saved."""
+        return rules.next_call_problem(self.last_call.data, self.frequency_days.data)

@@ -117,9 +117,11 @@ def compute_next_call():
     idp = request.args.get("idp", "")
     if not re.fullmatch(r"[a-z0-9-]{0,24}", idp):
         abort(400)
-    form.last_call.validate(form)
-    form.frequency_days.validate(form)
-    if not (form.last_call.errors or form.frequency_days.errors):
+    valid = [form.last_call.validate(form), form.frequency_days.validate(form)]
+    problem = all(valid) and form.next_call_problem()
+    if problem:
+        form.next_call.errors = [problem]
+    elif all(valid):
         form.next_call.data = next_call(form.last_call.data, form.frequency_days.data)
         # Shown from the data, not from what the browser sent: that is the date being replaced.
         form.next_call.raw_data = None
