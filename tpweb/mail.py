@@ -90,6 +90,23 @@ def subject(reminders, today):
     )
 
 
+def _renderer(template):
+    """`render(context)`, as `template.render(context)` with the template's globals (Flask's,
+    about twenty) merged into one dict here, once: Template.render walks their ChainMap on every
+    call, which was half of a reminder's rendering (docs/benchmarks.md, B3)."""
+    names = dict(template.globals)
+    environment = template.environment
+
+    def render(context):
+        try:
+            ctx = template.new_context({**names, **context}, shared=True)
+            return environment.concat(template.root_render_func(ctx))
+        except Exception:
+            return environment.handle_exception()
+
+    return render
+
+
 class Mailer:
     """Composes reminder emails and sends them over one connection for a whole sweep.
 
@@ -101,8 +118,8 @@ class Mailer:
         self.connection = connection or mail.get_connection()
         env = current_app.jinja_env
         # Flask's environment: the .html template is autoescaped, the .txt one is not.
-        self.text = env.get_template("email/reminder.txt")
-        self.html = env.get_template("email/reminder.html")
+        self.text = _renderer(env.get_template("email/reminder.txt"))
+        self.html = _renderer(env.get_template("email/reminder.html"))
         self.url = public_urls()
         self.settings_url = self.url("settings.index")
         self.host = urlsplit(current_app.config["TPWEB_PUBLIC_URL"]).hostname or "tpweb"
@@ -125,12 +142,12 @@ class Mailer:
         }
         message = EmailMultiAlternatives(
             subject=heading,
-            body=self.text.render(context),
+            body=self.text(context),
             to=[formataddr((user.name, user.email))],
             headers={"Message-ID": f"<{key}@{self.host}>"},
             connection=self.connection,
         )
-        message.attach_alternative(self.html.render(context), "text/html")
+        message.attach_alternative(self.html(context), "text/html")
         message.envelope_to = user.email
         return message
 
