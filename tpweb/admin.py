@@ -65,6 +65,7 @@ class NewUserForm(UserForm):
         filters=[lambda v: (v or "").strip().lower()],
         validators=[
             DataRequired("Enter a username."),
+            longest("username"),
             matching(rules.USERNAME, "2 to 80 of a-z, 0-9, dot, dash and underscore."),
         ],
     )
