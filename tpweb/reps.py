@@ -167,8 +167,7 @@ def reassign(rep_id):
     """
     rep = rep_or_404(rep_id)
     target_id = whole_number(request.form.get("to_rep_id", ""))
-    # Locked, so that deactivating the rep meanwhile makes one of the two writes run again.
-    target = db.session.get(User, target_id, with_for_update=True) if target_id else None
+    target = db.session.get(User, target_id) if target_id is not None else None
     problem, status = None, 422
     if target is None or not target.active or target.role not in ("rep", "manager"):
         problem = "Choose the rep who takes these accounts over."
