@@ -155,10 +155,9 @@ def reassign(rep_id):
     """
     rep = rep_or_404(rep_id)
     target_id = whole_number(request.form.get("to_rep_id", ""))
-    # Locked, so that deactivating the rep meanwhile makes one of the two writes run again.
     target = None
     if target_id is not None:
-        target = db.session.scalar(sales_reps().where(User.id == target_id).with_for_update())
+        target = db.session.scalar(sales_reps().where(User.id == target_id))
     problem, status = None, 422
     if target is None:
         problem = "Choose the rep who takes these accounts over."

@@ -108,9 +108,7 @@ def write(view):
             except (StaleDataError, IntegrityError, OperationalError) as error:
                 if not _raced(error):
                     raise
-                db.session.rollback()
-                # Only the answer that is sent may leave a message for the next page.
-                session["_flashes"] = list(flashes)
+                _forget_attempt(flashes)
         abort(409, RACED)
 
     return wrapper
@@ -162,15 +160,26 @@ def _begin_write():
         # One writer at a time, from before the first read: the next one waits for the lock.
         db.session.execute(text("BEGIN IMMEDIATE"))
     else:
-        # One snapshot for the whole write: a row another writer changed since then cannot be
-        # changed again (a serialization failure), and the view runs again on the new snapshot.
-        db.session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+        # Writers run side by side, and one whose outcome would differ from some order of
+        # running them one at a time (as SQLite's do) fails and runs again on what the others
+        # committed. REPEATABLE READ was not enough: a rep deactivated while accounts moved to
+        # them, each write reading the row the other changed, left accounts on an inactive rep.
+        db.session.connection(execution_options={"isolation_level": "SERIALIZABLE"})
     user = current_user._get_current_object()
     if user.is_authenticated:
         db.session.refresh(user)
         # Signed out everywhere or deactivated since the request began.
         if not user.active or user.get_id() != session.get("_user_id"):
-            abort(login_manager.unauthorized())
+            abort(make_response(login_manager.unauthorized()))
+
+
+def _forget_attempt(flashes):
+    """Undo what a failed try did, so that the next one starts as the first did."""
+    db.session.rollback()
+    # Only the answer that is sent may leave a message for the next page.
+    session["_flashes"] = list(flashes)
+    for upload in request.files.values():
+        upload.stream.seek(0)
 
 
 def _raced(error):
