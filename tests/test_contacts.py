@@ -11,6 +11,8 @@ from tpweb.extensions import db
 from tpweb.models import Contact, IdempotencyKey, TouchpointRecord
 from tpweb.schedule import today_in
 
+from .conftest import snapshot
+
 HTMX = {"HX-Request": "true"}
 HOSTILE = "<script>alert(1)</script>"
 ESCAPED = "&lt;script&gt;alert(1)&lt;/script&gt;"
@@ -179,9 +181,11 @@ def test_bad_record_is_422_with_the_error_beside_the_field(
 
 
 def test_a_bad_record_keeps_what_was_typed(client, rep, contact):
+    before = snapshot()
     response = create(client, contact, assigned_to=rep.id, description="", details="Keep me")
     assert response.status_code == 422
     assert "Keep me" in beside(response.text, "details")
+    assert snapshot() == before
 
 
 def test_a_rep_may_assign_to_their_manager(client, rep, boss, contact):
@@ -257,17 +261,21 @@ def test_the_same_key_twice_creates_one_record(client, rep, contact):
 def test_the_same_key_with_a_different_body_is_refused(client, rep, contact):
     headers = {**HTMX, "Idempotency-Key": "record-2"}
     create(client, contact, headers=headers, assigned_to=rep.id)
+    before = snapshot()
 
     response = create(client, contact, headers=headers, assigned_to=rep.id, description="Other")
 
     assert response.status_code == 422
+    assert snapshot() == before
     assert [r.description for r in stored_records()] == ["Reactivate the membership"]
 
 
 def test_a_refused_record_does_not_burn_its_key(client, rep, contact):
     headers = {**HTMX, "Idempotency-Key": "record-3"}
+    before = snapshot()
     refused = create(client, contact, headers=headers, assigned_to=rep.id, date_due="")
     assert refused.status_code == 422
+    assert snapshot() == before
     fixed = create(client, contact, headers=headers, assigned_to=rep.id)
     assert fixed.status_code == 200
     assert len(stored_records()) == 1

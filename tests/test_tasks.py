@@ -11,6 +11,8 @@ from tpweb.extensions import db
 from tpweb.models import IdempotencyKey, TouchpointRecord
 from tpweb.schedule import today_in
 
+from .conftest import snapshot
+
 HTMX = {"HX-Request": "true"}
 HOSTILE = "<script>alert(1)</script>"
 ESCAPED = "&lt;script&gt;alert(1)&lt;/script&gt;"
@@ -369,9 +371,11 @@ def test_bad_response_is_422_with_the_error_beside_the_field(
 
 
 def test_a_bad_response_keeps_what_was_typed(client, rep, task):
+    before = snapshot()
     response = respond(client, task, responded_on="soon", response_note="Keep me")
     assert response.status_code == 422
     assert "Keep me" in beside(response.text, "response_note")
+    assert snapshot() == before
 
 
 def test_a_response_dated_today_or_earlier_is_accepted(client, rep, task, today):
@@ -382,6 +386,7 @@ def test_a_response_dated_today_or_earlier_is_accepted(client, rep, task, today)
 
 def test_an_answered_task_is_409_and_keeps_its_response(client, rep, task):
     assert respond(client, task, response_note="First answer").status_code == 200
+    before = snapshot()
 
     for response in (
         client.get(f"/tasks/{task.id}/response"),
@@ -393,22 +398,27 @@ def test_an_answered_task_is_409_and_keeps_its_response(client, rep, task):
         )
         assert 'name="response_note"' not in response.text
     assert stored(task).response_note == "First answer"
+    assert snapshot() == before
 
 
 def test_a_record_that_needs_no_response_cannot_be_answered(client, make, rep, contact):
     record = make.record(contact, rep, description="Just a note")
+    before = snapshot()
     response = respond(client, record)
     assert response.status_code == 409
     assert "This task is already closed." in response.text
     saved = stored(record)
     assert (saved.responded_on, saved.response_note) == (None, "")
+    assert snapshot() == before
 
 
 def test_a_hostile_response_note_is_shown_escaped(client, rep, customer, contact, task):
     answer = respond(client, task, response_note=HOSTILE)
     assert stored(task).response_note == HOSTILE
+    before = snapshot()
 
     refused = respond(client, task, response_note=HOSTILE, responded_on="soon")
+    assert snapshot() == before
     pages = [
         answer.text,
         client.get(f"/contacts/{contact.id}").text,
@@ -421,10 +431,12 @@ def test_a_hostile_response_note_is_shown_escaped(client, rep, customer, contact
 
 
 def test_a_hostile_note_on_a_refused_response_is_escaped_in_the_form(client, rep, task):
+    before = snapshot()
     response = respond(client, task, response_note=HOSTILE, responded_on="soon")
     assert response.status_code == 422
     assert HOSTILE not in response.text
     assert ESCAPED in beside(response.text, "response_note")
+    assert snapshot() == before
 
 
 def test_the_same_key_twice_records_one_response(client, rep, task):
@@ -443,10 +455,12 @@ def test_the_same_key_twice_records_one_response(client, rep, task):
 def test_the_same_key_with_a_different_response_is_refused(client, rep, task):
     headers = {**HTMX, "Idempotency-Key": "response-2"}
     respond(client, task, headers=headers)
+    before = snapshot()
 
     response = respond(client, task, headers=headers, response_note="Something else")
 
     assert response.status_code == 422
+    assert snapshot() == before
     assert stored(task).response_note == "Reactivated; she starts again Monday."
 
 

@@ -8,6 +8,8 @@ from sqlalchemy import func, select
 from tpweb.extensions import db
 from tpweb.models import CallLog, IdempotencyKey, Touchpoint
 
+from .conftest import snapshot
+
 HTMX = {"HX-Request": "true"}
 
 
@@ -273,11 +275,12 @@ def test_a_key_reused_for_a_different_request_is_refused(client, make, rep, toda
     tp = touchpoint_due(make, rep, today, -2, "Late Co")
     headers = {**HTMX, "Idempotency-Key": "call-2"}
     log_call(client, tp, today, phone, headers=headers)
+    before = snapshot()
 
     response = log_call(client, tp, today, phone, headers=headers, notes="different")
 
     assert response.status_code == 422
-    assert db.session.scalar(select(func.count(CallLog.id))) == 1
+    assert snapshot() == before
 
 
 def test_keys_belong_to_their_user(client, make, auth, today, phone):
@@ -295,17 +298,19 @@ def test_keys_belong_to_their_user(client, make, auth, today, phone):
 def test_a_failed_write_does_not_burn_its_key(client, make, rep, today, phone):
     tp = touchpoint_due(make, rep, today, 0, "Co")
     headers = {**HTMX, "Idempotency-Key": "fix-me"}
+    before = snapshot()
     bad = log_call(client, tp, today, phone, headers=headers, duration_minutes="-1")
     assert bad.status_code == 422
-    assert db.session.scalar(select(func.count(IdempotencyKey.id))) == 0
+    assert snapshot() == before
 
 
 @pytest.mark.parametrize("key", ["", "x" * 101])
 def test_a_malformed_key_is_refused(client, make, rep, today, phone, key):
     tp = touchpoint_due(make, rep, today, 0, "Co")
+    before = snapshot()
     response = log_call(client, tp, today, phone, headers={**HTMX, "Idempotency-Key": key})
     assert response.status_code == 400
-    assert db.session.scalar(select(func.count(CallLog.id))) == 0
+    assert snapshot() == before
 
 
 @pytest.mark.parametrize(
@@ -342,9 +347,11 @@ def test_bad_call_log_is_422_with_the_error_beside_the_field(
 
 def test_a_call_in_the_future_is_refused(client, make, rep, today, phone):
     tp = touchpoint_due(make, rep, today, 0, "Co")
+    before = snapshot()
     response = log_call(client, tp, today + timedelta(days=1), phone)
     assert response.status_code == 422
     assert "A call cannot be logged in the future." in response.text
+    assert snapshot() == before
 
 
 def edit(client, tp, headers=HTMX, **fields):
@@ -376,6 +383,7 @@ def test_reschedule_with_a_stale_version_is_409_and_shows_what_changed(client, m
     seen = tp.version
     tp.next_call = today + timedelta(days=10)  # a manager reschedules meanwhile
     db.session.commit()
+    before = snapshot()
 
     response = edit(client, tp, version=seen, next_call=(today + timedelta(days=2)).isoformat())
 
@@ -383,8 +391,7 @@ def test_reschedule_with_a_stale_version_is_409_and_shows_what_changed(client, m
     assert "Someone changed this touchpoint" in response.text
     assert f'value="{(today + timedelta(days=10)).isoformat()}"' in response.text
     assert f"you had {(today + timedelta(days=2)).isoformat()}" in response.text
-    db.session.refresh(tp)
-    assert tp.next_call == today + timedelta(days=10)
+    assert snapshot() == before
 
 
 def test_set_inactive_removes_it_from_the_list_and_reactivate_brings_it_back(
@@ -408,11 +415,13 @@ def test_reactivating_beside_a_newer_active_touchpoint_is_refused(client, make, 
     old.inactive = True
     db.session.commit()
     make.touchpoint(old.account, last_call=today, frequency_days=7)
+    before = snapshot()
 
     response = edit(client, old)
 
     assert response.status_code == 409
     assert "already has an active touchpoint" in response.text
+    assert snapshot() == before
     db.session.refresh(old)
     assert old.inactive
 
