@@ -2,6 +2,8 @@
 # make test: install, run the suite on SQLite, then again on PostgreSQL.
 # make bench: install (gunicorn, aiosmtpd; wrk and Chromium from apt when missing), then run the
 # benchmarks on their own data and write docs/benchmarks.md (PostgreSQL when DATABASE_URL names it).
+# make mutants: mutation testing of the domain rules on SQLite (slow, not in CI), from scratch,
+# then docs/testing.md's table of kill rates and survivors (docs/testing.md says how to read it).
 VENV := .venv
 BIN := $(VENV)/bin
 PYTHON ?= python3
@@ -10,7 +12,7 @@ TEST_POSTGRES ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 
 APT := $(if $(filter 0,$(shell id -u)),,sudo) env DEBIAN_FRONTEND=noninteractive apt-get
 
-.PHONY: install run test lint bench
+.PHONY: install run test lint bench mutants
 
 install: $(VENV)/.installed
 
@@ -41,3 +43,9 @@ bench: install
 	test -x /usr/bin/chromium || $(APT) install -y -qq chromium \
 		|| ($(APT) update -qq && $(APT) install -y -qq chromium) || echo "no Chromium: B4 is not run"
 	$(BIN)/python -m bench
+
+mutants: install
+	$(BIN)/python -m pip install --quiet --editable ".[dev,mutants]"
+	rm -rf mutants
+	env -u TPWEB_TEST_POSTGRES $(BIN)/mutmut run --max-children $(or $(MUTANTS_JOBS),2)
+	$(BIN)/python scripts/mutants_report.py
