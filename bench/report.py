@@ -61,7 +61,7 @@ def machine(database, loader):
     if loader == "wrk":
         version = subprocess.run(["wrk", "-v"], capture_output=True, text=True).stdout
         loader = (version.split("[")[0].strip() or "wrk").split(" Copyright")[0]
-    return {
+    facts = {
         "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         # Other work on the machine slows the figures and their baselines alike, not equally.
         "load average at the end (1, 5, 15 min)": ", ".join(f"{n:.1f}" for n in os.getloadavg()),
@@ -69,9 +69,10 @@ def machine(database, loader):
         "CPU": cpu,
         "Python": platform.python_version(),
         "database": database,
-        "load generator": loader,
+        "load generator": loader,  # B1's; None when B1 did not run
         "system": f"{platform.system()} {platform.release()}",
     }
+    return {name: value for name, value in facts.items() if value is not None}
 
 
 def results_section(rows, facts, data, kept=None):

@@ -82,7 +82,7 @@ def main(argv=None):
         rows += sweep.run(users, per_user, rounds=args.rounds, step=step)
     rows.sort(key=lambda row: row.id)
     print(report.text_table(rows))
-    facts = report.machine(database, load.loader())
+    facts = report.machine(database, load.loader() if "B1" in args.only else None)
     took = time.monotonic() - started
     facts["run time"] = f"{took / 60:.1f} min" + (" (--quick)" if args.quick else "")
     step(f"done in {took:.0f} s")

@@ -304,6 +304,9 @@ def run(users=USERS, per_user=ITEMS_PER_USER, rounds=2, step=lambda message: Non
                     result["cpu"] += backends.cpu
                     result["got"] = server.ask("count")
                     runs[(side, n)].append(result)
+                    step(f"  {items / result['seconds']:,.0f} items/s, "
+                         f"{result['cpu'] / items * 1000:.3f} ms CPU per item, "
+                         f"{result['got']['messages']:,} messages")  # fmt: skip
         engine.dispose()
     return _rows(items, users, runs)
 

@@ -155,11 +155,12 @@ def _reassign(client, counter, engine, ids, accounts, repeat):
             return conn.execute(ACCOUNTS, {"ids": accounts}).all()
 
     # The check: the baseline reads the rows the move moves, and the move moves them all.
-    moved = _owners(engine, accounts)
+    moved = _owners(engine, accounts) == {ids[FROM_REP]}
     there()
-    moved &= _owners(engine, accounts) == {ids[TO_REP]} and len(baseline()) == len(accounts)
+    moved = moved and _owners(engine, accounts) == {ids[TO_REP]}
+    moved = moved and len(baseline()) == len(accounts)
     back()
-    moved &= _owners(engine, accounts) == {ids[FROM_REP]}
+    moved = moved and _owners(engine, accounts) == {ids[FROM_REP]}
     timed = paired(there_and_back, baseline, repeat)  # warms up both first
     figure, base = timed.action / 2, timed.baseline
     timed.action_cpu /= 2
