@@ -14,8 +14,10 @@
    was made, each with its own key so the server applies it once: on the page's `online` event,
    when the worker starts, on Background Sync and on "Sync now". Only a 2xx takes an item off; 409,
    422 and other refusals move it to Needs your attention; 401 or a refused CSRF token keeps it and
-   asks the rep to sign in; a network failure keeps it for the next try. Workbox is not used: its
-   replay counts any HTTP answer as done.
+   asks the rep to sign in; a network failure keeps it for the next try. A write sent online that
+   the server answers 502, 503 or 504 (busy, restarting, its database out of reach) was not taken
+   either: it is queued like one made offline, and the queue goes again after the Retry-After the
+   server gave. Workbox is not used: its replay counts any HTTP answer as done.
 
    The worker is the only writer of IndexedDB; static/offline.js asks it for the state by message. */
 "use strict";
@@ -36,6 +38,13 @@ var KEEP_DAYS = 14;
 var PARALLEL = 2;
 var STORED = "X-Tpweb-Stored";
 var TAG = "tpweb-queue";
+// After a 502-504, the queue goes again in the server's Retry-After seconds (RETRY_SECONDS if it
+// gave none, RETRY_MOST at most), RETRY_TRIES times in a row at most; after that, at the usual
+// moments (a page opened, `online`, Background Sync, "Sync now").
+var RETRY_SECONDS = 5;
+var RETRY_MOST = 60;
+var RETRY_TRIES = 10;
+var SERVER_TROUBLE = "The server could not take a change just now; it will be tried again.";
 
 /* ---- settings: the app's own URLs, from /offline/shell, kept with the shell ---- */
 
@@ -358,7 +367,8 @@ function fieldList(item) {
 var SAVED = {
   offline: "Saved on this phone — will send when online.",
   signin: "Saved on this phone — sign in to send it.",
-  soon: "Saved on this phone — sending it in a moment."
+  soon: "Saved on this phone — sending it in a moment.",
+  busy: "Saved on this phone — the server is busy; sending it again shortly."
 };
 
 // What htmx swaps in for a queued write: it says so at once, in the place of the saved form.
@@ -463,6 +473,15 @@ function handleWrite(event, config, kind) {
           if (response.status === 401) {
             return setMeta({ needsSignIn: true }).then(function () { return queueAndAnswer(config, item, "signin"); });
           }
+          // The server (or its database) could not take it: nothing was saved. Kept, and sent again.
+          if (unavailable(response)) {
+            return setMeta({ lastError: SERVER_TROUBLE }).then(function () {
+              return queueAndAnswer(config, item, "busy");
+            }).then(function (answer) {
+              event.waitUntil(syncLater(retryAfter(response)));
+              return answer;
+            });
+          }
           // A form kept from an older session: nothing was saved. The queue sends it again with
           // a fresh token, or asks the rep to sign in if the session is gone too.
           if (isCsrfRefusal(response, text)) {
@@ -487,6 +506,30 @@ function queueAndAnswer(config, item, why) {
 /* ---- sync ---- */
 
 var syncing = null;
+var retrying = null;
+var retries = 0;
+
+function unavailable(response) {
+  return response.status >= 502 && response.status <= 504;
+}
+
+function retryAfter(response) {
+  var seconds = Number(response.headers.get("Retry-After"));
+  return Math.min(RETRY_MOST, seconds > 0 ? seconds : RETRY_SECONDS);
+}
+
+// The queue sent again in `seconds`, once however many ask; the promise settles after that try
+// and the ones it leads to, so an event that waits for it keeps the worker awake meanwhile.
+function syncLater(seconds) {
+  if (retrying) return retrying;
+  if (retries >= RETRY_TRIES) return Promise.resolve();
+  retries += 1;
+  retrying = delay(seconds * 1000).then(function () {
+    retrying = null;
+    return sync().catch(function () {});
+  }).then(function () { return retrying; });
+  return retrying;
+}
 
 function sync() {
   if (!syncing) {
@@ -566,6 +609,7 @@ function syncQueue() {
         if (!item) return;
         return send(item, who.csrf_token).then(function (response) {
           return response.text().then(function (text) {
+            if (response.status < 500) retries = 0;
             if (response.ok) {
               sent += 1;
               return rebase(item, text).then(function () { return remove("queue", item.id); }).then(broadcast).then(next);
@@ -584,7 +628,8 @@ function syncQueue() {
             }
             if (response.status >= 500) {
               // The server's trouble, not the write's: it stays first in line for the next try.
-              return setMeta({ lastError: "The server could not take a change just now; it will be tried again." });
+              if (unavailable(response)) syncLater(retryAfter(response));
+              return setMeta({ lastError: SERVER_TROUBLE });
             }
             return needsAttention(item, response, text).then(broadcast).then(next);
           });
@@ -768,7 +813,8 @@ self.addEventListener("message", function (event) {
     work = retry(data.id).then(function () { return attentionList(event.source); })
       .then(function () { return sync().catch(function () {}); });
   }
-  event.waitUntil(work);
+  // A retry the work scheduled (the server was busy) keeps the worker awake until it is done.
+  event.waitUntil(work.then(function () { return retrying; }));
 });
 
 /* ---- lifecycle ---- */
