@@ -97,10 +97,11 @@ def test_a_bulk_update_that_changes_nothing_tracked_writes_no_row(make):
         # An UPDATE by primary key, many parameter sets: the session cannot read it.
         lambda tp: (update(Touchpoint), [{"id": tp.id, "comment": "Changed"}]),
         lambda tp: (update(Touchpoint.__table__), [{"comment": "Changed"}]),
+        lambda tp: (update(Touchpoint.__table__), {"comment": "Changed"}),
         lambda tp: (insert(Contact), [{"customer_id": tp.account_id, "name": "New"}]),
         lambda tp: (Touchpoint.__table__.delete(), None),
     ],
-    ids=["update by primary key", "core executemany", "insert", "delete"],
+    ids=["update by primary key", "core executemany", "core values given", "insert", "delete"],
 )
 def test_an_unmarked_bulk_change_it_cannot_record_is_refused(make, statement):
     tp = make.touchpoint(make.customer(), comment="Before")

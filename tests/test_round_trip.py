@@ -59,6 +59,11 @@ def save_edges_through_the_forms(client, make, ann):
     ]  # fmt: skip
     for account_, data in schedules:
         posted(client, f"/{account_.kind}s/{account_.id}/touchpoints/new", data)
+    # Past the edge: whether the form takes it or not, what is saved must import back.
+    latest = db.session.scalar(select(Touchpoint).where(Touchpoint.account_id == south.id))
+    beyond = {"last_call": "2199-12-31", "frequency_days": "3650", "next_call": "",
+              "version": latest.version}  # fmt: skip
+    assert client.post(f"/touchpoints/{latest.id}/edit", data=beyond).status_code in (303, 422)
     contact = db.session.scalar(select(Contact))
     posted(client, f"/contacts/{contact.id}/touchpoints",
            {"description": text("description"), "details": text("details", lines=True),

@@ -1,7 +1,7 @@
 """The rules a saved value keeps (tpweb.rules), at their edges, and the same rule heard from every
 way a value arrives: the forms, the CSV import, the command line and the admin."""
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from sqlalchemy import String, func, select
@@ -14,6 +14,7 @@ from tpweb.contacts.forms import RecordForm, ResponseForm
 from tpweb.csvio import sheet
 from tpweb.extensions import db
 from tpweb.models import Account, Contact, TouchpointRecord, User
+from tpweb.schedule import today_in
 from tpweb.touchpoints.forms import CallLogForm, TouchpointForm
 
 
@@ -246,3 +247,27 @@ def test_an_account_whose_rep_is_no_sales_rep_keeps_them_until_changed(client, m
     assert client.post(f"/customers/{account.id}/edit", data=data).status_code == 303
     db.session.refresh(account)
     assert (account.name, account.sales_rep_id) == ("Old Co Renamed", boss.id)
+
+
+def test_the_import_refuses_a_call_or_an_answer_dated_in_the_future():
+    ahead = (rules.latest_today() + timedelta(days=1)).isoformat()
+    today = rules.latest_today().isoformat()
+    call = {"external_id": "L1", "called_on": ahead, "account_kind": "customer",
+            "account_external_id": "C1", "user": "ann", "call_type": "Phone"}  # fmt: skip
+    row = sheet.parse(2, list(call.values()), tuple(call), "call log")
+    assert row.reasons == [f"called_on {ahead} is in the future"]
+    row = sheet.parse(2, [*list(call.values())[:1], today, *list(call.values())[2:]], tuple(call),
+                      "call log")  # fmt: skip
+    assert row.reasons == []
+    answer = {"external_id": "R1", "contact_external_id": "P1", "description": "Quote",
+              "date_completed": "2026-03-01", "author": "ann", "assigned_to": "ann",
+              "responded_on": ahead, "response_note": "Sent"}  # fmt: skip
+    row = sheet.parse(2, list(answer.values()), tuple(answer), "touchpoint record")
+    assert row.reasons == [f"responded_on {ahead} is in the future"]
+
+
+def test_no_call_logged_through_the_form_is_later_than_the_imports_today():
+    # The form's today is a user's, in some zone: never later than the latest one on Earth.
+    now = datetime(2026, 12, 31, 23, 59, tzinfo=UTC)
+    for zone in ("Pacific/Kiritimati", "Pacific/Pago_Pago", "America/Chicago"):
+        assert today_in(zone, now) <= rules.latest_today(now)

@@ -185,10 +185,12 @@ def _record_update(state, model):
     """Record a bulk UPDATE's changes before it runs; False for one it cannot read (by primary
     key, many parameter sets) that changes a tracked field."""
     subject, fields = TRACKED[model]
-    if state.is_executemany:
-        return not any(name in fields for params in state.parameters for name in params)
+    given = state.parameters if state.is_executemany else [state.parameters or {}]
+    if any(name in fields for params in given for name in params):
+        return False  # new values in the parameters: only their caller knows the rows
     # The SET clause, which SQLAlchemy keeps only here: {column: new value or expression}.
-    values = {getattr(key, "key", key): value for key, value in state.statement._values.items()}
+    set_clause = state.statement._values or {}
+    values = {getattr(key, "key", key): value for key, value in set_clause.items()}
     names = [name for name in fields if name in values]
     if not names:
         return True

@@ -4,7 +4,7 @@ always imports back). No Flask here.
 """
 
 import re
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import func, select
 
@@ -56,6 +56,12 @@ def date_problem(day: date) -> str | None:
     if not EARLIEST <= day <= LATEST:
         return f"Enter a date between {EARLIEST:%Y} and {LATEST:%Y}."
     return None
+
+
+def latest_today(now: datetime | None = None) -> date:
+    """The latest date it is anywhere at `now` (UTC+14): the forms refuse a call or a response
+    dated after the user's today, and the import, knowing no user's zone, after this."""
+    return ((now or datetime.now(UTC)) + timedelta(hours=14)).date()
 
 
 def next_call_problem(last_call: date, frequency_days: int) -> str | None:

@@ -291,6 +291,14 @@ def _schedule(row):
         row.reasons.append(f"next_call {nxt} is before last_call {last}")
 
 
+def _happened(row, *columns):
+    """As the forms: a call or a response is not dated in the future."""
+    latest = rules.latest_today()
+    for column in columns:
+        if (day := row.values.get(column)) and day > latest:
+            row.reasons.append(f"{column} {day} is in the future")
+
+
 def _response(row):
     """As the database: a record that needs a response has a date due."""
     if row.values.get("response_required") and row.values.get("date_due") is None:
@@ -298,6 +306,7 @@ def _response(row):
     # As the form that records a response: an answer says what it was.
     if row.values.get("responded_on") and not row.values.get("response_note"):
         row.reasons.append("response_note is required when responded_on is given")
+    _happened(row, "responded_on")
 
 
 def _show(text, limit=40):
@@ -385,7 +394,11 @@ def _account_kind(column, raw):
 
 
 # Checks across a row's cells, by kind: the accounts' is its location.
-CHECKS = {"touchpoint": _schedule, "call log": lambda row: None, "touchpoint record": _response}
+CHECKS = {
+    "touchpoint": _schedule,
+    "call log": lambda row: _happened(row, "called_on"),
+    "touchpoint record": _response,
+}
 CONVERT = {
     **dict.fromkeys(("called_on", "date_due", "date_completed", "responded_on"), _date),
     **dict.fromkeys(WHOLE, _whole),
