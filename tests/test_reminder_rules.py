@@ -1,8 +1,40 @@
 """Reminder planning's rules, one behaviour per test (kept by `make mutants`)."""
 
-from datetime import date
+from collections import namedtuple
+from datetime import UTC, date, datetime, timedelta
 
-from tpweb.reminders import days_to_sweep
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from tpweb import delivery
+from tpweb.delivery import SweepSettings, prepare, sweep
+from tpweb.extensions import db
+from tpweb.mail import Mailer
+from tpweb.models import ReminderDelivery
+from tpweb.reminders import (
+    DAY,
+    TASK,
+    TOUCHPOINT,
+    Due,
+    Reminder,
+    days_to_sweep,
+    due_items,
+    latest_due_day,
+    load_reminders,
+    send_instant,
+)
+
+DEC1 = date(2026, 12, 1)
+# A ledger row as the sweep reads it.
+LedgerRow = namedtuple("LedgerRow", "id user_id item_kind item_id due_date")
+
+
+def test_the_send_hour_itself_is_the_first_instant_of_that_days_reminders():
+    six = send_instant(DEC1, 6, "Asia/Tokyo")
+    assert six == datetime(2026, 11, 30, 21, 0, tzinfo=UTC)
+    assert latest_due_day("Asia/Tokyo", 6, six) == DEC1
+    assert latest_due_day("Asia/Tokyo", 6, six - timedelta(microseconds=1)) == DEC1 - timedelta(1)
 
 
 def test_missed_nights_come_back_oldest_first_without_those_already_swept():
@@ -13,3 +45,229 @@ def test_missed_nights_come_back_oldest_first_without_those_already_swept():
         date(2026, 11, 22),
         date(2026, 11, 23),
     ]
+
+
+def test_a_new_user_starts_with_the_latest_date_not_a_history():
+    assert days_to_sweep(DEC1, set(), None, 7) == [DEC1]
+
+
+def test_nothing_on_or_before_a_users_first_swept_date_is_planned():
+    first = DEC1 - timedelta(days=2)
+    assert days_to_sweep(DEC1, set(), first, 7) == [DEC1 - timedelta(days=1), DEC1]
+
+
+def test_catching_up_stops_at_the_window():
+    assert days_to_sweep(DEC1, set(), date(2026, 1, 1), 1) == [DEC1]
+    assert days_to_sweep(DEC1, set(), date(2026, 1, 1), 0) == []
+
+
+def test_due_items_are_open_tasks_assigned_and_active_touchpoints_held_on_the_users_dates(
+    app, make
+):
+    rep, other = make.rep(), make.rep()
+    customer = make.customer(rep=rep)
+    contact = make.contact(customer)
+    due = make.record(contact, other, assigned_to=rep, response_required=True, date_due=DEC1)
+    # Not due for the rep on December 1: answered, another date, someone else's.
+    make.record(contact, rep, response_required=True, date_due=DEC1, responded_on=DEC1)
+    make.record(contact, rep, response_required=True, date_due=DEC1 + timedelta(1))
+    make.record(contact, rep, assigned_to=other, response_required=True, date_due=DEC1)
+    make.record(contact, rep, date_due=DEC1)  # a note, no answer wanted
+    held = make.touchpoint(customer, last_call=DEC1 - timedelta(30), frequency_days=30)
+    make.touchpoint(make.customer(rep=rep), last_call=DEC1 - timedelta(30), inactive=True)
+    make.touchpoint(make.customer(rep=rep, active=False), last_call=DEC1 - timedelta(30))
+    make.touchpoint(make.customer(rep=other), last_call=DEC1 - timedelta(30))
+    make.touchpoint(make.customer(rep=rep), last_call=DEC1 - timedelta(29))
+
+    assert sorted(due_items(db.session, {rep.id: [DEC1]}), key=lambda d: d.kind) == [
+        Due(rep.id, TASK, due.id, DEC1),
+        Due(rep.id, TOUCHPOINT, held.id, DEC1),
+    ]
+    assert due_items(db.session, {rep.id: [DEC1 - timedelta(1)]}) == []
+
+
+def test_a_reminder_says_overdue_only_for_a_date_before_today(app, make):
+    rep = make.rep()
+    contact = make.contact(make.customer(rep=rep, name="Acme"), name="Dana")
+    task = make.record(contact, rep, response_required=True, date_due=DEC1, description="Call")
+    rows = [LedgerRow(1, rep.id, TASK, task.id, DEC1)]
+    due_today = Reminder(
+        TASK, task.id, DEC1, False, "Call", "Dana", "customer", "Acme", "", contact.id
+    )
+    assert load_reminders(db.session, rows, DEC1) == {1: due_today}
+    overdue = load_reminders(db.session, rows, DEC1 + timedelta(1))
+    assert overdue[1].overdue is True
+
+
+def test_a_jobsites_touchpoint_names_the_jobsite_and_its_customer(app, make):
+    rep = make.rep()
+    site = make.jobsite(make.customer(name="Acme"), rep=rep, name="North Yard")
+    tp = make.touchpoint(site, last_call=DEC1 - timedelta(30), frequency_days=30)
+    own = make.touchpoint(make.customer(rep=rep, name="Birch"), last_call=DEC1 - timedelta(30))
+    rows = [
+        LedgerRow(1, rep.id, TOUCHPOINT, tp.id, DEC1),
+        LedgerRow(2, rep.id, TOUCHPOINT, own.id, DEC1),
+    ]
+    assert load_reminders(db.session, rows, DEC1) == {
+        1: Reminder(TOUCHPOINT, tp.id, DEC1, False, "North Yard", account_kind="jobsite",
+                    account="North Yard", customer="Acme"),
+        2: Reminder(TOUCHPOINT, own.id, DEC1, False, "Birch", account="Birch"),
+    }  # fmt: skip
+
+
+def test_an_item_changed_since_it_was_planned_has_no_reminder(app, make):
+    rep, other = make.rep(), make.rep()
+    customer = make.customer(rep=rep)
+    contact = make.contact(customer)
+    moved = make.record(contact, rep, response_required=True, date_due=DEC1 + timedelta(1))
+    handed = make.record(contact, rep, assigned_to=other, response_required=True, date_due=DEC1)
+    answered = make.record(contact, rep, response_required=True, date_due=DEC1, responded_on=DEC1)
+    rescheduled = make.touchpoint(customer, last_call=DEC1, frequency_days=30)
+    inactive = make.touchpoint(make.customer(rep=rep), last_call=DEC1 - timedelta(30))
+    inactive.inactive = True
+    closed = make.touchpoint(make.customer(rep=rep), last_call=DEC1 - timedelta(30))
+    closed.account.active = False
+    given = make.touchpoint(make.customer(rep=other), last_call=DEC1 - timedelta(30))
+    db.session.commit()
+    rows = [
+        LedgerRow(1, rep.id, TASK, moved.id, DEC1),
+        LedgerRow(2, rep.id, TASK, handed.id, DEC1),
+        LedgerRow(3, rep.id, TASK, answered.id, DEC1),
+        LedgerRow(4, rep.id, TOUCHPOINT, rescheduled.id, DEC1),
+        LedgerRow(5, rep.id, TOUCHPOINT, inactive.id, DEC1),
+        LedgerRow(6, rep.id, TOUCHPOINT, closed.id, DEC1),
+        LedgerRow(7, rep.id, TOUCHPOINT, given.id, DEC1),
+        LedgerRow(8, rep.id, TASK, 10**6, DEC1),
+    ]
+    assert load_reminders(db.session, rows, DEC1) == {}
+
+
+# The ledger: claims, leases, attempts. 06:00 in Tokyo on December 1 is 21:00 UTC on November 30.
+TOKYO_SIX = datetime(2026, 11, 30, 21, 0, tzinfo=UTC)
+LEASE = timedelta(minutes=15)
+
+
+@pytest.fixture
+def outbox(app):
+    state = app.extensions["mailman"]
+    state.outbox = []
+    return state.outbox
+
+
+def tokyo_tasks(make, count, **fields):
+    rep = make.rep(name="Kenji Sato", email="kenji@example.com", timezone="Asia/Tokyo", **fields)
+    contact = make.contact(make.customer(rep=rep))
+    for n in range(count):
+        make.record(contact, rep, response_required=True, date_due=DEC1, description=f"Task {n}")
+    return rep
+
+
+def ledger_rows():
+    db.session.expire_all()
+    query = select(ReminderDelivery).where(ReminderDelivery.item_kind != DAY)
+    return db.session.scalars(query.order_by(ReminderDelivery.id)).all()
+
+
+def run(now, mailer=None, **settings):
+    with Mailer() as real:
+        return sweep(db.session, mailer or real, now, SweepSettings(lease=LEASE, **settings))
+
+
+def test_a_claim_whose_sender_died_goes_again_only_once_its_lease_is_over(app, make, outbox):
+    tokyo_tasks(make, 1)
+    prepare(db.session, TOKYO_SIX, SweepSettings(lease=LEASE))
+    [row] = ledger_rows()
+    # A sender claimed the row and died before sending.
+    row.status, row.claim_token, row.attempts = "sending", "dead", 1
+    row.claimed_at = TOKYO_SIX.replace(tzinfo=None)
+    db.session.commit()
+
+    assert run(TOKYO_SIX + LEASE - timedelta(seconds=1)).items_sent == 0
+    assert [r.status for r in ledger_rows()] == ["sending"]
+    assert run(TOKYO_SIX + LEASE + timedelta(seconds=1)).items_sent == 1
+    [row] = ledger_rows()
+    assert (row.status, row.attempts, row.claim_token) == ("sent", 2, None)
+    assert [m.subject for m in outbox] == ["Due today: Task 0"]
+
+
+def test_a_row_out_of_attempts_is_given_up_not_sent(app, make, outbox):
+    tokyo_tasks(make, 2)
+    prepare(db.session, TOKYO_SIX, SweepSettings(lease=LEASE))
+    tired, fresh = ledger_rows()
+    tired.attempts, fresh.attempts = 3, 2
+    db.session.commit()
+    report = run(TOKYO_SIX + timedelta(minutes=1), max_attempts=3)
+    assert report.items_sent == 1
+    assert [(r.status, r.attempts) for r in ledger_rows()] == [("failed", 3), ("sent", 3)]
+
+
+class FakeMonotonic:
+    """The sweep's own stopwatch, moved on by the slow mail server below."""
+
+    def __init__(self):
+        self.now = 0.0
+
+    def monotonic(self):
+        return self.now
+
+
+class SlowMailServer:
+    """The app's mailer on a mail server that takes `minutes` per message; `during(n)` runs
+    while the n-th message (from 1) is in flight."""
+
+    def __init__(self, mailer, stopwatch, minutes, during):
+        self.mailer, self.stopwatch, self.minutes, self.during = mailer, stopwatch, minutes, during
+        self.count = 0
+
+    def compose(self, *args):
+        return self.mailer.compose(*args)
+
+    def send(self, message):
+        self.count += 1
+        self.stopwatch.now += self.minutes * 60
+        self.during(self.count)
+        self.mailer.send(message)
+
+
+def test_a_batch_that_outlives_its_lease_keeps_its_claims_and_is_not_sent_twice(
+    app, make, outbox, monkeypatch
+):
+    stopwatch = FakeMonotonic()
+    monkeypatch.setattr(delivery, "time", stopwatch)
+    tokyo_tasks(make, 5)
+    second = []
+
+    def second_sender(n):
+        # Another hourly sweep starts while the fifth message is in flight, 30 minutes (two
+        # leases) after the first sender claimed the rows.
+        if n == 5:
+            with Session(db.engine) as other, Mailer() as mailer:
+                now = TOKYO_SIX + timedelta(seconds=stopwatch.now)
+                second.append(sweep(other, mailer, now, SweepSettings(lease=LEASE)))
+
+    with Mailer() as real:
+        slow = SlowMailServer(real, stopwatch, 6, second_sender)
+        first = sweep(db.session, slow, TOKYO_SIX, SweepSettings(lease=LEASE))
+    assert first.items_sent == 5 and second[0].items_sent == 0
+    assert sorted(m.subject for m in outbox) == [f"Due today: Task {n}" for n in range(5)]
+    assert [(r.status, r.attempts) for r in ledger_rows()] == [("sent", 1)] * 5
+
+
+def test_a_sender_renews_its_claims_once_a_quarter_lease_has_gone_by(
+    app, make, outbox, monkeypatch
+):
+    stopwatch = FakeMonotonic()
+    monkeypatch.setattr(delivery, "time", stopwatch)
+    tokyo_tasks(make, 3)
+    claimed = []
+
+    def look(n):
+        claimed.append(sorted({r.claimed_at for r in ledger_rows() if r.status == "sending"}))
+
+    with Mailer() as real:
+        # A quarter lease (3:45) a message: the claims are renewed before every message but the
+        # first, each time exactly a quarter lease after the last.
+        run(TOKYO_SIX, SlowMailServer(real, stopwatch, 3.75, look))
+    six = TOKYO_SIX.replace(tzinfo=None)
+    quarter = LEASE / 4
+    assert claimed == [[six], [six + quarter], [six + 2 * quarter]]
