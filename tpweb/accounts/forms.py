@@ -12,11 +12,12 @@ class LocationMixin:
     """Latitude and longitude, typed or set by tapping the map on the form."""
 
     latitude = FloatField(
-        "Latitude", validators=[Optional(), NumberRange(*LATITUDE, "Latitude is -90 to 90.")]
+        "Latitude",
+        validators=[Optional(), NumberRange(*LATITUDE, "Latitude is %(min)s to %(max)s.")],
     )
     longitude = FloatField(
         "Longitude",
-        validators=[Optional(), NumberRange(*LONGITUDE, "Longitude is -180 to 180.")],
+        validators=[Optional(), NumberRange(*LONGITUDE, "Longitude is %(min)s to %(max)s.")],
     )
 
     def validate(self, extra_validators=None):

@@ -15,7 +15,7 @@ class CallLogForm(FlaskForm):
         default=15,
         validators=[
             InputRequired("Enter the duration in minutes."),
-            NumberRange(*rules.DURATION_MINUTES, "Duration is 0 to 1440 minutes."),
+            NumberRange(*rules.DURATION_MINUTES, "Duration is %(min)s to %(max)s minutes."),
         ],
     )
     call_type = SelectField("Call type", coerce=int, validate_choice=True)
@@ -42,7 +42,7 @@ class TouchpointForm(FlaskForm):
         "Frequency (days)",
         validators=[
             InputRequired("Enter the number of days between touchpoints."),
-            NumberRange(*rules.FREQUENCY_DAYS, "Frequency is 1 to 3650 days."),
+            NumberRange(*rules.FREQUENCY_DAYS, "Frequency is %(min)s to %(max)s days."),
         ],
     )
     next_call = DayField("Next Call", validators=[Optional()])
