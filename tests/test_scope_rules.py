@@ -6,8 +6,10 @@ from werkzeug.exceptions import NotFound
 from tpweb.extensions import db
 from tpweb.scope import (
     account_or_404,
+    accounts_changeable_by,
     accounts_for,
     contact_or_404,
+    contacts_changeable_by,
     contacts_for,
     record_or_404,
     touchpoint_or_404,
@@ -45,8 +47,19 @@ def test_a_rep_opens_their_accounts_and_the_customers_of_their_jobsites(team):
     assert names(accounts_for(team.bob)) == ids(
         team.ann_customer, team.bob_jobsite, team.bob_customer
     )
-    assert names(accounts_for(team.ann)) == ids(team.ann_customer)
+    # Ann's customer's family holds Bob's jobsite: read together.
+    assert names(accounts_for(team.ann)) == ids(team.ann_customer, team.bob_jobsite)
     assert names(accounts_for(team.cy)) == []
+
+
+def test_a_rep_changes_only_the_accounts_they_hold(team):
+    assert names(accounts_changeable_by(team.bob)) == ids(team.bob_jobsite, team.bob_customer)
+    assert names(accounts_changeable_by(team.boss)) == ids(
+        team.ann_customer, team.bob_jobsite, team.bob_customer
+    )
+    assert account_or_404(team.bob, team.bob_jobsite.id, "jobsite", change=True)
+    with pytest.raises(NotFound):
+        account_or_404(team.bob, team.ann_customer.id, "customer", change=True)
 
 
 def test_a_manager_opens_every_account(team):
@@ -73,13 +86,16 @@ def test_a_rep_changes_only_the_touchpoints_of_accounts_they_hold(team):
     assert names(touchpoints_for(team.bob)) == ids(tps[team.bob_jobsite], tps[team.bob_customer])
     assert names(touchpoints_for(team.boss)) == ids(*tps.values())
     ann_tp = tps[team.ann_customer]
-    assert touchpoint_or_404(team.ann, ann_tp.id) == ann_tp
-    assert touchpoint_or_404(team.boss, ann_tp.id, for_update=True) == ann_tp
+    assert touchpoint_or_404(team.ann, ann_tp.id, change=True) == ann_tp
+    assert touchpoint_or_404(team.boss, ann_tp.id, for_update=True, change=True) == ann_tp
+    assert touchpoint_or_404(team.bob, ann_tp.id) == ann_tp  # read across the family
+    with pytest.raises(NotFound):
+        touchpoint_or_404(team.cy, ann_tp.id)
     for user in (team.bob, team.cy):
         with pytest.raises(NotFound):
-            touchpoint_or_404(user, ann_tp.id)
+            touchpoint_or_404(user, ann_tp.id, change=True)
         with pytest.raises(NotFound):
-            touchpoint_or_404(user, ann_tp.id, for_update=True)
+            touchpoint_or_404(user, ann_tp.id, for_update=True, change=True)
 
 
 def test_a_rep_opens_the_contacts_of_the_customers_they_open(team):
@@ -89,6 +105,11 @@ def test_a_rep_opens_the_contacts_of_the_customers_they_open(team):
     assert contact_or_404(team.bob, team.ann_contact.id) == team.ann_contact
     with pytest.raises(NotFound):
         contact_or_404(team.ann, team.bob_contact.id)
+    # Bob reads Ann's contact but changes only his own customer's.
+    assert names(contacts_changeable_by(team.bob)) == ids(team.bob_contact)
+    assert contact_or_404(team.bob, team.bob_contact.id, change=True) == team.bob_contact
+    with pytest.raises(NotFound):
+        contact_or_404(team.bob, team.ann_contact.id, change=True)
     with pytest.raises(NotFound):
         contact_or_404(team.cy, team.ann_contact.id)
 
