@@ -495,3 +495,42 @@ def test_a_write_whose_record_changed_meanwhile_runs_again_then_is_refused(
         assert (response.status_code, logs, len(tries)) == (409, 0, 4)
         assert "Someone else changed this at the same moment" in response.text
         assert tp.version == changes_meanwhile + 1 and tp.last_call < today
+
+
+@pytest.mark.skipif(
+    not os.environ.get("TPWEB_TEST_POSTGRES"),
+    reason="needs PostgreSQL (the PostgreSQL pass): SQLite's writers never overlap",
+)
+def test_a_write_that_lost_its_key_to_a_twin_replays_the_twins_answer_and_nothing_else(
+    race_app, mona, anna, ben, acme
+):
+    """The same key, sent by a twin request that commits just before this one does: this one's
+    moves and its message are undone, and it answers what the twin stored."""
+    [client] = clients_of(race_app, mona, 1)
+    main_engine = db.engine
+    twin = {"body": "", "status_code": 303, "headers": json.dumps({"Location": "/reps"})}
+
+    def twin_commits_first(conn, cursor, statement, parameters, *args):
+        if statement.startswith("INSERT INTO idempotency_keys") and "request_hash" not in twin:
+            twin.update(user_id=parameters["user_id"], key=parameters["key"])
+            twin["request_hash"] = parameters["request_hash"]
+            with main_engine.begin() as other:
+                other.execute(insert(IdempotencyKey).values(**twin))
+
+    with race_app.app_context():
+        engine = db.engine
+    sa.event.listen(engine, "before_cursor_execute", twin_commits_first)
+    try:
+        response = client.post(
+            f"/reps/{anna.id}/reassign",
+            data={"account_ids": [acme.id], "to_rep_id": ben.id},
+            headers={"Idempotency-Key": "twins"},
+        )
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", twin_commits_first)
+    db.session.expire_all()
+
+    assert (response.status_code, response.location) == (303, "/reps")
+    assert response.headers["Idempotent-Replayed"] == "true"
+    assert acme.sales_rep_id == anna.id and changes("account", acme.id) == []
+    assert "Moved 1 account" not in client.get(f"/reps/{anna.id}").text
