@@ -3,6 +3,7 @@ what is stored consistent; the database itself keeps one active touchpoint per a
 requests with one Idempotency-Key write once."""
 
 import json
+import os
 import threading
 from datetime import timedelta
 
@@ -453,7 +454,93 @@ def test_a_write_by_a_user_signed_out_everywhere_meanwhile_saves_nothing(
         response = client.post(url, data=data, headers=HTMX)
     finally:
         sa.event.remove(engine, "begin", sign_out_at_the_write)
+    db.session.expire_all()
 
     assert response.status_code == 401 and "/login" in response.headers["HX-Redirect"]
     assert db.session.scalar(select(func.count(CallLog.id))) == 0
     assert tp.version == 1
+
+
+# Running a write again -------------------------------------------------------------------------
+
+
+@pytest.mark.skipif(
+    not os.environ.get("TPWEB_TEST_POSTGRES"),
+    reason="needs PostgreSQL (the PostgreSQL pass): SQLite's writers never overlap",
+)
+# A write is run again up to 3 times: the fourth change meanwhile is answered 409.
+@pytest.mark.parametrize("changes_meanwhile", [1, 3, 4])
+def test_a_write_whose_record_changed_meanwhile_runs_again_then_is_refused(
+    race_app, anna, tp, phone, today, changes_meanwhile
+):
+    """Someone changes the touchpoint after each try of a Complete has begun, before it reads
+    the touchpoint: each try fails on PostgreSQL's check, and the next one starts afresh."""
+    [client] = clients_of(race_app, anna, 1)
+    data = {"called_on": today.isoformat(), "duration_minutes": "5", "call_type": phone.id}
+    bump = update(Touchpoint).where(Touchpoint.id == tp.id).values(version=Touchpoint.version + 1)
+    main_engine = db.engine
+    tries = []
+
+    def change_before_the_read(conn, cursor, statement, *args):
+        if "FROM touchpoints" in statement and "FOR UPDATE" in statement:
+            tries.append(statement)
+            if len(tries) <= changes_meanwhile:
+                with main_engine.begin() as other:
+                    other.execute(bump)
+
+    with race_app.app_context():
+        engine = db.engine
+    sa.event.listen(engine, "before_cursor_execute", change_before_the_read)
+    try:
+        response = client.post(f"/touchpoints/{tp.id}/complete", data=data)
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", change_before_the_read)
+    db.session.expire_all()
+
+    logs = db.session.scalar(select(func.count(CallLog.id)))
+    if changes_meanwhile <= 3:
+        assert (response.status_code, logs, len(tries)) == (303, 1, changes_meanwhile + 1)
+        assert tp.version == changes_meanwhile + 2 and tp.last_call == today
+    else:
+        assert (response.status_code, logs, len(tries)) == (409, 0, 4)
+        assert "Someone else changed this at the same moment" in response.text
+        assert tp.version == changes_meanwhile + 1 and tp.last_call < today
+
+
+@pytest.mark.skipif(
+    not os.environ.get("TPWEB_TEST_POSTGRES"),
+    reason="needs PostgreSQL (the PostgreSQL pass): SQLite's writers never overlap",
+)
+def test_a_write_that_lost_its_key_to_a_twin_replays_the_twins_answer_and_nothing_else(
+    race_app, mona, anna, ben, acme
+):
+    """The same key, sent by a twin request that commits just before this one does: this one's
+    moves and its message are undone, and it answers what the twin stored."""
+    [client] = clients_of(race_app, mona, 1)
+    main_engine = db.engine
+    twin = {"body": "", "status_code": 303, "headers": json.dumps({"Location": "/reps"})}
+
+    def twin_commits_first(conn, cursor, statement, parameters, *args):
+        if statement.startswith("INSERT INTO idempotency_keys") and "request_hash" not in twin:
+            twin.update(user_id=parameters["user_id"], key=parameters["key"])
+            twin["request_hash"] = parameters["request_hash"]
+            with main_engine.begin() as other:
+                other.execute(insert(IdempotencyKey).values(**twin))
+
+    with race_app.app_context():
+        engine = db.engine
+    sa.event.listen(engine, "before_cursor_execute", twin_commits_first)
+    try:
+        response = client.post(
+            f"/reps/{anna.id}/reassign",
+            data={"account_ids": [acme.id], "to_rep_id": ben.id},
+            headers={"Idempotency-Key": "twins"},
+        )
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", twin_commits_first)
+    db.session.expire_all()
+
+    assert (response.status_code, response.location) == (303, "/reps")
+    assert response.headers["Idempotent-Replayed"] == "true"
+    assert acme.sales_rep_id == anna.id and changes("account", acme.id) == []
+    assert "Moved 1 account" not in client.get(f"/reps/{anna.id}").text

@@ -102,13 +102,8 @@ def confirm():
     except BadSignature:
         abort(400, "The preview did not come back intact: upload the file again.")
     plan = csvio.plan(db.session, csvio.read(upload["csv"].encode()))
-    try:
-        csvio.apply(db.session, plan, user_id=current_user.id)
-    except StaleDataError:
-        form = UploadForm(formdata=None)
-        form.file.errors = ["A touchpoint in the file changed while it was imported; nothing "
-                            "was saved. Upload the file again to see the changes."]  # fmt: skip
-        return _page(form, 409)
+    # A touchpoint changed meanwhile (StaleDataError): `write` plans and runs it again, or 409.
+    csvio.apply(db.session, plan, user_id=current_user.id)
     return _report(plan, upload["name"], done=True)
 
 
