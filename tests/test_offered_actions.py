@@ -372,6 +372,16 @@ def test_a_task_on_a_contact_the_user_cannot_open_still_opens(world, today):
     assert db.session.get(TouchpointRecord, task.id).response_note == "Called back"
 
 
+def test_my_tasks_links_a_task_to_its_contact_where_the_user_may_open_it(world):
+    """The family's reps open the contact (the owner's customer, the jobsite rep's through their
+    jobsite), so their rows link to it; the other rep's row names it alone."""
+    link = f'href="/contacts/{world["contact"].id}"'
+    for who, linked in (("owner", True), ("jobsite_rep", True), ("other_rep", False)):
+        listed = world["clients"][who].get("/tasks").text
+        assert f"Task for {world[who].name}" in listed, who
+        assert (link in listed) is linked, who
+
+
 def test_an_htmx_response_on_such_a_task_names_the_contact_without_a_link(world, today):
     client, task = world["clients"]["other_rep"], world["other_rep_task"]
     entry = client.post(

@@ -8,7 +8,8 @@ managers. Any reader may add a touchpoint record to a contact they can open.
 """
 
 from flask import abort
-from sqlalchemy import func, or_, select, true
+from sqlalchemy import exists, func, or_, select, true
+from sqlalchemy.orm import aliased
 
 from . import rules
 from .extensions import db
@@ -65,6 +66,26 @@ def openable_contact(user):
     if user.is_manager:
         return true()
     return Contact.customer_id.in_(_families_of(user))
+
+
+def openable_contact_of_row(user):
+    """openable_contact's rule as a column of rows already found (My tasks' tasks): the contact's
+    customer is the user's, or has a jobsite of theirs, by two index lookups per row.
+
+    openable_contact's IN list cost My tasks 25 ms for 60 tasks of a rep with 2,000 accounts on
+    SQLite (0.6 ms without the column; this, 0.6 ms). coalesce() keeps SQLite, which has no
+    statistics, on the customer_id index rather than the rep's 2,000 accounts.
+    """
+    if user.is_manager:
+        return true()
+    customer, jobsite = aliased(Account, name="own_customer"), aliased(Account, name="own_site")
+    return or_(
+        exists().where(customer.id == Contact.customer_id, customer.sales_rep_id == user.id),
+        exists().where(
+            jobsite.customer_id == Contact.customer_id,
+            func.coalesce(jobsite.sales_rep_id, 0) == user.id,
+        ),
+    )
 
 
 def contacts_for(user):

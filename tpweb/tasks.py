@@ -16,7 +16,7 @@ from .contacts.forms import ResponseForm
 from .contacts.queries import OPEN
 from .extensions import db
 from .models import Contact, Touchpoint, TouchpointRecord, User
-from .scope import may_open_contact, openable_contact, record_or_404
+from .scope import may_open_contact, openable_contact_of_row, record_or_404
 from .touchpoints.queries import (
     LIMIT,
     TODAY,
@@ -130,7 +130,7 @@ def _open_tasks_page(user):
             TouchpointRecord.assigned_to_id,
             Contact.name,
             Author.name,
-            openable_contact(user),
+            openable_contact_of_row(user),
             func.count().over(),
         )
         .order_by(TouchpointRecord.date_due, TouchpointRecord.id)
