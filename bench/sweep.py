@@ -382,6 +382,7 @@ def _rows(items, users, runs):
 
     what = f"sweep: {items:,} due items for {users:,} users into SMTP on loopback"
     count = len(runs[(SWEEP, WORKERS)])
+    runs_note = f"median of {count} runs each, in turns" if count > 1 else "one run each, in turns"
     rows = []
     baselines_ok = all(r["got"]["messages"] == items for n in PROCESSES for r in runs[(SMTPLIB, n)])
     for n in PROCESSES:
@@ -394,7 +395,7 @@ def _rows(items, users, runs):
             f"smtplib, as many pre-built messages: {base_rate:,.0f}/s ({base_seconds:.0f} s)",
             f"{rate / base_rate:.2f}", f">= {RATE_TARGET}",
             baselines_ok and rate / base_rate >= RATE_TARGET,
-            f"median of {count} runs each, in turns"))  # fmt: skip
+            runs_note))  # fmt: skip
     for n in PROCESSES:
         cpu = median(SWEEP, n, "cpu") / items * 1000
         base_cpu = median(SMTPLIB, n, "cpu") / items * 1000
