@@ -110,6 +110,8 @@ def previous(section, only):
     measured = {"*": first.group(1) if first else "before"}
     each = re.search(r"^- measured \(.*?\): (.+)$", section, re.M)
     for part in each.group(1).split("; ") if each else []:
+        if " on " not in part:
+            continue
         names, date = part.split(" on ", 1)
         measured.update((name, date) for name in names.split(", "))
     data = re.search(r"^- data: (.+)$", section, re.M)
