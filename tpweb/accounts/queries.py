@@ -5,7 +5,7 @@ from sqlalchemy.orm import aliased, contains_eager
 
 from ..extensions import db
 from ..models import Account, Contact, Touchpoint, User
-from ..scope import accounts_for
+from ..scope import customers_for
 from ..search import contains
 
 Rep = aliased(User, name="rep")
@@ -14,8 +14,8 @@ ActiveTouchpoint = aliased(Touchpoint, name="active_touchpoint")
 
 def _customers(user, *, text="", rep_id=None, touchpoint=None, active=True):
     query = (
-        accounts_for(user)
-        .where(Account.kind == "customer", Account.active == active)
+        customers_for(user)
+        .where(Account.active == active)
         .outerjoin(Rep, Account.sales_rep_id == Rep.id)
         .outerjoin(
             ActiveTouchpoint,
