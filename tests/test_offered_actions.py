@@ -18,6 +18,7 @@ from werkzeug.exceptions import MethodNotAllowed, NotFound
 
 from tpweb.extensions import db
 from tpweb.models import Account, Contact, Touchpoint, TouchpointRecord
+from tpweb.scope import accounts_for, customers_for
 
 from .factories import PASSWORD
 from .test_authorization import Database
@@ -398,3 +399,19 @@ def test_the_offline_list_keeps_no_contact_page_the_user_cannot_open(world):
     every = urls["pages"] + urls["fragments"]
     assert f"/tasks/{world['other_rep_task'].id}/response" in every
     assert not [url for url in every if url.startswith(f"/contacts/{world['contact'].id}")]
+
+
+def names(query):
+    return sorted(db.session.scalars(query.with_only_columns(Account.name)))
+
+
+def test_the_customer_lists_rule_gives_the_family_rules_customers(world, make):
+    """scope.customers_for (the list's cheaper rule) and accounts_for agree on customers, for
+    every role, with a customer of the jobsite rep's own and one with no rep too."""
+    make.customer(world["jobsite_rep"], name="Jo's Own Co")
+    make.customer(None, name="Nobody's Co")
+    for who in ROLES:
+        user = world[who]
+        wide = accounts_for(user).where(Account.kind == "customer")
+        assert names(customers_for(user)) == names(wide), who
+    assert names(customers_for(world["jobsite_rep"])) == ["Family Co", "Jo's Own Co"]

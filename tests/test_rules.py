@@ -53,7 +53,7 @@ def test_a_sales_rep_is_an_active_user_with_the_sales_rep_role(make):
         False,
     ]
     # The SQL form of the rule picks the same users.
-    assert rules.sales_reps(db.session) == [rep]
+    assert db.session.scalars(select(User).where(rules.SALES_REP)).all() == [rep]
     assert [rules.not_a_sales_rep(u) for u in (gone, manager, admin)] == [
         "deactivated",
         "a manager",

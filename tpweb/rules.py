@@ -93,11 +93,6 @@ def is_task_assignee(user: User | None) -> bool:
     return user is not None and user.active
 
 
-def sales_reps(session):
-    """Everyone who may be an account's sales rep, by name."""
-    return session.scalars(select(User).where(SALES_REP).order_by(User.name, User.id)).all()
-
-
 def accounts_held(session, user_id: int) -> int:
     """How many accounts (active or not) have `user_id` as their sales rep."""
     return session.scalar(select(func.count(Account.id)).where(Account.sales_rep_id == user_id))

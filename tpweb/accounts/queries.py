@@ -5,8 +5,7 @@ from sqlalchemy.orm import aliased, contains_eager
 
 from ..extensions import db
 from ..models import Account, Contact, Touchpoint, User
-from ..rules import sales_reps
-from ..scope import accounts_for
+from ..scope import customers_for, sales_reps
 from ..search import contains
 
 Rep = aliased(User, name="rep")
@@ -15,8 +14,8 @@ ActiveTouchpoint = aliased(Touchpoint, name="active_touchpoint")
 
 def _customers(user, *, text="", rep_id=None, touchpoint=None, active=True):
     query = (
-        accounts_for(user)
-        .where(Account.kind == "customer", Account.active == active)
+        customers_for(user)
+        .where(Account.active == active)
         .outerjoin(Rep, Account.sales_rep_id == Rep.id)
         .outerjoin(
             ActiveTouchpoint,
@@ -59,4 +58,4 @@ def customer_count(user, **filters):
 
 def assignable_reps():
     """Who can be an account's sales rep (rules.SALES_REP)."""
-    return sales_reps(db.session)
+    return db.session.scalars(sales_reps().order_by(User.name, User.id)).all()
