@@ -56,3 +56,18 @@ def test_a_records_row_names_its_contact_and_customer_beside_their_ids(app, make
         "description": "Call",
     }
     assert (row["author"], row["assigned_to"], row["responded_by"]) == ("ann", "bo", "")
+
+
+def test_a_call_logs_row_names_who_called_not_the_accounts_rep(app, make):
+    ann, bo = make.rep(username="ann"), make.rep(username="bo")
+    visit = make.call_type("Visit")
+    make.call_type("Phone", position=1)
+    account = make.customer(rep=ann, name="Acme", external_id="A1")
+    make.call_log(account, bo, visit, external_id="L1")
+    [row] = exported("call-logs")
+    assert (row["external_id"], row["account_name"], row["user"], row["call_type"]) == (
+        "L1",
+        "Acme",
+        "bo",
+        "Visit",
+    )
