@@ -1,5 +1,7 @@
 """Reminder planning's rules, one behaviour per test (kept by `make mutants`)."""
 
+import re
+import smtplib
 from collections import namedtuple
 from datetime import UTC, date, datetime, timedelta
 
@@ -8,10 +10,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tpweb import delivery
-from tpweb.delivery import SweepSettings, prepare, sweep
+from tpweb.delivery import SweepSettings, prepare, send_share, sweep
 from tpweb.extensions import db
 from tpweb.mail import Mailer
-from tpweb.models import ReminderDelivery
+from tpweb.models import ReminderDelivery, TouchpointRecord
 from tpweb.reminders import (
     DAY,
     TASK,
@@ -271,3 +273,122 @@ def test_a_sender_renews_its_claims_once_a_quarter_lease_has_gone_by(
     six = TOKYO_SIX.replace(tzinfo=None)
     quarter = LEASE / 4
     assert claimed == [[six], [six + quarter], [six + 2 * quarter]]
+
+
+def test_a_lease_is_over_only_once_strictly_older_than_its_length(app, make, outbox):
+    tokyo_tasks(make, 1)
+    prepare(db.session, TOKYO_SIX, SweepSettings(lease=LEASE))
+    [row] = ledger_rows()
+    row.status, row.claim_token, row.attempts = "sending", "dead", 1
+    row.claimed_at = TOKYO_SIX.replace(tzinfo=None)
+    db.session.commit()
+    assert run(TOKYO_SIX + LEASE).items_sent == 0
+    assert [r.status for r in ledger_rows()] == ["sending"]
+
+
+def test_a_manual_date_is_swept_once_it_is_today_where_the_user_is(app, make, outbox):
+    tokyo_tasks(make, 1)
+    before = TOKYO_SIX - timedelta(hours=7)  # 23:00 on November 30 in Tokyo
+    assert sweep(db.session, Mailer(), before, day=DEC1).items_sent == 0
+    midnight = TOKYO_SIX - timedelta(hours=6)  # 00:00 on December 1 in Tokyo, before six
+    assert sweep(db.session, Mailer(), midnight, day=DEC1).items_sent == 1
+    assert [m.subject for m in outbox] == ["Due today: Task 0"]
+
+
+def test_a_share_sends_only_the_rows_of_its_users(app, make, outbox):
+    reps = [tokyo_tasks(make, 1, username=f"kenji{n}") for n in range(4)]
+    prepare(db.session, TOKYO_SIX, SweepSettings(lease=LEASE))
+    with Mailer() as mailer:
+        even = send_share(db.session, mailer, TOKYO_SIX, SweepSettings(), share=(0, 2))
+    assert sorted(s.email for s in even.sent) == ["kenji@example.com"] * 2
+    sent = {r.user_id for r in ledger_rows() if r.status == "sent"}
+    assert sent == {rep.id for rep in reps if rep.id % 2 == 0}
+    with Mailer() as mailer:
+        odd = send_share(db.session, mailer, TOKYO_SIX, SweepSettings(), share=(1, 2))
+    assert odd.items_sent == 2 and {r.status for r in ledger_rows()} == {"sent"}
+
+
+def test_progress_hears_of_every_row_handled_sent_or_skipped(app, make, outbox):
+    rep = tokyo_tasks(make, 3)
+    tokyo_tasks(make, 2, username="digest", reminder_digest=True)
+    prepare(db.session, TOKYO_SIX, SweepSettings(lease=LEASE))
+    answered = db.session.scalars(select(TouchpointRecord).filter_by(assigned_to_id=rep.id)).first()
+    answered.responded_on = DEC1
+    db.session.commit()
+    heard = []
+    with Mailer() as mailer:
+        report = send_share(
+            db.session,
+            mailer,
+            TOKYO_SIX,
+            SweepSettings(),
+            progress=lambda n, t: heard.append((n, t)),
+        )
+    assert (report.items_sent, report.skipped, len(report.sent)) == (4, 1, 3)
+    assert heard == [(1, 5), (1, 5), (1, 5), (2, 5)]
+
+
+def test_an_inactive_users_rows_are_skipped_not_sent(app, make, outbox):
+    rep = tokyo_tasks(make, 2)
+    prepare(db.session, TOKYO_SIX, SweepSettings(lease=LEASE))
+    rep.active = False
+    db.session.commit()
+    report = run(TOKYO_SIX + timedelta(minutes=1))
+    assert (report.items_sent, report.skipped, outbox) == (0, 2, [])
+    assert [r.status for r in ledger_rows()] == ["skipped", "skipped"]
+
+
+def test_a_pending_row_out_of_attempts_is_not_claimed_by_a_share(app, make, outbox):
+    tokyo_tasks(make, 1)
+    prepare(db.session, TOKYO_SIX, SweepSettings(lease=LEASE))
+    [row] = ledger_rows()
+    row.attempts = 5
+    db.session.commit()
+    with Mailer() as mailer:
+        report = send_share(db.session, mailer, TOKYO_SIX, SweepSettings(max_attempts=5))
+    assert report.items_sent == 0 and outbox == []
+
+
+class RefusingMailServer:
+    """The app's mailer on a mail server that refuses every message with a long reason."""
+
+    def __init__(self, mailer):
+        self.mailer = mailer
+
+    def compose(self, *args):
+        return self.mailer.compose(*args)
+
+    def send(self, message):
+        raise smtplib.SMTPDataError(554, "Refused: " + "x" * 500)
+
+
+def test_a_refused_message_is_given_back_with_its_reason_cut_to_300_characters(app, make, outbox):
+    tokyo_tasks(make, 2, reminder_digest=True)
+    with Mailer() as mailer:
+        report = sweep(db.session, RefusingMailServer(mailer), TOKYO_SIX)
+    assert (report.failed, report.items_sent) == (2, 0)
+    rows = ledger_rows()
+    assert [(r.status, r.attempts, r.claim_token) for r in rows] == [("pending", 1, None)] * 2
+    assert rows[0].last_error == repr(smtplib.SMTPDataError(554, "Refused: " + "x" * 500))[:300]
+    assert len(rows[0].last_error) == 300
+
+
+def test_a_digest_is_one_message_marked_sent_with_every_row_and_the_same_id_for_the_same_rows(
+    app, make, outbox
+):
+    tokyo_tasks(make, 3, reminder_digest=True)
+    report = run(TOKYO_SIX)
+    assert (report.items_sent, len(outbox)) == (3, 1)
+    assert [(r.status, r.overdue) for r in ledger_rows()] == [("sent", False)] * 3
+    ids = [r.id for r in ledger_rows()]
+    assert delivery.message_key(ids) == delivery.message_key(list(reversed(ids)))
+    assert delivery.message_key(ids) != delivery.message_key(ids[:2])
+    assert re.fullmatch(r"<digest-[0-9a-f]{20}@[\w.]+>", outbox[0].extra_headers["Message-ID"])
+
+
+def test_a_dry_run_reports_each_email_and_keeps_nothing(app, make, outbox):
+    tokyo_tasks(make, 2, reminder_digest=True)
+    tokyo_tasks(make, 2, username="single")
+    report = sweep(db.session, Mailer(), TOKYO_SIX, dry_run=True)
+    assert (report.planned, report.items_sent, len(report.sent)) == (4, 4, 3)
+    assert outbox == [] and ledger_rows() == []
