@@ -15,6 +15,7 @@ from tpweb.extensions import db
 from tpweb.mail import Mailer
 from tpweb.models import ReminderDelivery, TouchpointRecord
 from tpweb.reminders import (
+    CHUNK,
     DAY,
     TASK,
     TOUCHPOINT,
@@ -392,3 +393,31 @@ def test_a_dry_run_reports_each_email_and_keeps_nothing(app, make, outbox):
     report = sweep(db.session, Mailer(), TOKYO_SIX, dry_run=True)
     assert (report.planned, report.items_sent, len(report.sent)) == (4, 4, 3)
     assert outbox == [] and ledger_rows() == []
+
+
+def test_a_stale_row_is_skipped_and_the_rows_after_it_still_load(app, make):
+    rep = make.rep()
+    contact = make.contact(make.customer(rep=rep))
+    moved = make.record(contact, rep, response_required=True, date_due=DEC1 + timedelta(1))
+    due = make.record(contact, rep, response_required=True, date_due=DEC1)
+    rescheduled = make.touchpoint(contact.customer, last_call=DEC1, frequency_days=30)
+    held = make.touchpoint(make.customer(rep=rep), last_call=DEC1 - timedelta(30))
+    rows = [
+        LedgerRow(1, rep.id, TASK, moved.id, DEC1),
+        LedgerRow(2, rep.id, TASK, due.id, DEC1),
+        LedgerRow(3, rep.id, TOUCHPOINT, rescheduled.id, DEC1),
+        LedgerRow(4, rep.id, TOUCHPOINT, held.id, DEC1),
+    ]
+    assert sorted(load_reminders(db.session, rows, DEC1)) == [2, 4]
+
+
+def test_due_items_over_more_dates_than_one_query_takes_are_all_found(app, make):
+    rep = make.rep()
+    customer = make.customer(rep=rep)
+    task = make.record(make.contact(customer), rep, response_required=True, date_due=DEC1)
+    tp = make.touchpoint(customer, last_call=DEC1 - timedelta(30), frequency_days=30)
+    days = [DEC1 + timedelta(n) for n in range(CHUNK + 1)]  # December 1 in the first query only
+    assert sorted(due_items(db.session, {rep.id: days}), key=lambda d: d.kind) == [
+        Due(rep.id, TASK, task.id, DEC1),
+        Due(rep.id, TOUCHPOINT, tp.id, DEC1),
+    ]
