@@ -1,13 +1,16 @@
 """The CSV rules at their edges, one behaviour per test, on a file's text (`make mutants`)."""
 
+import codecs
 import csv
 import io
+from datetime import date, timedelta
 
 import pytest
 
 from tpweb.csvio import export_lines
-from tpweb.csvio.sheet import escape_cell, unescape_cell
+from tpweb.csvio.sheet import FileError, escape_cell, parse, read, unescape_cell
 from tpweb.extensions import db
+from tpweb.forms import EARLIEST, LATEST
 
 
 @pytest.mark.parametrize("text", ["=SUM(A1)", "+1", "-1", "@me", "\tx", "\rx", "'=x", "''"])
@@ -71,3 +74,160 @@ def test_a_call_logs_row_names_who_called_not_the_accounts_rep(app, make):
         "bo",
         "Visit",
     )
+
+
+ACCOUNT_HEADER = ("kind", "external_id", "name", "latitude", "longitude", "active")
+TOUCHPOINT_HEADER = ("kind", "account_kind", "account_external_id", "last_call", "frequency_days",
+                     "next_call", "inactive")  # fmt: skip
+
+
+def customer(name="Acme", latitude="", longitude="", active=""):
+    return parse(2, ["customer", "C1", name, latitude, longitude, active], ACCOUNT_HEADER)
+
+
+def touchpoint(last_call="2026-11-01", days="30", next_call="", inactive="", account="customer"):
+    cells = ["touchpoint", account, "C1", last_call, days, next_call, inactive]
+    return parse(2, cells, TOUCHPOINT_HEADER)
+
+
+@pytest.mark.parametrize(
+    ("latitude", "longitude"), [("90", "180"), ("-90", "-180"), ("0", "0"), (".5", "+1.")]
+)
+def test_coordinates_on_their_bounds_are_taken(latitude, longitude):
+    row = customer(latitude=latitude, longitude=longitude)
+    assert row.reasons == []
+    assert (row.values["latitude"], row.values["longitude"]) == (float(latitude), float(longitude))
+
+
+@pytest.mark.parametrize(
+    ("latitude", "longitude", "reason"),
+    [
+        ("90.01", "0", "latitude 90.01 is outside -90..90"),
+        ("0", "-180.5", "longitude -180.5 is outside -180..180"),
+        ("1e3", "0", "latitude '1e3' is not a number"),
+        ("nan", "0", "latitude 'nan' is not a number"),
+        ("1", "", "give both latitude and longitude, or neither"),
+        ("", "1", "give both latitude and longitude, or neither"),
+    ],
+)
+def test_coordinates_off_their_bounds_or_alone_are_refused(latitude, longitude, reason):
+    assert customer(latitude=latitude, longitude=longitude).reasons == [reason]
+
+
+def test_no_location_at_all_is_fine():
+    row = customer()
+    assert row.reasons == [] and row.values["latitude"] is row.values["longitude"] is None
+
+
+def test_text_up_to_its_columns_length_is_taken_and_one_more_is_refused():
+    assert customer(name="n" * 200).values["name"] == "n" * 200
+    assert customer(name="n" * 201).reasons == ["name is 201 characters long, more than 200"]
+    assert customer(name="  Acme  ").values["name"] == "Acme"
+
+
+@pytest.mark.parametrize(("days", "value"), [("1", 1), ("3650", 3650), (" 0030 ", 30)])
+def test_frequencies_on_their_bounds_are_taken(days, value):
+    row = touchpoint(days=days)
+    assert row.reasons == [] and row.values["frequency_days"] == value
+
+
+@pytest.mark.parametrize(
+    ("days", "reason"),
+    [
+        ("3651", "frequency_days 3651 is outside 1..3650"),
+        ("10000", "frequency_days 10000 is outside 1..3650"),
+        ("-1", "frequency_days '-1' is not a whole number of days"),
+        ("٣", "frequency_days '٣' is not a whole number of days"),
+        ("", "frequency_days is required"),
+    ],
+)
+def test_frequencies_off_their_bounds_are_refused(days, reason):
+    assert touchpoint(days=days).reasons == [reason]
+
+
+def test_next_call_defaults_to_last_call_plus_frequency_and_may_be_last_call_itself():
+    assert touchpoint().values["next_call"] == date(2026, 12, 1)
+    same_day = touchpoint(next_call="2026-11-01")
+    assert same_day.reasons == [] and same_day.values["next_call"] == date(2026, 11, 1)
+    assert touchpoint(next_call="2026-10-31").reasons == [
+        "next_call 2026-10-31 is before last_call 2026-11-01"
+    ]
+    assert touchpoint(days="x").values.get("next_call") is None
+
+
+@pytest.mark.parametrize(
+    ("day", "reason"),
+    [
+        (f"{EARLIEST:%Y-%m-%d}", None),
+        (f"{LATEST:%Y-%m-%d}", None),
+        (f"{EARLIEST - timedelta(1):%Y-%m-%d}", "is outside 1990..2199"),
+        (f"{LATEST + timedelta(1):%Y-%m-%d}", "is outside 1990..2199"),
+        ("2026-1-1", "is not a date (YYYY-MM-DD)"),
+    ],
+)
+def test_dates_between_the_earliest_and_latest_are_taken(day, reason):
+    row = touchpoint(last_call=day, days="1")
+    if reason is None:
+        assert row.reasons == [] and row.values["last_call"] == date.fromisoformat(day)
+    else:
+        [found] = row.reasons
+        assert found.startswith("last_call ") and found.endswith(reason)
+
+
+@pytest.mark.parametrize(
+    ("cell", "value"),
+    [("", True), ("yes", True), (" Y ", True), ("TRUE", True), ("1", True),
+     ("no", False), ("n", False), ("False", False), ("0", False)],
+)  # fmt: skip
+def test_flags_read_yes_and_no_words_and_default_when_empty(cell, value):
+    assert customer(active=cell).values["active"] is value
+    assert touchpoint(inactive=cell).values["inactive"] is (value if cell else False)
+
+
+def test_an_empty_account_kind_is_left_for_the_import_to_refuse():
+    assert touchpoint(account="").values["account_kind"] == ""
+    assert touchpoint(account=" Jobsite ").values["account_kind"] == "jobsite"
+
+
+def test_a_row_of_the_wrong_width_or_kind_says_so():
+    assert parse(3, ["customer", "C1"], ACCOUNT_HEADER).reasons == ["2 cells, the header has 6"]
+    row = parse(3, [" Customer ", "C1", "Acme", "", "", ""], ACCOUNT_HEADER)
+    assert (row.kind, row.key, row.line, row.reasons) == ("customer", "C1", 3, [])
+    wide = "v" * 40
+    assert (
+        parse(3, [wide, "", "", "", "", ""], ACCOUNT_HEADER)
+        .reasons[0]
+        .startswith(f"kind '{wide}' is not one of")
+    )
+    assert (
+        parse(3, [wide + "w", "", "", "", "", ""], ACCOUNT_HEADER)
+        .reasons[0]
+        .startswith(f"kind '{wide[:39]}…' is not one of")
+    )
+
+
+def test_a_header_is_read_whatever_its_case_spaces_and_byte_order_mark():
+    sheet = read(codecs.BOM_UTF8 + b" Kind ,External_ID,name,\ncustomer,C1,Acme,\n\n,,,\n")
+    assert sheet.columns == ("kind", "external_id", "name", "")
+    assert sheet.records == [(2, ["customer", "C1", "Acme", ""])]
+
+
+def test_a_records_line_is_where_it_starts_when_a_cell_runs_over_lines():
+    sheet = read(b'kind,external_id,name,notes\ncustomer,C1,Acme,"one\ntwo"\ncustomer,C2,Birch,\n')
+    assert [line for line, _ in sheet.records] == [2, 4]
+
+
+def test_a_utf16_file_from_either_end_and_a_bad_byte_line_are_named():
+    for bom in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE):
+        with pytest.raises(FileError, match="this is UTF-16 text"):
+            read(bom + "kind".encode("utf-16-le"))
+    with pytest.raises(FileError, match="line 3 has bytes"):
+        read(b"kind,name\ncustomer,A\ncustomer,Caf\xe9\n")
+
+
+def test_a_kind_column_the_rows_need_is_asked_for_only_when_such_a_row_is_there():
+    assert read(b"kind,external_id,name\ncustomer,C1,Acme\n").columns[0] == "kind"
+    with pytest.raises(FileError, match="missing required column: customer_external_id"):
+        read(b"kind,external_id,name\njobsite,J1,Yard\n")
+    with pytest.raises(FileError, match="missing required column: contact_external_id"):
+        read(b"external_id,date_completed\n")
