@@ -2,6 +2,7 @@
 
 import re
 import smtplib
+import time
 from collections import namedtuple
 from datetime import UTC, date, datetime, timedelta
 
@@ -411,13 +412,26 @@ def test_a_stale_row_is_skipped_and_the_rows_after_it_still_load(app, make):
     assert sorted(load_reminders(db.session, rows, DEC1)) == [2, 4]
 
 
-def test_due_items_over_more_dates_than_one_query_takes_are_all_found(app, make):
+def test_due_items_over_more_dates_than_one_query_takes_are_all_found_once(app, make):
     rep = make.rep()
     customer = make.customer(rep=rep)
-    task = make.record(make.contact(customer), rep, response_required=True, date_due=DEC1)
-    tp = make.touchpoint(customer, last_call=DEC1 - timedelta(30), frequency_days=30)
-    days = [DEC1 + timedelta(n) for n in range(CHUNK + 1)]  # December 1 in the first query only
+    days = [DEC1 + timedelta(n) for n in range(CHUNK + 1)]
+    # The first date goes in the first query, the last alone in the second.
+    task = make.record(make.contact(customer), rep, response_required=True, date_due=days[0])
+    tp = make.touchpoint(customer, last_call=days[-1] - timedelta(30), frequency_days=30)
     assert sorted(due_items(db.session, {rep.id: days}), key=lambda d: d.kind) == [
-        Due(rep.id, TASK, task.id, DEC1),
-        Due(rep.id, TOUCHPOINT, tp.id, DEC1),
+        Due(rep.id, TASK, task.id, days[0]),
+        Due(rep.id, TOUCHPOINT, tp.id, days[-1]),
     ]
+
+
+def test_a_send_instant_is_in_utc_whatever_the_servers_zone(monkeypatch):
+    monkeypatch.setenv("TZ", "Pacific/Kiritimati")
+    time.tzset()
+    try:
+        six = send_instant(DEC1, 6, "Asia/Tokyo")
+    finally:
+        monkeypatch.undo()
+        time.tzset()
+    assert six.utcoffset() == timedelta(0)
+    assert (six.hour, six.day) == (21, 30)
