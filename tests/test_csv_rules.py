@@ -3,11 +3,12 @@
 import codecs
 import csv
 import io
+import re
 from datetime import date, timedelta
 
 import pytest
 
-from tpweb.csvio import export_lines
+from tpweb.csvio import assign_external_ids, export_lines
 from tpweb.csvio.sheet import FileError, escape_cell, parse, read, unescape_cell
 from tpweb.extensions import db
 from tpweb.forms import EARLIEST, LATEST
@@ -231,3 +232,28 @@ def test_a_kind_column_the_rows_need_is_asked_for_only_when_such_a_row_is_there(
         read(b"kind,external_id,name\njobsite,J1,Yard\n")
     with pytest.raises(FileError, match="missing required column: contact_external_id"):
         read(b"external_id,date_completed\n")
+
+
+def test_the_accounts_export_writes_each_kind_and_flag_in_the_words_import_reads(app, make):
+    rep = make.rep(username="ann")
+    acme = make.customer(rep=rep, name="Acme", external_id="A1", active=False)
+    make.touchpoint(acme, inactive=True)
+    make.contact(acme, name="Dana", external_id="Z1")
+    rows = exported("accounts")
+    assert [(r["kind"], r["active"], r["inactive"]) for r in rows] == [
+        ("customer", "no", ""),
+        ("contact", "yes", ""),
+        ("touchpoint", "", "yes"),
+    ]
+
+
+def test_a_record_without_an_external_id_gets_tpweb_and_its_id_or_a_random_tail(app, make):
+    rep = make.rep()
+    fresh, clash = make.customer(rep=rep), make.customer(rep=rep)
+    # An account imported from another database already has the name `clash` would get.
+    make.customer(rep=rep, external_id=f"tpweb-{clash.id}")
+    given = assign_external_ids(db.session)
+    db.session.expire_all()
+    assert given == 2
+    assert fresh.external_id == f"tpweb-{fresh.id}"
+    assert re.fullmatch(rf"tpweb-{clash.id}-[0-9a-f]{{8}}", clash.external_id)

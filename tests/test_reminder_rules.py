@@ -239,11 +239,18 @@ def test_a_batch_that_outlives_its_lease_keeps_its_claims_and_is_not_sent_twice(
     stopwatch = FakeMonotonic()
     monkeypatch.setattr(delivery, "time", stopwatch)
     tokyo_tasks(make, 5)
+    tokyo_tasks(make, 1, username="gone")
+    prepare(db.session, TOKYO_SIX, SweepSettings(lease=LEASE))
+    # Another sender claimed the second user's row five minutes ago and died.
+    dead = ledger_rows()[-1]
+    dead.status, dead.claim_token, dead.attempts = "sending", "dead", 1
+    dead.claimed_at = (TOKYO_SIX - timedelta(minutes=5)).replace(tzinfo=None)
+    db.session.commit()
     second = []
 
     def second_sender(n):
         # Another hourly sweep starts while the fifth message is in flight, 30 minutes (two
-        # leases) after the first sender claimed the rows.
+        # leases) after the first sender claimed its rows.
         if n == 5:
             with Session(db.engine) as other, Mailer() as mailer:
                 now = TOKYO_SIX + timedelta(seconds=stopwatch.now)
@@ -252,9 +259,12 @@ def test_a_batch_that_outlives_its_lease_keeps_its_claims_and_is_not_sent_twice(
     with Mailer() as real:
         slow = SlowMailServer(real, stopwatch, 6, second_sender)
         first = sweep(db.session, slow, TOKYO_SIX, SweepSettings(lease=LEASE))
-    assert first.items_sent == 5 and second[0].items_sent == 0
-    assert sorted(m.subject for m in outbox) == [f"Due today: Task {n}" for n in range(5)]
-    assert [(r.status, r.attempts) for r in ledger_rows()] == [("sent", 1)] * 5
+    # The first sender renews its own claims only: the dead sender's row goes with the second.
+    assert first.items_sent == 5 and second[0].items_sent == 1
+    assert sorted(m.subject for m in outbox) == sorted(
+        [f"Due today: Task {n}" for n in range(5)] + ["Due today: Task 0"]
+    )
+    assert [(r.status, r.attempts) for r in ledger_rows()] == [("sent", 1)] * 5 + [("sent", 2)]
 
 
 def test_a_sender_renews_its_claims_once_a_quarter_lease_has_gone_by(
@@ -435,3 +445,19 @@ def test_a_send_instant_is_in_utc_whatever_the_servers_zone(monkeypatch):
         time.tzset()
     assert six.utcoffset() == timedelta(0)
     assert (six.hour, six.day) == (21, 30)
+
+
+def test_a_dry_run_previews_each_users_pending_rows_by_due_date(app, make, outbox):
+    rep = tokyo_tasks(make, 0)
+    contact = make.contact(make.customer(rep=rep))
+    later = make.record(contact, rep, response_required=True, date_due=DEC1, description="Later")
+    sooner = make.record(contact, rep, response_required=True, date_due=DEC1 - timedelta(1),
+                         description="Sooner")  # fmt: skip
+    done = make.record(contact, rep, response_required=True, date_due=DEC1, description="Done")
+    # Planned out of date order; one already sent.
+    for task, status in [(later, "pending"), (sooner, "pending"), (done, "sent")]:
+        db.session.add(ReminderDelivery(user_id=rep.id, item_kind=TASK, item_id=task.id,
+                                        due_date=task.date_due, status=status))  # fmt: skip
+    db.session.commit()
+    report = sweep(db.session, Mailer(), TOKYO_SIX, dry_run=True)
+    assert [s.subject for s in report.sent] == ["Overdue: Sooner", "Due today: Later"]
