@@ -257,3 +257,43 @@ def test_a_record_without_an_external_id_gets_tpweb_and_its_id_or_a_random_tail(
     assert given == 2
     assert fresh.external_id == f"tpweb-{fresh.id}"
     assert re.fullmatch(rf"tpweb-{clash.id}-[0-9a-f]{{8}}", clash.external_id)
+
+
+CONTACT_HEADER = ("kind", "external_id", "customer_external_id", "name", "email", "active")
+
+
+@pytest.mark.parametrize(
+    ("cells", "reason"),
+    [
+        (["contact", "P1", "C1", "Dana", "not-an-email", ""],
+         "email 'not-an-email' is not an email address"),
+        (["contact", "P1", "C1", "Dana", "a@b.c", "maybe"], "active 'maybe' is not yes or no"),
+        (["contact", "P1", "C1", "", "", ""], "name is required"),
+        (["contact", "", "C1", "Dana", "", ""], "external_id is required"),
+        (["vendor", "P1", "C1", "Dana", "", ""],
+         "kind 'vendor' is not one of customer, jobsite, contact, touchpoint"),
+    ],
+)  # fmt: skip
+def test_each_bad_cell_says_which_column_and_what_it_holds(cells, reason):
+    row = parse(7, cells, CONTACT_HEADER)
+    assert (row.line, row.reasons) == (7, [reason])
+
+
+def test_a_row_of_the_wrong_width_is_reported_on_its_own_line_with_no_kind_or_key():
+    row = parse(9, ["contact", "P1"], CONTACT_HEADER)
+    assert (row.line, row.kind, row.key, row.reasons) == (9, "", "", ["2 cells, the header has 6"])
+
+
+def test_a_short_row_before_the_kind_column_is_left_for_its_row_check():
+    sheet = read(b"external_id,kind,name\nC1\ncustomer\n")
+    assert sheet.records == [(2, ["C1"]), (3, ["customer"])]
+
+
+def test_a_missing_column_error_quotes_a_long_header_cut_short():
+    header = "kind,account_kind,account_external_id,frequency_days,comment" + "," * 200
+    with pytest.raises(FileError) as error:
+        read(f"{header}\ntouchpoint,customer,C1,7\n".encode())
+    assert str(error.value) == (
+        f"missing required column: last_call (touchpoint rows need it; the header line is: "
+        f"{header[:199]}…)"
+    )

@@ -461,3 +461,42 @@ def test_a_dry_run_previews_each_users_pending_rows_by_due_date(app, make, outbo
     db.session.commit()
     report = sweep(db.session, Mailer(), TOKYO_SIX, dry_run=True)
     assert [s.subject for s in report.sent] == ["Overdue: Sooner", "Due today: Later"]
+
+
+def test_a_user_with_an_unknown_zone_gets_no_manual_dates_reminders_and_the_log_says_so(
+    app, make, outbox, caplog
+):
+    tokyo_tasks(make, 1)
+    lost = tokyo_tasks(make, 1, username="lost")
+    lost.timezone = "Mars/Olympus"
+    db.session.commit()
+    with caplog.at_level("WARNING", logger="tpweb.delivery"):
+        report = sweep(db.session, Mailer(), TOKYO_SIX, day=DEC1)
+    assert report.items_sent == 1
+    assert [r.user_id for r in ledger_rows()] == [lost.id - 1]
+    assert f"user {lost.id} has an unknown time zone 'Mars/Olympus'; no reminders" in caplog.text
+
+
+class TakenOverMailServer(SlowMailServer):
+    """A slow mail server that refuses the message in flight after another sender took its row."""
+
+    def send(self, message):
+        self.count += 1
+        self.during(self.count)
+        raise smtplib.SMTPDataError(451, "Try again later")
+
+
+def test_a_failed_message_gives_back_only_rows_its_sender_still_holds(app, make, outbox):
+    tokyo_tasks(make, 1)
+
+    def taken_over(n):
+        # The row's lease ran out and another sender claimed it before this one heard back.
+        row = ledger_rows()[0]
+        row.claim_token, row.attempts = "other", 2
+        db.session.commit()
+
+    with Mailer() as real:
+        report = run(TOKYO_SIX, TakenOverMailServer(real, None, 0, taken_over))
+    assert report.failed == 1
+    [row] = ledger_rows()
+    assert (row.status, row.claim_token, row.last_error) == ("sending", "other", "")
