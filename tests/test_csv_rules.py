@@ -297,3 +297,43 @@ def test_a_missing_column_error_quotes_a_long_header_cut_short():
         f"missing required column: last_call (touchpoint rows need it; the header line is: "
         f"{header[:199]}…)"
     )
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (b"kind\ncustomer\n",
+         "missing required column: external_id (customer rows need it; the header line is: kind)"),
+        (b"kind,latitude\n", "latitude and longitude go together: give both columns or neither"),
+        (codecs.BOM_UTF8,
+         "missing required column: kind (the header line is: ); a call log export has called_on, "
+         "a touchpoint record export date_completed"),
+    ],
+)  # fmt: skip
+def test_a_header_error_says_exactly_what_is_wrong(data, message):
+    with pytest.raises(FileError) as error:
+        read(data)
+    assert str(error.value) == message
+
+
+def test_a_header_without_kind_is_quoted_cut_short_when_long():
+    header = "name" + ",city" * 60
+    with pytest.raises(FileError) as error:
+        read(header.encode())
+    assert f"(the header line is: {header[:199]}…)" in str(error.value)
+
+
+def test_a_cell_quoted_in_a_reason_has_its_spaces_collapsed():
+    row = parse(2, ["a  b\nc", "P1", "C1", "Dana", "", ""], CONTACT_HEADER)
+    assert row.reasons[0].startswith("kind 'a b c' is not one of")
+    assert (row.kind, row.key) == ("a  b\nc", "")
+
+
+def test_a_rows_key_is_its_external_id_or_empty():
+    assert touchpoint().key == ""
+    assert customer().key == "C1"
+
+
+def test_line_breaks_inside_a_quoted_cell_are_kept_as_written():
+    sheet = read(b'kind,external_id,name,notes\r\ncustomer,C1,Acme,"one\r\ntwo"\r\n')
+    assert sheet.records == [(2, ["customer", "C1", "Acme", "one\r\ntwo"])]
