@@ -7,11 +7,13 @@ import re
 from datetime import date, timedelta
 
 import pytest
+from sqlalchemy import insert
 
 from tpweb.csvio import assign_external_ids, export_lines
 from tpweb.csvio.sheet import FileError, escape_cell, parse, read, unescape_cell
 from tpweb.extensions import db
 from tpweb.forms import EARLIEST, LATEST
+from tpweb.models import Account, User
 
 
 @pytest.mark.parametrize("text", ["=SUM(A1)", "+1", "-1", "@me", "\tx", "\rx", "'=x", "''"])
@@ -337,3 +339,35 @@ def test_a_rows_key_is_its_external_id_or_empty():
 def test_line_breaks_inside_a_quoted_cell_are_kept_as_written():
     sheet = read(b'kind,external_id,name,notes\r\ncustomer,C1,Acme,"one\r\ntwo"\r\n')
     assert sheet.records == [(2, ["customer", "C1", "Acme", "one\r\ntwo"])]
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (b"PK\x03\x04\x14\x00", "this is a workbook or a zip file, not CSV: save it as CSV UTF-8"),
+        (b"\nkind,name\ncustomer,Caf\xe9\n",
+         "this is not a CSV file in UTF-8: line 3 has bytes that are not UTF-8 text; "
+         "save it as CSV UTF-8"),
+        (b"kind,name\ncustomer," + b"x" * 131073 + b"\n",
+         "line 2: this is not valid CSV (field larger than field limit (131072))"),
+    ],
+)  # fmt: skip
+def test_a_file_that_is_not_csv_in_utf8_says_exactly_how_to_save_it(data, message):
+    with pytest.raises(FileError) as error:
+        read(data)
+    assert str(error.value) == message
+
+
+def test_a_long_export_streams_a_thousand_rows_at_a_time(app):
+    rep = User(username="ann", name="Ann", role="rep", password_hash="x", timezone="UTC")
+    db.session.add(rep)
+    db.session.flush()
+    rows = [{"kind": "customer", "name": f"C{n}", "external_id": f"C{n}", "sales_rep_id": rep.id}
+            for n in range(2001)]  # fmt: skip
+    db.session.execute(insert(Account), rows)
+    db.session.commit()
+    chunks = list(export_lines(db.session, "accounts"))
+    assert [chunk.count("\r\n") for chunk in chunks] == [1001, 1000, 1]
+    assert [row["external_id"] for row in csv.DictReader(io.StringIO("".join(chunks)))] == [
+        f"C{n}" for n in range(2001)
+    ]

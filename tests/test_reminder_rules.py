@@ -500,3 +500,29 @@ def test_a_failed_message_gives_back_only_rows_its_sender_still_holds(app, make,
     assert report.failed == 1
     [row] = ledger_rows()
     assert (row.status, row.claim_token, row.last_error) == ("sending", "other", "")
+
+
+def test_a_user_made_inactive_after_a_sweep_does_not_stop_the_next_one(app, make, outbox):
+    kenji = tokyo_tasks(make, 1)
+    gone = tokyo_tasks(make, 1, username="gone")
+    run(TOKYO_SIX)
+    gone.active = False
+    db.session.commit()
+    contact = make.contact(make.customer(rep=kenji))
+    make.record(contact, kenji, response_required=True, date_due=DEC1 + timedelta(1),
+                description="Next")  # fmt: skip
+    assert run(TOKYO_SIX + timedelta(days=1)).items_sent == 1
+    assert outbox[-1].subject == "Due today: Next"
+
+
+def test_a_date_run_by_hand_is_still_planned_by_the_hourly_sweep_for_items_added_since(
+    app, make, outbox
+):
+    rep = tokyo_tasks(make, 1)
+    run(TOKYO_SIX - timedelta(days=1))  # the hourly sweep of November 30: nothing due
+    midnight = TOKYO_SIX - timedelta(hours=6)  # December 1 has begun in Tokyo
+    assert sweep(db.session, Mailer(), midnight, day=DEC1).items_sent == 1
+    contact = make.contact(make.customer(rep=rep))
+    make.record(contact, rep, response_required=True, date_due=DEC1, description="Added since")
+    assert run(TOKYO_SIX).items_sent == 1
+    assert [m.subject for m in outbox] == ["Due today: Task 0", "Due today: Added since"]
