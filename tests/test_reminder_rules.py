@@ -526,3 +526,44 @@ def test_a_date_run_by_hand_is_still_planned_by_the_hourly_sweep_for_items_added
     make.record(contact, rep, response_required=True, date_due=DEC1, description="Added since")
     assert run(TOKYO_SIX).items_sent == 1
     assert [m.subject for m in outbox] == ["Due today: Task 0", "Due today: Added since"]
+
+
+def test_the_hourly_sweep_logs_a_user_with_an_unknown_zone_and_goes_on(app, make, outbox, caplog):
+    tokyo_tasks(make, 1)
+    lost = tokyo_tasks(make, 1, username="lost")
+    lost.timezone = "Mars/Olympus"
+    db.session.commit()
+    with caplog.at_level("WARNING", logger="tpweb.delivery"):
+        assert run(TOKYO_SIX).items_sent == 1
+    assert f"user {lost.id} has an unknown time zone 'Mars/Olympus'; no reminders" in caplog.text
+
+
+def test_a_task_added_for_a_day_already_swept_waits_for_no_second_sweep_that_day(app, make, outbox):
+    rep = tokyo_tasks(make, 1)
+    run(TOKYO_SIX - timedelta(days=1))  # the user's first night: November 30
+    assert run(TOKYO_SIX).items_sent == 1
+    contact = make.contact(make.customer(rep=rep))
+    make.record(contact, rep, response_required=True, date_due=DEC1, description="Late")
+    assert run(TOKYO_SIX + timedelta(hours=1)).items_sent == 0
+
+
+def test_each_user_catches_up_the_nights_missed_since_their_own_first_sweep(app, make, outbox):
+    reps = [tokyo_tasks(make, 0, username=name) for name in ("ann", "bo")]
+    run(TOKYO_SIX - timedelta(days=2))  # November 29 swept for both; November 30 missed
+    for rep in reps:
+        contact = make.contact(make.customer(rep=rep))
+        make.record(contact, rep, response_required=True, date_due=DEC1 - timedelta(1),
+                    description=f"Missed {rep.username}")  # fmt: skip
+    assert run(TOKYO_SIX).items_sent == 2
+    assert sorted(m.subject for m in outbox) == ["Overdue: Missed ann", "Overdue: Missed bo"]
+
+
+def test_a_date_run_by_hand_is_no_first_night_to_catch_up_from(app, make, outbox):
+    rep = tokyo_tasks(make, 0)
+    contact = make.contact(make.customer(rep=rep))
+    old = DEC1 - timedelta(days=3)
+    make.record(contact, rep, response_required=True, date_due=old, description="Old")
+    assert sweep(db.session, Mailer(), TOKYO_SIX, day=old).items_sent == 1
+    make.record(contact, rep, response_required=True, date_due=DEC1 - timedelta(1),
+                description="Before the first night")  # fmt: skip
+    assert run(TOKYO_SIX).items_sent == 0
