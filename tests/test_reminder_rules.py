@@ -172,6 +172,10 @@ def ledger_rows():
     return db.session.scalars(query.order_by(ReminderDelivery.id)).all()
 
 
+def logged(caplog, level):
+    return [r.getMessage() for r in caplog.records if r.levelname == level]
+
+
 def run(now, mailer=None, **settings):
     with Mailer() as real:
         return sweep(db.session, mailer or real, now, SweepSettings(lease=LEASE, **settings))
@@ -267,8 +271,18 @@ def test_a_batch_that_outlives_its_lease_keeps_its_claims_and_is_not_sent_twice(
     assert [(r.status, r.attempts) for r in ledger_rows()] == [("sent", 1)] * 5 + [("sent", 2)]
 
 
+@pytest.mark.parametrize(
+    ("minutes", "renewed"),
+    [
+        # A quarter lease (3:45) a message: renewed before each message but the first, exactly a
+        # quarter lease after the last.
+        (3.75, [0, 3.75, 7.5]),
+        # Less: the second message goes under the first claim, the third renews it.
+        (3.5, [0, 0, 7]),
+    ],
+)
 def test_a_sender_renews_its_claims_once_a_quarter_lease_has_gone_by(
-    app, make, outbox, monkeypatch
+    app, make, outbox, monkeypatch, minutes, renewed
 ):
     stopwatch = FakeMonotonic()
     monkeypatch.setattr(delivery, "time", stopwatch)
@@ -279,12 +293,9 @@ def test_a_sender_renews_its_claims_once_a_quarter_lease_has_gone_by(
         claimed.append(sorted({r.claimed_at for r in ledger_rows() if r.status == "sending"}))
 
     with Mailer() as real:
-        # A quarter lease (3:45) a message: the claims are renewed before every message but the
-        # first, each time exactly a quarter lease after the last.
-        run(TOKYO_SIX, SlowMailServer(real, stopwatch, 3.75, look))
+        run(TOKYO_SIX, SlowMailServer(real, stopwatch, minutes, look))
     six = TOKYO_SIX.replace(tzinfo=None)
-    quarter = LEASE / 4
-    assert claimed == [[six], [six + quarter], [six + 2 * quarter]]
+    assert claimed == [[six + timedelta(minutes=m)] for m in renewed]
 
 
 def test_a_lease_is_over_only_once_strictly_older_than_its_length(app, make, outbox):
@@ -374,11 +385,14 @@ class RefusingMailServer:
         raise smtplib.SMTPDataError(554, "Refused: " + "x" * 500)
 
 
-def test_a_refused_message_is_given_back_with_its_reason_cut_to_300_characters(app, make, outbox):
-    tokyo_tasks(make, 2, reminder_digest=True)
+def test_a_refused_message_is_given_back_with_its_reason_cut_to_300_characters(
+    app, make, outbox, caplog
+):
+    rep = tokyo_tasks(make, 2)
     with Mailer() as mailer:
         report = sweep(db.session, RefusingMailServer(mailer), TOKYO_SIX)
     assert (report.failed, report.items_sent) == (2, 0)
+    assert logged(caplog, "ERROR") == [f"reminder to user {rep.id} failed"] * 2
     rows = ledger_rows()
     assert [(r.status, r.attempts, r.claim_token) for r in rows] == [("pending", 1, None)] * 2
     assert rows[0].last_error == repr(smtplib.SMTPDataError(554, "Refused: " + "x" * 500))[:300]
@@ -388,13 +402,13 @@ def test_a_refused_message_is_given_back_with_its_reason_cut_to_300_characters(a
 def test_a_digest_is_one_message_marked_sent_with_every_row_and_the_same_id_for_the_same_rows(
     app, make, outbox
 ):
-    tokyo_tasks(make, 3, reminder_digest=True)
+    tokyo_tasks(make, 2, reminder_digest=True)
     report = run(TOKYO_SIX)
-    assert (report.planned, report.items_sent, len(outbox)) == (3, 3, 1)
-    assert [(r.status, r.overdue) for r in ledger_rows()] == [("sent", False)] * 3
+    assert (report.planned, report.items_sent, len(outbox)) == (2, 2, 1)
+    assert [(r.status, r.overdue) for r in ledger_rows()] == [("sent", False)] * 2
     ids = [r.id for r in ledger_rows()]
     assert delivery.message_key(ids) == delivery.message_key(list(reversed(ids)))
-    assert delivery.message_key(ids) != delivery.message_key(ids[:2])
+    assert delivery.message_key(ids) != delivery.message_key(ids[:1])
     assert re.fullmatch(r"<digest-[0-9a-f]{20}@[\w.]+>", outbox[0].extra_headers["Message-ID"])
 
 
@@ -474,7 +488,8 @@ def test_a_user_with_an_unknown_zone_gets_no_manual_dates_reminders_and_the_log_
         report = sweep(db.session, Mailer(), TOKYO_SIX, day=DEC1)
     assert report.items_sent == 1
     assert [r.user_id for r in ledger_rows()] == [lost.id - 1]
-    assert f"user {lost.id} has an unknown time zone 'Mars/Olympus'; no reminders" in caplog.text
+    unknown = f"user {lost.id} has an unknown time zone 'Mars/Olympus'; no reminders"
+    assert logged(caplog, "WARNING") == [unknown]
 
 
 class TakenOverMailServer(SlowMailServer):
@@ -535,7 +550,8 @@ def test_the_hourly_sweep_logs_a_user_with_an_unknown_zone_and_goes_on(app, make
     db.session.commit()
     with caplog.at_level("WARNING", logger="tpweb.delivery"):
         assert run(TOKYO_SIX).items_sent == 1
-    assert f"user {lost.id} has an unknown time zone 'Mars/Olympus'; no reminders" in caplog.text
+    unknown = f"user {lost.id} has an unknown time zone 'Mars/Olympus'; no reminders"
+    assert logged(caplog, "WARNING") == [unknown]
 
 
 def test_a_task_added_for_a_day_already_swept_waits_for_no_second_sweep_that_day(app, make, outbox):
@@ -567,3 +583,25 @@ def test_a_date_run_by_hand_is_no_first_night_to_catch_up_from(app, make, outbox
     make.record(contact, rep, response_required=True, date_due=DEC1 - timedelta(1),
                 description="Before the first night")  # fmt: skip
     assert run(TOKYO_SIX).items_sent == 0
+
+
+def test_each_users_messages_go_oldest_due_first_and_every_skip_is_counted(app, make, outbox):
+    rep = tokyo_tasks(make, 0)
+    other = tokyo_tasks(make, 1, username="other")
+    contact = make.contact(make.customer(rep=rep))
+    later = make.record(contact, rep, response_required=True, date_due=DEC1, description="Later")
+    sooner = make.record(contact, rep, response_required=True, date_due=DEC1 - timedelta(1),
+                         description="Sooner")  # fmt: skip
+    gone = make.record(contact, rep, response_required=True, date_due=DEC1, description="Gone")
+    # Planned out of date order, and one item of each user answered since.
+    for task in (later, sooner, gone):
+        db.session.add(ReminderDelivery(user_id=rep.id, item_kind=TASK, item_id=task.id,
+                                        due_date=task.date_due))  # fmt: skip
+    prepare(db.session, TOKYO_SIX, SweepSettings(lease=LEASE))
+    gone.responded_on = DEC1
+    for task in db.session.scalars(select(TouchpointRecord).filter_by(assigned_to_id=other.id)):
+        task.responded_on = DEC1
+    db.session.commit()
+    report = run(TOKYO_SIX)
+    assert report.skipped == 2
+    assert [m.subject for m in outbox] == ["Overdue: Sooner", "Due today: Later"]
