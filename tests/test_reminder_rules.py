@@ -192,6 +192,8 @@ def test_a_claim_whose_sender_died_goes_again_only_once_its_lease_is_over(app, m
 
     assert run(TOKYO_SIX + LEASE - timedelta(seconds=1)).items_sent == 0
     assert [r.status for r in ledger_rows()] == ["sending"]
+    prepare(db.session, TOKYO_SIX + LEASE + timedelta(seconds=1), SweepSettings(lease=LEASE))
+    assert [(r.status, r.claim_token) for r in ledger_rows()] == [("pending", None)]
     assert run(TOKYO_SIX + LEASE + timedelta(seconds=1)).items_sent == 1
     [row] = ledger_rows()
     assert (row.status, row.attempts, row.claim_token) == ("sent", 2, None)
@@ -203,10 +205,15 @@ def test_a_row_out_of_attempts_is_given_up_not_sent(app, make, outbox):
     prepare(db.session, TOKYO_SIX, SweepSettings(lease=LEASE))
     tired, fresh = ledger_rows()
     tired.attempts, fresh.attempts = 3, 2
+    tired.status, tired.claim_token = "sending", "dead"
+    tired.claimed_at = (TOKYO_SIX - LEASE * 2).replace(tzinfo=None)
     db.session.commit()
     report = run(TOKYO_SIX + timedelta(minutes=1), max_attempts=3)
     assert report.items_sent == 1
-    assert [(r.status, r.attempts) for r in ledger_rows()] == [("failed", 3), ("sent", 3)]
+    assert [(r.status, r.attempts, r.claim_token) for r in ledger_rows()] == [
+        ("failed", 3, None),
+        ("sent", 3, None),
+    ]
 
 
 class FakeMonotonic:
@@ -326,9 +333,12 @@ def test_a_share_sends_only_the_rows_of_its_users(app, make, outbox):
     assert sorted(s.email for s in even.sent) == ["kenji@example.com"] * 2
     sent = {r.user_id for r in ledger_rows() if r.status == "sent"}
     assert sent == {rep.id for rep in reps if rep.id % 2 == 0}
+    heard = []
     with Mailer() as mailer:
-        odd = send_share(db.session, mailer, TOKYO_SIX, SweepSettings(), share=(1, 2))
+        odd = send_share(db.session, mailer, TOKYO_SIX, SweepSettings(), share=(1, 2),
+                         progress=lambda n, total: heard.append(total))  # fmt: skip
     assert odd.items_sent == 2 and {r.status for r in ledger_rows()} == {"sent"}
+    assert heard == [2, 2]  # of the share's own pending rows
 
 
 def test_progress_hears_of_every_row_handled_sent_or_skipped(app, make, outbox):
@@ -405,6 +415,9 @@ def test_a_digest_is_one_message_marked_sent_with_every_row_and_the_same_id_for_
     tokyo_tasks(make, 2, reminder_digest=True)
     report = run(TOKYO_SIX)
     assert (report.planned, report.items_sent, len(outbox)) == (2, 2, 1)
+    # Stamped with the sweep's own clock: `now`, and the seconds the sweep has taken since.
+    for row in ledger_rows():
+        assert timedelta(0) <= row.sent_at - TOKYO_SIX.replace(tzinfo=None) < timedelta(minutes=1)
     assert [(r.status, r.overdue) for r in ledger_rows()] == [("sent", False)] * 2
     ids = [r.id for r in ledger_rows()]
     assert delivery.message_key(ids) == delivery.message_key(list(reversed(ids)))
@@ -605,3 +618,27 @@ def test_each_users_messages_go_oldest_due_first_and_every_skip_is_counted(app, 
     report = run(TOKYO_SIX)
     assert report.skipped == 2
     assert [m.subject for m in outbox] == ["Overdue: Sooner", "Due today: Later"]
+
+
+def test_a_row_another_sender_claims_first_is_left_to_it(app, make, outbox):
+    rep = tokyo_tasks(make, 2)
+    prepare(db.session, TOKYO_SIX, SweepSettings(lease=LEASE))
+    answered, live = db.session.scalars(select(TouchpointRecord).filter_by(assigned_to_id=rep.id))
+    answered.responded_on = DEC1
+    db.session.commit()
+
+    def other_sender_claims(n, total):
+        # Between this sender's read of its rows and its claim, another sender claims one.
+        if not any(r.claim_token == "other" for r in ledger_rows()):
+            row = next(r for r in ledger_rows() if r.item_id == live.id)
+            row.status, row.claim_token, row.attempts = "sending", "other", 1
+            db.session.commit()
+
+    with Mailer() as mailer:
+        report = send_share(db.session, mailer, TOKYO_SIX, SweepSettings(),
+                            progress=other_sender_claims)  # fmt: skip
+    assert (report.items_sent, outbox) == (0, [])
+    assert sorted((r.status, r.claim_token) for r in ledger_rows()) == [
+        ("sending", "other"),
+        ("skipped", None),
+    ]
