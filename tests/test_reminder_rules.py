@@ -642,3 +642,36 @@ def test_a_row_another_sender_claims_first_is_left_to_it(app, make, outbox):
         ("sending", "other"),
         ("skipped", None),
     ]
+
+
+def test_a_user_whose_address_or_zone_went_bad_after_planning_is_skipped_or_logged(
+    app, make, outbox, caplog
+):
+    tokyo_tasks(make, 1)
+    no_address = tokyo_tasks(make, 1, username="no_address")
+    lost = tokyo_tasks(make, 1, username="lost")
+    prepare(db.session, TOKYO_SIX, SweepSettings(lease=LEASE))
+    no_address.email = None
+    lost.timezone = "Mars/Olympus"
+    db.session.commit()
+    with caplog.at_level("WARNING", logger="tpweb.delivery"):
+        report = run(TOKYO_SIX + timedelta(minutes=1))
+    assert (report.items_sent, report.skipped, len(outbox)) == (1, 1, 1)
+    assert logged(caplog, "WARNING") == [
+        f"user {lost.id} has an unknown time zone 'Mars/Olympus'; no reminders",
+        f"user {lost.id} has an unknown time zone 'Mars/Olympus'",
+    ]
+
+
+def test_times_are_stored_in_utc_whatever_the_servers_zone(app, make, outbox, monkeypatch):
+    tokyo_tasks(make, 1)
+    monkeypatch.setenv("TZ", "Pacific/Kiritimati")
+    time.tzset()
+    try:
+        run(TOKYO_SIX)
+    finally:
+        monkeypatch.undo()
+        time.tzset()
+    [row] = ledger_rows()
+    assert timedelta(0) <= row.sent_at - TOKYO_SIX.replace(tzinfo=None) < timedelta(minutes=1)
+    assert timedelta(0) <= row.claimed_at - TOKYO_SIX.replace(tzinfo=None) < timedelta(minutes=1)
