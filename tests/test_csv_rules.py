@@ -9,7 +9,8 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import insert
 
-from tpweb.csvio import assign_external_ids, export_lines
+from tpweb import csvio
+from tpweb.csvio import assign_external_ids, export_lines, report_lines
 from tpweb.csvio.sheet import FileError, escape_cell, parse, read, unescape_cell
 from tpweb.extensions import db
 from tpweb.forms import EARLIEST, LATEST
@@ -372,3 +373,69 @@ def test_a_long_export_streams_a_thousand_rows_at_a_time(app):
     assert [(row["kind"], row["external_id"]) for row in rows] == [
         ("customer", f"C{n}") for n in range(2001)
     ]
+
+
+def planned(text):
+    return csvio.plan(db.session, read(text.encode()))
+
+
+LOG_HEADER = "external_id,called_on,account_kind,account_external_id,user,call_type\n"
+
+
+@pytest.fixture
+def yard(app, make):
+    """A customer and a jobsite that share the external id X1; Ann and Bo, reps."""
+    ann, bo = make.rep(username="ann"), make.rep(username="bo")
+    customer = make.customer(rep=ann, external_id="X1")
+    return make.jobsite(customer, rep=bo, external_id="X1"), ann, bo
+
+
+def test_a_call_log_finds_its_account_by_kind_and_external_id(yard, make):
+    site, ann, bo = yard
+    make.call_type("Visit")
+    plan = planned(LOG_HEADER + "L1,2026-11-02,jobsite,X1,ann,Visit\n")
+    assert plan.errors == []
+    [(values, _, _)] = plan.inserts["call log"]
+    assert (values["account_id"], values["user_id"]) == (site.id, ann.id)
+
+
+def test_with_no_call_types_yet_a_call_log_says_an_admin_adds_them(yard):
+    plan = planned(LOG_HEADER + "L1,2026-11-02,jobsite,X1,ann,Phone\n")
+    assert [str(e) for e in plan.errors] == [
+        "line 2: unknown call type 'Phone' (the call types are: none yet: an admin adds them)"
+    ]
+
+
+def test_rows_without_an_external_id_are_not_duplicates_of_each_other(yard, make):
+    make.call_type("Visit")
+    plan = planned(LOG_HEADER + ",2026-11-02,jobsite,X1,ann,Visit\n" * 2)
+    assert [str(e) for e in plan.errors] == [
+        "line 2: external_id is required",
+        "line 3: external_id is required",
+    ]
+
+
+def test_a_records_assignee_and_responder_are_found_by_username(yard, make):
+    site, ann, bo = yard
+    cy = make.rep(username="cy")
+    contact = make.contact(site.customer, external_id="Z1")
+    header = ",".join(("external_id", "contact_external_id", "description", "date_completed",
+                       "author", "assigned_to", "response_required", "date_due", "responded_on",
+                       "responded_by"))  # fmt: skip
+    plan = planned(f"{header}\nR1,Z1,Call,2026-11-02,ann,bo,yes,2026-11-09,2026-11-03,cy\n")
+    assert plan.errors == []
+    [(values, _, _)] = plan.inserts["touchpoint record"]
+    assert (values["contact_id"], values["author_id"], values["assigned_to_id"]) == (
+        contact.id,
+        ann.id,
+        bo.id,
+    )
+    assert values["responded_by_id"] == cy.id
+
+
+@pytest.mark.parametrize(("bad", "heading"), [(1, "1 bad row, not imported:"),
+                                              (2, "2 bad rows, not imported:")])  # fmt: skip
+def test_the_report_counts_bad_rows_in_words(yard, make, bad, heading):
+    make.call_type("Visit")
+    plan = planned(LOG_HEADER + "L1,2026-11-02,jobsite,NOPE,ann,Visit\n" * bad)
+    assert heading in list(report_lines(plan, done=False))
