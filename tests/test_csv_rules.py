@@ -439,3 +439,47 @@ def test_the_report_counts_bad_rows_in_words(yard, make, bad, heading):
     make.call_type("Visit")
     plan = planned(LOG_HEADER + "L1,2026-11-02,jobsite,NOPE,ann,Visit\n" * bad)
     assert heading in list(report_lines(plan, done=False))
+
+
+RECORD_HEADER = ("external_id,contact_external_id,description,date_completed,author,assigned_to,"
+                 "responded_by\n")  # fmt: skip
+
+
+@pytest.fixture
+def dana(yard, make):
+    site, ann, bo = yard
+    return make.contact(site.customer, external_id="Z1")
+
+
+def test_a_new_records_history_holds_its_values_but_not_its_empty_ones(dana):
+    plan = planned(RECORD_HEADER + "R1,Z1,Call,2026-11-02,ann,bo,\n")
+    [(values, changes, owner)] = plan.inserts["touchpoint record"]
+    assert (values["responded_by_id"], owner) == (None, dana.customer_id)
+    assert changes == {
+        "description": [None, "Call"],
+        "assigned_to_id": [None, values["assigned_to_id"]],
+    }
+
+
+def test_an_import_again_counts_each_record_updated_or_unchanged(dana, make):
+    heard = []
+    rows = "".join(f"R{n},Z1,Call,2026-11-02,ann,ann,\n" for n in range(4))
+    csvio.apply(db.session, planned(RECORD_HEADER + rows), progress=heard.append)
+    assert heard == [4]
+    reassigned = rows.replace("R0,Z1,Call,2026-11-02,ann,ann", "R0,Z1,Call,2026-11-02,ann,bo")
+    reassigned = reassigned.replace("R1,Z1,Call,2026-11-02,ann,ann", "R1,Z1,Call,2026-11-02,ann,bo")
+    plan = planned(RECORD_HEADER + reassigned)
+    assert plan.summary() == [("touchpoint record", 0, 2, 2)]
+    csvio.apply(db.session, plan, progress=heard.append)
+    assert heard == [4, 2]
+
+
+def test_a_touchpoint_updated_by_an_import_is_stamped_with_the_time(app, make):
+    account = make.customer(rep=make.rep(), external_id="A1")
+    tp = make.touchpoint(account, last_call=date(2026, 1, 1))
+    before = tp.updated_at
+    text = "kind,account_kind,account_external_id,last_call,frequency_days\n"
+    csvio.apply(db.session, planned(text + "touchpoint,customer,A1,2026-01-01,9\n"))
+    db.session.commit()
+    db.session.refresh(tp)
+    assert (tp.frequency_days, tp.version) == (9, 2) and tp.updated_at > before
