@@ -118,7 +118,7 @@ def table():
     if survivors:
         lines += ["| mutant | change | fate |", "| --- | --- | --- |"]
         for name, module, state in survivors:
-            fate = "equivalent, explained below" if name in explanations else "**unexplained**"
+            fate = "explained below" if name in explanations else "**unexplained**"
             if state != "survived":
                 fate = f"{state}; {fate}"
             lines.append(f"| `{name}` | {change(name, module)} | {fate} |")

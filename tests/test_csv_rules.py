@@ -7,14 +7,15 @@ import re
 from datetime import date, timedelta
 
 import pytest
-from sqlalchemy import insert
+from sqlalchemy import delete, insert, select
+from sqlalchemy.orm.exc import StaleDataError
 
 from tpweb import csvio
 from tpweb.csvio import assign_external_ids, export_lines, report_lines
 from tpweb.csvio.sheet import FileError, escape_cell, parse, read, unescape_cell
 from tpweb.extensions import db
 from tpweb.forms import EARLIEST, LATEST
-from tpweb.models import Account, User
+from tpweb.models import Account, Contact, History, User
 
 
 @pytest.mark.parametrize("text", ["=SUM(A1)", "+1", "-1", "@me", "\tx", "\rx", "'=x", "''"])
@@ -483,3 +484,70 @@ def test_a_touchpoint_updated_by_an_import_is_stamped_with_the_time(app, make):
     db.session.commit()
     db.session.refresh(tp)
     assert (tp.frequency_days, tp.version) == (9, 2) and tp.updated_at > before
+
+
+ACCOUNTS = "kind,external_id,customer_external_id,name,sales_rep\n"
+
+
+def test_an_empty_sales_rep_cell_clears_the_rep_and_no_column_keeps_it(app, make):
+    ann = make.rep(username="ann")
+    acme = make.customer(rep=ann, name="Acme", external_id="A1")
+    csvio.apply(db.session, planned("kind,external_id,name\ncustomer,A1,Acme Co\n"))
+    db.session.commit()
+    db.session.refresh(acme)
+    assert (acme.name, acme.sales_rep_id) == ("Acme Co", ann.id)
+    csvio.apply(db.session, planned(ACCOUNTS + "customer,A1,,Acme Co,\n"))
+    db.session.commit()
+    db.session.refresh(acme)
+    assert acme.sales_rep_id is None
+
+
+def test_an_imported_contact_lands_at_its_customer(app, make):
+    acme = make.customer(rep=make.rep(username="ann"), external_id="A1")
+    plan = planned(ACCOUNTS + "contact,P1,A1,Dana,\ncustomer,B1,,Birch,ann\n")
+    assert plan.errors == []
+    csvio.apply(db.session, plan)
+    db.session.commit()
+    [contact] = db.session.scalars(select(Contact)).all()
+    assert (contact.name, contact.customer_id, contact.external_id) == ("Dana", acme.id, "P1")
+
+
+def test_an_import_moves_a_jobsite_to_a_customer_the_same_file_creates(app, make):
+    acme = make.customer(rep=make.rep(username="ann"), external_id="A1")
+    site = make.jobsite(acme, external_id="J1", name="Yard")
+    heard = []
+    plan = planned(ACCOUNTS + "customer,B1,,Birch,ann\njobsite,J1,B1,Yard,\n")
+    csvio.apply(db.session, plan, progress=heard.append)
+    db.session.commit()
+    db.session.refresh(site)
+    birch = db.session.scalars(select(Account).filter_by(external_id="B1")).one()
+    assert site.customer_id == birch.id
+    assert heard == [1, 1]
+
+
+def test_an_imports_history_has_each_update_and_create_under_its_account(app, make):
+    make.customer(external_id="Z0")  # so that no account has the new contact's id
+    acme = make.customer(rep=make.rep(username="ann"), external_id="A1", name="Acme")
+    db.session.execute(delete(History))  # the factories' own entries
+    plan = planned(ACCOUNTS + "customer,A1,,Acme Co,ann\ncustomer,B1,,Birch,ann\n"
+                   "contact,P1,A1,Dana,\n")  # fmt: skip
+    csvio.apply(db.session, plan)
+    db.session.commit()
+    birch = db.session.scalars(select(Account).filter_by(external_id="B1")).one()
+    entries = db.session.execute(select(History.account_id, History.subject)).all()
+    assert sorted(entries) == sorted(
+        [(acme.id, "account"), (birch.id, "account"), (acme.id, "contact")]
+    )
+
+
+def test_a_touchpoint_changed_while_its_file_is_imported_stops_the_import_and_says_so(app, make):
+    account = make.customer(rep=make.rep(), external_id="A1")
+    tp = make.touchpoint(account, last_call=date(2026, 1, 1))
+    text = "kind,account_kind,account_external_id,last_call,frequency_days\n"
+    plan = planned(text + "touchpoint,customer,A1,2026-01-01,9\n")
+    tp.comment = "Changed by the rep meanwhile"
+    db.session.commit()
+    with pytest.raises(StaleDataError) as error:
+        csvio.apply(db.session, plan)
+    assert str(error.value) == "a touchpoint changed while the file was imported: import it again"
+    db.session.rollback()
