@@ -534,6 +534,7 @@ def test_an_imports_history_has_each_update_and_create_under_its_account(app, ma
     csvio.apply(db.session, plan)
     db.session.commit()
     birch = db.session.scalars(select(Account).filter_by(external_id="B1")).one()
+    assert None not in db.session.scalars(select(History.at)).all()
     entries = db.session.execute(select(History.account_id, History.subject)).all()
     assert sorted(entries) == sorted(
         [(acme.id, "account"), (birch.id, "account"), (acme.id, "contact")]
@@ -551,3 +552,60 @@ def test_a_touchpoint_changed_while_its_file_is_imported_stops_the_import_and_sa
         csvio.apply(db.session, plan)
     assert str(error.value) == "a touchpoint changed while the file was imported: import it again"
     db.session.rollback()
+
+
+def reasons(text):
+    return [str(e) for e in planned(text).errors]
+
+
+def test_a_duplicate_external_id_is_refused_per_kind_but_a_missing_one_is_no_duplicate(app, make):
+    make.rep(username="ann")
+    assert reasons(ACCOUNTS + "customer,A1,,Acme,ann\ncustomer,A1,,Acme again,ann\n"
+                   "jobsite,J1,A1,Yard,\njobsite,J1,A1,Yard again,\n"
+                   "contact,P1,A1,Dana,\ncontact,P1,A1,Dana again,\n"
+                   "customer,,,No id,\ncustomer,,,No id either,\n") == [
+        "line 3: duplicate customer external_id 'A1' (first on line 2)",
+        "line 5: duplicate jobsite external_id 'J1' (first on line 4)",
+        "line 7: duplicate contact external_id 'P1' (first on line 6)",
+        "line 8: external_id is required",
+        "line 9: external_id is required",
+    ]  # fmt: skip
+
+
+def test_a_jobsite_of_an_unknown_customer_says_so(app, make):
+    assert reasons(ACCOUNTS + "jobsite,J1,NOPE,Yard,\n") == ["line 2: unknown customer 'NOPE'"]
+
+
+def test_importing_saved_accounts_again_updates_them_and_creates_nothing(app, make):
+    ann = make.rep(username="ann")
+    acme = make.customer(rep=ann, external_id="A1", name="Acme")
+    make.jobsite(acme, rep=ann, external_id="J1", name="Yard")
+    make.jobsite(acme, rep=ann, external_id="J2", name="Dock")
+    make.contact(acme, external_id="P1", name="Dana")
+    plan = planned(ACCOUNTS + "customer,A1,,Acme,ann\njobsite,J1,A1,Yard 2,ann\n"
+                   "jobsite,J2,A1,Dock 2,ann\ncontact,P1,A1,Dana,\n")  # fmt: skip
+    assert plan.summary() == [
+        ("customer", 0, 0, 1),
+        ("jobsite", 0, 2, 0),
+        ("contact", 0, 0, 1),
+        ("touchpoint", 0, 0, 0),
+    ]
+
+
+def test_a_new_accounts_history_holds_its_values_but_not_its_empty_ones(app, make):
+    make.rep(username="ann")
+    plan = planned(ACCOUNTS + "customer,A1,,Acme,\n")
+    [(values, changes)] = plan.inserts["customer"]
+    assert changes == {"name": [None, "Acme"], "active": [None, True]}
+
+
+def test_a_second_active_touchpoint_for_an_account_is_refused_and_the_rest_go_on(app, make):
+    make.customer(rep=make.rep(), external_id="A1")
+    make.customer(external_id="B1")
+    text = "kind,account_kind,account_external_id,last_call,frequency_days\n"
+    rows = ["customer,A1,2026-01-01,9", "customer,A1,2026-01-01,7", "customer,B1,2026-01-01,7"]
+    plan = planned(text + "".join(f"touchpoint,{row}\n" for row in rows))
+    assert [str(e) for e in plan.errors] == [
+        "line 3: a second active touchpoint for customer 'A1' (first on line 2)"
+    ]
+    assert plan.created["touchpoint"] == 2
