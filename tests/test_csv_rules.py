@@ -385,10 +385,11 @@ LOG_HEADER = "external_id,called_on,account_kind,account_external_id,user,call_t
 
 @pytest.fixture
 def yard(app, make):
-    """A customer and a jobsite that share the external id X1; Ann and Bo, reps."""
+    """A jobsite and, saved after it, a customer that share the external id X1; Ann and Bo."""
     ann, bo = make.rep(username="ann"), make.rep(username="bo")
-    customer = make.customer(rep=ann, external_id="X1")
-    return make.jobsite(customer, rep=bo, external_id="X1"), ann, bo
+    site = make.jobsite(make.customer(rep=ann, external_id="C0"), rep=bo, external_id="X1")
+    make.customer(rep=ann, external_id="X1")
+    return site, ann, bo
 
 
 def test_a_call_log_finds_its_account_by_kind_and_external_id(yard, make):
@@ -609,3 +610,28 @@ def test_a_second_active_touchpoint_for_an_account_is_refused_and_the_rest_go_on
         "line 3: a second active touchpoint for customer 'A1' (first on line 2)"
     ]
     assert plan.created["touchpoint"] == 2
+
+
+def test_a_file_of_jobsites_alone_finds_their_saved_customers(app, make):
+    acme = make.customer(rep=make.rep(username="ann"), external_id="A1")
+    plan = planned(ACCOUNTS + "jobsite,J9,A1,New yard,\n")
+    assert plan.errors == []
+    [(values, _)] = plan.inserts["jobsite"]
+    assert values["customer_id"] == acme.id
+
+
+def test_checking_a_file_reports_its_rows_read_in_one_step_below_a_thousand(app, make):
+    make.rep(username="ann")
+    heard = []
+    rows = "".join(f"customer,A{n},,Acme {n},ann\n" for n in range(3))
+    csvio.plan(db.session, read((ACCOUNTS + rows).encode()), progress=heard.append)
+    assert heard[0] == 3
+
+
+def test_past_touchpoints_are_matched_one_for_one_with_those_saved(app, make):
+    account = make.customer(rep=make.rep(), external_id="A1")
+    make.touchpoint(account, last_call=date(2025, 1, 1), frequency_days=30, inactive=True)
+    text = "kind,account_kind,account_external_id,last_call,frequency_days,inactive\n"
+    plan = planned(text + "touchpoint,customer,A1,2025-01-01,30,yes\n" * 2)
+    assert plan.errors == []
+    assert plan.summary()[-1] == ("touchpoint", 1, 0, 1)
