@@ -78,7 +78,7 @@ def explained():
         return set()
     text = DOC.read_text()
     section = text.split("## Equivalent mutants", 1)[-1] if "## Equivalent mutants" in text else ""
-    return set(re.findall(r"^- `([^`]+)`", section, re.MULTILINE))
+    return set(re.findall(r"`(tpweb\.[\w.ǁ]+__mutmut_\d+)`", section))
 
 
 def table():
@@ -118,7 +118,7 @@ def table():
     if survivors:
         lines += ["| mutant | change | fate |", "| --- | --- | --- |"]
         for name, module, state in survivors:
-            fate = "equivalent, explained below" if name in explanations else "**unexplained**"
+            fate = "explained below" if name in explanations else "**unexplained**"
             if state != "survived":
                 fate = f"{state}; {fate}"
             lines.append(f"| `{name}` | {change(name, module)} | {fate} |")

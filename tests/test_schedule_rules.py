@@ -6,7 +6,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from tpweb.schedule import after_call, today_in
+from tpweb.schedule import after_call, due_label, today_in
 
 
 def test_a_call_on_the_day_of_last_call_moves_next_call_from_that_day():
@@ -16,6 +16,12 @@ def test_a_call_on_the_day_of_last_call_moves_next_call_from_that_day():
         last_call,
         date(2026, 12, 23),
     )
+
+
+@pytest.mark.parametrize(("days", "label"), [(-2, "Overdue 2 days"), (2, "Upcoming · in 2 days")])
+def test_two_days_either_way_are_plural(days, label):
+    today = date(2026, 11, 30)
+    assert due_label(date.fromordinal(today.toordinal() + days), today) == label
 
 
 def test_an_instant_given_in_another_zone_is_read_as_that_instant():
