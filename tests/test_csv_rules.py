@@ -14,8 +14,10 @@ from tpweb import csvio
 from tpweb.csvio import assign_external_ids, export_lines, report_lines
 from tpweb.csvio.sheet import FileError, escape_cell, parse, read, unescape_cell
 from tpweb.extensions import db
-from tpweb.forms import EARLIEST, LATEST
 from tpweb.models import Account, Contact, History, User
+from tpweb.rules import EARLIEST, LATEST
+
+from .factories import TEST_DATA
 
 
 @pytest.mark.parametrize("text", ["=SUM(A1)", "+1", "-1", "@me", "\tx", "\rx", "'=x", "''"])
@@ -171,7 +173,8 @@ def test_next_call_defaults_to_last_call_plus_frequency_and_may_be_last_call_its
     ],
 )
 def test_dates_between_the_earliest_and_latest_are_taken(day, reason):
-    row = touchpoint(last_call=day, days="1")
+    # A good day's next_call given as that day: the latest stays in the window (rules).
+    row = touchpoint(last_call=day, days="1", next_call=day if reason is None else "")
     if reason is None:
         assert row.reasons == [] and row.values["last_call"] == date.fromisoformat(day)
     else:
@@ -366,7 +369,7 @@ def test_a_long_export_streams_a_thousand_rows_at_a_time(app):
     db.session.flush()
     rows = [{"kind": "customer", "name": f"C{n}", "external_id": f"C{n}", "sales_rep_id": rep.id}
             for n in range(2001)]  # fmt: skip
-    db.session.execute(insert(Account), rows)
+    db.session.execute(insert(Account), rows, execution_options=TEST_DATA)
     db.session.commit()
     chunks = list(export_lines(db.session, "accounts"))
     assert [chunk.count("\r\n") for chunk in chunks] == [1001, 1000, 1]
@@ -423,8 +426,8 @@ def test_a_records_assignee_and_responder_are_found_by_username(yard, make):
     contact = make.contact(site.customer, external_id="Z1")
     header = ",".join(("external_id", "contact_external_id", "description", "date_completed",
                        "author", "assigned_to", "response_required", "date_due", "responded_on",
-                       "responded_by"))  # fmt: skip
-    plan = planned(f"{header}\nR1,Z1,Call,2026-11-02,ann,bo,yes,2026-11-09,2026-11-03,cy\n")
+                       "responded_by", "response_note"))  # fmt: skip
+    plan = planned(f"{header}\nR1,Z1,Call,2026-11-02,ann,bo,yes,2026-11-09,2026-11-03,cy,Quoted\n")
     assert plan.errors == []
     [(values, _, _)] = plan.inserts["touchpoint record"]
     assert (values["contact_id"], values["author_id"], values["assigned_to_id"]) == (
