@@ -1,9 +1,11 @@
 """What each user may open, asked of the scope module directly (kept by `make mutants`)."""
 
 import pytest
+from sqlalchemy import select
 from werkzeug.exceptions import NotFound
 
 from tpweb.extensions import db
+from tpweb.models import Account, Contact
 from tpweb.scope import (
     account_or_404,
     accounts_changeable_by,
@@ -11,7 +13,14 @@ from tpweb.scope import (
     contact_or_404,
     contacts_changeable_by,
     contacts_for,
+    customers_for,
+    may_change,
+    may_open_contact,
+    openable_contact,
+    openable_contact_of_row,
     record_or_404,
+    rep_or_404,
+    sales_reps,
     touchpoint_or_404,
     touchpoints_for,
 )
@@ -125,3 +134,56 @@ def test_a_record_opens_on_a_contact_in_scope_or_for_the_rep_it_is_assigned_to(t
         record_or_404(team.ann, task.id)
     with pytest.raises(NotFound):
         record_or_404(team.cy, note.id)
+
+
+def test_customers_for_gives_the_customers_of_the_family_rule(team, make):
+    make.customer(rep=team.cy)  # Cy's own, seen by Cy and the manager only
+    for user in (team.ann, team.bob, team.cy, team.boss):
+        family = accounts_for(user).where(Account.kind == "customer")
+        assert names(customers_for(user)) == names(family), user.username
+    assert names(customers_for(team.bob)) == ids(team.ann_customer, team.bob_customer)
+
+
+def test_the_contact_rule_as_a_column_agrees_with_the_query_rule(team, make):
+    cy_contact = make.contact(make.customer(rep=team.cy))
+    every = (team.ann_contact, team.bob_contact, cy_contact)
+    for user in (team.ann, team.bob, team.cy, team.boss):
+        as_column = select(Contact.id).where(openable_contact_of_row(user))
+        as_query = select(Contact.id).where(openable_contact(user))
+        assert sorted(db.session.scalars(as_column)) == sorted(db.session.scalars(as_query))
+        assert [may_open_contact(user, c.id) for c in every] == [
+            c.id in set(db.session.scalars(as_query)) for c in every
+        ]
+    assert [may_open_contact(team.bob, c.id) for c in every] == [True, True, False]
+    assert [may_open_contact(team.boss, c.id) for c in every] == [True, True, True]
+
+
+def test_only_active_sales_reps_are_managed_as_reps(team, make):
+    gone = make.rep(active=False)
+    admin = make.user("admin")
+    assert names(sales_reps()) == ids(team.ann, team.bob, team.cy)
+    assert rep_or_404(team.ann.id) == team.ann
+    for user in (gone, admin, team.boss):
+        with pytest.raises(NotFound):
+            rep_or_404(user.id)
+
+
+def test_may_change_is_the_changeable_rule_for_a_loaded_record(team, make):
+    tps = team.touchpoints
+    task = make.record(team.ann_contact, team.boss, assigned_to=team.bob, response_required=True)
+    assert may_change(team.boss, team.ann_contact) and may_change(team.boss, tps[team.ann_customer])
+    assert may_change(team.ann, team.ann_customer) and not may_change(team.bob, team.ann_customer)
+    assert may_change(team.ann, team.ann_contact) and not may_change(team.bob, team.ann_contact)
+    assert may_change(team.bob, tps[team.bob_jobsite]) and not may_change(
+        team.ann, tps[team.bob_jobsite]
+    )
+    assert may_change(team.bob, task) and not may_change(team.ann, task)
+
+
+def test_a_response_is_recorded_by_the_assignee_or_a_manager_only(team, make):
+    task = make.record(team.ann_contact, team.boss, assigned_to=team.bob, response_required=True)
+    assert record_or_404(team.bob, task.id, change=True) == task
+    assert record_or_404(team.boss, task.id, change=True) == task
+    assert record_or_404(team.ann, task.id) == task  # Ann opens it on her own contact
+    with pytest.raises(NotFound):
+        record_or_404(team.ann, task.id, change=True)
