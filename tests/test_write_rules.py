@@ -1,0 +1,174 @@
+"""The parts of the `write` decorator, asked directly (kept by mutation testing): which errors are
+a concurrent write's, what an Idempotency-Key's request is, what a replay answers, what a failed
+try leaves behind, and when a write is committed."""
+
+import hashlib
+import io
+import json
+
+import pytest
+import sqlalchemy as sa
+from flask import Response, get_flashed_messages, session
+from flask_login import login_user
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.orm.exc import StaleDataError
+from werkzeug.datastructures import FileStorage
+
+from tpweb import history, web
+from tpweb.extensions import db
+from tpweb.models import Account, IdempotencyKey, Touchpoint
+
+
+class Orig(Exception):
+    """A driver's error as SQLAlchemy wraps it: PostgreSQL's carries a SQLSTATE, SQLite's a name."""
+
+    def __init__(self, sqlstate=None, sqlite_errorname=None):
+        super().__init__("driver error")
+        if sqlstate is not None:
+            self.sqlstate = sqlstate
+        if sqlite_errorname is not None:
+            self.sqlite_errorname = sqlite_errorname
+
+
+def wrapped(kind, **orig):
+    return kind("INSERT ...", {}, Orig(**orig))
+
+
+@pytest.mark.parametrize(
+    ("error", "raced"),
+    [
+        (StaleDataError("version changed"), True),
+        (wrapped(OperationalError, sqlstate="40001"), True),  # serialization failure
+        (wrapped(OperationalError, sqlstate="40P01"), True),  # deadlock
+        (wrapped(IntegrityError, sqlstate="23505"), True),  # unique violation
+        (wrapped(IntegrityError, sqlstate="23503"), False),  # foreign key: a bad request
+        (wrapped(IntegrityError, sqlstate="23514"), False),  # check: a bad request
+        (wrapped(OperationalError, sqlstate="55P03"), False),  # lock timeout: busy, a 503
+        (wrapped(IntegrityError, sqlite_errorname="SQLITE_CONSTRAINT_UNIQUE"), True),
+        (wrapped(IntegrityError, sqlite_errorname="SQLITE_CONSTRAINT_CHECK"), False),
+        (wrapped(OperationalError, sqlite_errorname="SQLITE_BUSY"), False),
+        (wrapped(OperationalError), False),
+    ],
+)
+def test_only_a_concurrent_writes_doing_is_run_again(error, raced):
+    assert web._raced(error) is raced
+
+
+def test_a_real_unique_violation_is_a_race_and_a_real_check_violation_is_not(app, make):
+    user = make.rep()
+    tp = make.touchpoint(make.customer(rep=user))
+    row = dict(user_id=user.id, key="k", request_hash="h", status_code=303, body="", headers="{}")
+    with pytest.raises(IntegrityError) as unique:
+        db.session.execute(sa.insert(IdempotencyKey), [row, row])
+    db.session.rollback()
+    assert web._raced(unique.value)
+    with pytest.raises(IntegrityError) as check:
+        db.session.execute(
+            sa.update(Touchpoint).where(Touchpoint.id == tp.id).values(frequency_days=0),
+            execution_options={"history": history.NOT_A_CHANGE},
+        )
+    db.session.rollback()
+    assert not web._raced(check.value)
+
+
+def fingerprint(app, path="/t/1/complete", query="", data=None, method="POST"):
+    with app.test_request_context(f"{path}?{query}", method=method, data=data or {}):
+        return web._fingerprint()
+
+
+def test_a_fingerprint_is_the_request_a_view_reads(app):
+    base = fingerprint(app, data={"a": "1", "b": "2"})
+    assert base == fingerprint(app, data={"b": "2", "a": "1"})  # the fields' order is no matter
+    assert base == fingerprint(app, data={"a": "1", "b": "2", "csrf_token": "another"})
+    assert len({
+        base,
+        fingerprint(app, data={"a": "1", "b": "3"}),
+        fingerprint(app, data={"a": "1"}),
+        fingerprint(app, path="/t/2/complete", data={"a": "1", "b": "2"}),
+        fingerprint(app, query="x=1", data={"a": "1", "b": "2"}),
+        fingerprint(app, method="PUT", data={"a": "1", "b": "2"}),
+    }) == 6  # fmt: skip
+
+
+def test_a_fingerprint_covers_each_uploaded_files_name_and_content(app):
+    def upload(name, content, field="file"):
+        return fingerprint(app, data={field: (io.BytesIO(content), name)})
+
+    base = upload("a.csv", b"x,y\n")
+    assert base == upload("a.csv", b"x,y\n")
+    assert len({base, upload("b.csv", b"x,y\n"), upload("a.csv", b"x,z\n"),
+                upload("a.csv", b"x,y\n", field="other")}) == 4  # fmt: skip
+
+
+def test_a_files_digest_reads_it_all_and_leaves_it_at_its_start():
+    stream = io.BytesIO(b"name,phone\nAcme,555\n")
+    stream.seek(5)
+    assert web._digest(stream) == hashlib.sha256(b"name,phone\nAcme,555\n").hexdigest()
+    assert stream.tell() == 0
+
+
+def stored(**fields):
+    fields = {"key": "k", "user_id": 1, "request_hash": "abc", "status_code": 303, "body": "done",
+              "headers": json.dumps({"Location": "/touchpoints"}), **fields}  # fmt: skip
+    return IdempotencyKey(**fields)
+
+
+def test_a_replay_gives_the_stored_answer_marked_as_replayed(app):
+    with app.test_request_context("/"):
+        answer = web._replay(stored(), "abc")
+    assert answer.status_code == 303
+    assert answer.get_data(as_text=True) == "done"
+    assert answer.headers["Location"] == "/touchpoints"
+    assert answer.headers["Idempotent-Replayed"] == "true"
+
+
+def test_a_key_reused_for_another_request_is_refused(app):
+    with app.test_request_context("/"):
+        answer = web._replay(stored(), "another")
+    assert answer.status_code == 422
+    assert "already used for a different request" in answer.get_data(as_text=True)
+    assert "Idempotent-Replayed" not in answer.headers
+
+
+def test_a_key_is_found_for_its_own_user_only(app, make):
+    ann, bob = make.rep(), make.rep()
+    db.session.add(stored(user_id=ann.id))
+    db.session.commit()
+    with app.test_request_context("/"):
+        login_user(ann)
+        assert web._stored("k").user_id == ann.id
+        assert web._stored("other") is None
+    with app.test_request_context("/"):
+        login_user(bob)
+        assert web._stored("k") is None
+
+
+@pytest.mark.parametrize(
+    ("status", "kept"),
+    [(200, True), (303, True), (399, True), (400, False), (409, False), (422, False)],
+)
+def test_a_write_is_committed_only_for_a_success(app, make, status, kept):
+    account = make.customer(name="Before")
+    account.name = "After"
+    with app.test_request_context("/"):
+        assert web._commit_or_rollback(Response("", status)).status_code == status
+    db.session.expire_all()
+    assert db.session.get(Account, account.id).name == ("After" if kept else "Before")
+
+
+def test_a_failed_try_leaves_no_message_no_change_and_the_upload_at_its_start(app, make):
+    account = make.customer(name="Before")
+    upload = FileStorage(io.BytesIO(b"a,b\n"), filename="a.csv", name="file")
+    with app.test_request_context("/", method="POST", data={"file": upload}):
+        session["_flashes"] = [("info", "from the page before")]
+        before = list(session["_flashes"])
+        account.name = "Changed by the failed try"
+        db.session.flush()
+        session["_flashes"].append(("error", "from the failed try"))
+        request_file = web.request.files["file"]
+        request_file.stream.read()
+        web._forget_attempt(before)
+        assert get_flashed_messages(with_categories=True) == [("info", "from the page before")]
+        assert request_file.stream.tell() == 0
+    db.session.expire_all()
+    assert db.session.get(Account, account.id).name == "Before"
