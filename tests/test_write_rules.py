@@ -100,11 +100,23 @@ def test_a_fingerprint_covers_each_uploaded_files_name_and_content(app):
                 upload("a.csv", b"x,y\n", field="other")}) == 4  # fmt: skip
 
 
-def test_a_files_digest_reads_it_all_and_leaves_it_at_its_start():
-    stream = io.BytesIO(b"name,phone\nAcme,555\n")
+def test_a_files_digest_reads_it_all_and_leaves_it_at_its_start(tmp_path):
+    # A real file, as a large upload is spooled to (a BytesIO is hashed whatever its position).
+    stream = open(tmp_path / "upload.csv", "w+b")  # noqa: SIM115
+    stream.write(b"name,phone\nAcme,555\n")
     stream.seek(5)
     assert web._digest(stream) == hashlib.sha256(b"name,phone\nAcme,555\n").hexdigest()
     assert stream.tell() == 0
+    stream.close()
+
+
+def test_a_repeated_field_or_file_is_part_of_the_fingerprint(app):
+    twice = fingerprint(app, query="a=1&a=2", data={"b": ["1", "2"]})
+    assert twice != fingerprint(app, query="a=1", data={"b": ["1", "2"]})
+    assert twice != fingerprint(app, query="a=1&a=2", data={"b": "1"})
+    two_files = {"file": [(io.BytesIO(b"1"), "a.csv"), (io.BytesIO(b"2"), "b.csv")]}
+    one_file = {"file": [(io.BytesIO(b"1"), "a.csv")]}
+    assert fingerprint(app, data=two_files) != fingerprint(app, data=one_file)
 
 
 def stored(**fields):
@@ -126,7 +138,9 @@ def test_a_key_reused_for_another_request_is_refused(app):
     with app.test_request_context("/"):
         answer = web._replay(stored(), "another")
     assert answer.status_code == 422
-    assert "already used for a different request" in answer.get_data(as_text=True)
+    assert answer.get_data(as_text=True) == (
+        "This Idempotency-Key was already used for a different request."
+    )
     assert "Idempotent-Replayed" not in answer.headers
 
 
@@ -172,3 +186,43 @@ def test_a_failed_try_leaves_no_message_no_change_and_the_upload_at_its_start(ap
         assert request_file.stream.tell() == 0
     db.session.expire_all()
     assert db.session.get(Account, account.id).name == "Before"
+
+
+def written(app, user, view, key="key-1"):
+    """`view` run under `write` as a POST with `key`, signed in as `user`."""
+    with app.test_request_context("/t", method="POST", headers={"Idempotency-Key": key}):
+        login_user(user)
+        session["_user_id"] = user.get_id()
+        return web.write(view)()
+
+
+def test_a_keyed_success_is_stored_with_the_headers_a_replay_needs(app, make):
+    user = make.rep()
+
+    def view():
+        return Response("made ✓", 303, {"Location": "/touchpoints", "X-Not-Replayed": "1"})
+
+    assert written(app, user, view).status_code == 303
+    [row] = db.session.scalars(sa.select(IdempotencyKey)).all()
+    assert (row.user_id, row.key, row.status_code, row.body) == (user.id, "key-1", 303, "made ✓")
+    assert json.loads(row.headers) == {"Content-Type": "text/html; charset=utf-8",
+                                       "Location": "/touchpoints"}  # fmt: skip
+    again = written(app, user, view)
+    assert again.headers["Idempotent-Replayed"] == "true"
+    assert (again.status_code, again.headers["Location"]) == (303, "/touchpoints")
+    assert again.get_data(as_text=True) == "made ✓"
+
+
+@pytest.mark.parametrize("status", [400, 401, 409, 422])
+def test_a_keyed_refusal_is_not_stored_and_runs_again(app, make, status):
+    user = make.rep()
+    runs = []
+
+    def view():
+        runs.append(1)
+        return Response("no", status)
+
+    assert written(app, user, view).status_code == status
+    assert written(app, user, view).status_code == status
+    assert len(runs) == 2
+    assert db.session.scalars(sa.select(IdempotencyKey)).all() == []
