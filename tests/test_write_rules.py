@@ -13,6 +13,8 @@ from flask_login import login_user
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.datastructures import FileStorage
+from werkzeug.exceptions import BadRequest
+from werkzeug.routing import ValidationError
 
 from tpweb import history, web
 from tpweb.extensions import db
@@ -226,3 +228,76 @@ def test_a_keyed_refusal_is_not_stored_and_runs_again(app, make, status):
     assert written(app, user, view).status_code == status
     assert len(runs) == 2
     assert db.session.scalars(sa.select(IdempotencyKey)).all() == []
+
+
+# The request helpers beside `write` -----------------------------------------------------------
+
+
+def arg(app, query, read):
+    with app.test_request_context(f"/?{query}"):
+        return read()
+
+
+@pytest.mark.parametrize(
+    ("query", "value"),
+    [("", 7), ("n=", 7), ("n=1", 1), ("n=50", 50), ("n=100", 100), ("other=3", 7)],
+)
+def test_a_whole_number_argument_within_its_bounds(app, query, value):
+    assert arg(app, query, lambda: web.int_arg("n", default=7, low=1, high=100)) == value
+
+
+@pytest.mark.parametrize("raw", ["0", "101", "-1", "1.5", "1e2", " 5", "²", "x"])
+def test_a_whole_number_argument_outside_its_bounds_is_a_400_that_says_them(app, raw):
+    with pytest.raises(BadRequest) as refused:
+        arg(app, f"n={raw}", lambda: web.int_arg("n", default=7, low=1, high=100))
+    assert refused.value.description == "n must be a whole number from 1 to 100."
+
+
+def test_a_whole_number_argument_has_sane_default_bounds(app):
+    assert arg(app, "n=1", lambda: web.int_arg("n")) == 1
+    assert arg(app, "n=1000000", lambda: web.int_arg("n")) == 1_000_000
+    assert arg(app, "", lambda: web.int_arg("n")) is None
+    for raw in ("0", "1000001"):
+        with pytest.raises(BadRequest) as refused:
+            arg(app, f"n={raw}", lambda: web.int_arg("n"))
+        assert refused.value.description == "n must be a whole number from 1 to 1000000."
+
+
+def test_a_whole_number_is_ascii_digits_of_at_most_its_length():
+    assert web.whole_number("0") == 0
+    assert web.whole_number("9" * 18) == int("9" * 18)
+    assert web.whole_number("1" * 19) is None
+    assert web.whole_number("12", digits=2) == 12
+    assert web.whole_number("123", digits=2) is None
+    for raw in ("", "-1", "+1", "1.0", "١٢", "²", " 1"):
+        assert web.whole_number(raw) is None
+
+
+def test_a_choice_argument_is_one_of_its_choices(app):
+    choices = ("due", "all")
+    assert arg(app, "show=all", lambda: web.choice_arg("show", choices, default="due")) == "all"
+    assert arg(app, "", lambda: web.choice_arg("show", choices, default="due")) == "due"
+    assert arg(app, "show=", lambda: web.choice_arg("show", choices, default="due")) == "due"
+    assert arg(app, "", lambda: web.choice_arg("show", choices)) is None
+    with pytest.raises(BadRequest) as refused:
+        arg(app, "show=ALL", lambda: web.choice_arg("show", choices, default="due"))
+    assert refused.value.description == "show must be one of due, all."
+
+
+def test_an_id_in_a_url_is_at_most_the_largest_a_table_holds(app, make):
+    account = make.customer()
+    client = app.test_client()
+    assert client.get(f"/customers/{2**31}").status_code == 404  # no route, not a 500
+    converter = web.IdConverter(app.url_map)
+    assert converter.to_python("2147483647") == 2147483647
+    assert converter.to_url(account.id) == str(account.id)
+    with pytest.raises(ValidationError):
+        converter.to_python("2147483648")
+    # No minimum and no fixed width: an id is any of its digits, unsigned (the regex says so).
+    assert (converter.to_python("0"), converter.to_python("007")) == (0, 7)
+    assert converter.regex == r"\d+"
+
+
+def test_every_answer_varies_on_the_htmx_header(app):
+    answer = web._add_vary(Response("x", headers={"Vary": "Accept-Encoding"}))
+    assert set(answer.vary) == {"Accept-Encoding", "HX-Request"}
