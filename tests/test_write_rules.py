@@ -8,7 +8,7 @@ import json
 
 import pytest
 import sqlalchemy as sa
-from flask import Response, get_flashed_messages, session
+from flask import Response, get_flashed_messages, session, url_for
 from flask_login import login_user
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm.exc import StaleDataError
@@ -301,3 +301,25 @@ def test_an_id_in_a_url_is_at_most_the_largest_a_table_holds(app, make):
 def test_every_answer_varies_on_the_htmx_header(app):
     answer = web._add_vary(Response("x", headers={"Vary": "Accept-Encoding"}))
     assert set(answer.vary) == {"Accept-Encoding", "HX-Request"}
+
+
+def test_a_boosted_request_gets_the_whole_page_and_a_swap_only_its_block(client):
+    whole = client.get("/login", headers={"HX-Request": "true", "HX-Boosted": "true"})
+    block = client.get("/login", headers={"HX-Request": "true"})
+    assert whole.status_code == block.status_code == 200
+    assert "<html" in whole.get_data(as_text=True).lower()
+    assert "<html" not in block.get_data(as_text=True).lower()
+    assert 'name="username"' in block.get_data(as_text=True)
+
+
+def test_a_rows_url_is_url_for_with_its_own_id_and_values(app):
+    with app.test_request_context("/"):
+        assert web.row_url("contacts.show", "contact_id", 5) == url_for(
+            "contacts.show", contact_id=5
+        )
+        # Each endpoint and set of values has its own pattern, in the same request.
+        assert web.row_url("contacts.create_record", "contact_id", 6) == "/contacts/6/touchpoints"
+        assert web.row_url("contacts.show", "contact_id", 7, q="50% off") == url_for(
+            "contacts.show", contact_id=7, q="50% off"
+        )
+        assert web.row_url("contacts.show", "contact_id", 8, q="a") == "/contacts/8?q=a"
