@@ -7,7 +7,7 @@
 The reminder sweep is safe to run twice or in two workers at once (the ledger in the database
 keeps each email single), so a second scheduler or a retried job does no harm. With several
 workers on the queue, a big sweep is split: the hourly job sends one share of the users and
-enqueues the others for the other workers (tpweb.jobs.send_reminders).
+enqueues the others for the other workers (tpweb.jobs.sweep.send_reminders).
 """
 
 import logging
@@ -17,7 +17,7 @@ import click
 from redis import Redis
 from rq import Queue, SimpleWorker, Worker
 
-from tpweb.jobs import SEND_REMINDERS, SWEEP_TIMEOUT
+from tpweb.jobs.sweep import SEND_REMINDERS, SWEEP_TIMEOUT
 
 # Top of every hour (UTC): each user's send hour, in any zone, falls in some hour's sweep.
 HOURLY = "0 * * * *"
@@ -62,7 +62,7 @@ def run_cron(redis_url, queue_name):
     """RQ's cron scheduler: enqueue the reminder sweep at the top of every hour."""
     from rq.cron import CronScheduler
 
-    from tpweb.jobs import send_reminders
+    from tpweb.jobs.sweep import send_reminders
 
     scheduler = CronScheduler(connection=Redis.from_url(redis_url))
     scheduler.register(send_reminders, queue_name, cron=HOURLY, job_timeout=SWEEP_TIMEOUT)

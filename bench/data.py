@@ -1,7 +1,8 @@
 """The benchmarks' data: the demo seed scaled up to 200 reps, 50,000 touchpoints and 20,000 open
 tasks, written with bulk INSERTs of plain rows (the ORM would take minutes, row by row).
 
-Names, places and comments come from the demo seed (tpweb.demo), so pages look as in the demo.
+Names, places and comments come from the demo seed (tpweb.domain.demo), so pages look as in
+the demo.
 Two reps are bigger on purpose: rep1 holds 2,000 accounts (the map, B2) and rep2 1,000 (the bulk
 reassignment, B5); the other 198 share the rest, about 237 each (the lists, B1: rep3).
 """
@@ -13,10 +14,10 @@ from datetime import datetime, time, timedelta
 
 import sqlalchemy as sa
 
-from tpweb import demo, history
+from tpweb.domain import demo, history
+from tpweb.domain.schedule import next_call, today_in
 from tpweb.extensions import db
 from tpweb.models import Account, Contact, History, Touchpoint, TouchpointRecord, User
-from tpweb.schedule import next_call, today_in
 
 REPS = 200
 MANAGERS = 10

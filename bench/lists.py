@@ -76,7 +76,7 @@ def run(url, seconds, rounds, connections, workers):
                 path, headers = pages[page][kind]
                 for _ in range(2):
                     if kind == "304":
-                        # The ETag of now: it changes with the quarter hour (tpweb.caching), as
+                        # The ETag of now: it changes with the quarter hour (tpweb.web.caching), as
                         # a phone's does, and a stale one would measure first renders.
                         headers = {**headers, "If-None-Match": _etag(base, pages[page]["app"])}
                     cpu = server.cpu_seconds()

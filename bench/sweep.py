@@ -24,10 +24,10 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from tpweb import demo
+from tpweb.domain import demo
+from tpweb.domain.schedule import today_in
 from tpweb.extensions import db
 from tpweb.models import Account, Contact, Touchpoint, TouchpointRecord, User
-from tpweb.schedule import today_in
 
 from . import data
 from .database import bench_app, bench_database, migrate, on_postgres
@@ -181,8 +181,8 @@ def _children_cpu(before):
 
 def prebuilt(url, port, day):
     """Messages as the app composes them (one per user, for one item), with a slot for an id."""
-    from tpweb.mail import Mailer
-    from tpweb.reminders import Reminder
+    from tpweb.domain.reminders import Reminder
+    from tpweb.jobs.mail import Mailer
 
     app = bench_app(url, MAIL_BACKEND="smtp", MAIL_SERVER=HOST, MAIL_PORT=port)
     messages = []
@@ -221,7 +221,7 @@ def _marks_committed_per_user():
     last message, instead of once per message. A crash would then resend up to a user's whole
     batch, not one message: what the per-message commit of exactly-once costs is the difference.
     """
-    from tpweb import delivery
+    from tpweb.jobs import delivery
 
     deliver_to = delivery._deliver_to
 
@@ -234,7 +234,7 @@ def _marks_committed_per_user():
 
 def run_child(url, port, day, processes, variant):
     """The sweep in a process of its own: print what it did, its time and its peak memory."""
-    from tpweb.jobs import run_sweep
+    from tpweb.jobs.sweep import run_sweep
 
     if variant == PER_USER:
         _marks_committed_per_user()

@@ -17,15 +17,15 @@ from datetime import UTC, datetime
 
 import sqlalchemy as sa
 
-from tpweb import demo
-from tpweb.delivery import ITEM_COLUMNS, MARK_ONE_SENT, Row, SweepSettings, _claim, _recipients
-from tpweb.delivery import prepare as plan
+from tpweb.domain import demo
+from tpweb.domain.reminders import load_reminders
+from tpweb.domain.schedule import today_in
 from tpweb.extensions import db
-from tpweb.jobs import run_sweep
-from tpweb.mail import Mailer
+from tpweb.jobs.delivery import ITEM_COLUMNS, MARK_ONE_SENT, Row, SweepSettings, _claim, _recipients
+from tpweb.jobs.delivery import prepare as plan
+from tpweb.jobs.mail import Mailer
+from tpweb.jobs.sweep import run_sweep
 from tpweb.models import User
-from tpweb.reminders import load_reminders
-from tpweb.schedule import today_in
 
 from . import sweep
 from .database import bench_app, bench_database, migrate

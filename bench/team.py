@@ -13,9 +13,9 @@ from datetime import timedelta
 
 import sqlalchemy as sa
 
+from tpweb.domain.schedule import today_in
 from tpweb.extensions import db
-from tpweb.reps import team_overview
-from tpweb.schedule import today_in
+from tpweb.web.reps import team_overview
 
 from .database import bench_app
 from .report import Row

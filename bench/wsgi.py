@@ -14,9 +14,9 @@ from flask import Response
 from flask_login import current_user
 from sqlalchemy import Date, text
 
+from tpweb.domain.schedule import due_state
 from tpweb.extensions import db
-from tpweb.schedule import due_state
-from tpweb.web import user_today
+from tpweb.web.pages import user_today
 
 from .database import bench_app
 

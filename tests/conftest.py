@@ -10,8 +10,8 @@ from flask_migrate import upgrade
 
 from tpweb import create_app
 from tpweb.config import TestConfig
+from tpweb.domain.schedule import today_in
 from tpweb.extensions import db, limiter
-from tpweb.schedule import today_in
 
 from . import factories
 

@@ -5,10 +5,10 @@ from datetime import date
 
 from werkzeug.security import generate_password_hash
 
+from tpweb.domain.history import HOW, NOT_A_CHANGE
+from tpweb.domain.schedule import next_call
 from tpweb.extensions import db
-from tpweb.history import HOW, NOT_A_CHANGE
 from tpweb.models import Account, CallLogType, Contact, Touchpoint, User
-from tpweb.schedule import next_call
 
 PASSWORD = "correct horse"
 # Hashing is slow on purpose; tests share one hash.

@@ -9,10 +9,10 @@ from urllib.parse import urlencode, urlsplit
 import pytest
 from sqlalchemy import select
 
-from tpweb.auth import PUBLIC_ENDPOINTS
+from tpweb.domain.schedule import today_in
 from tpweb.extensions import db
 from tpweb.models import Touchpoint
-from tpweb.schedule import today_in
+from tpweb.web.auth import PUBLIC_ENDPOINTS
 
 from . import factories
 from .conftest import snapshot
@@ -76,8 +76,8 @@ def test_bad_credentials_are_refused_and_stay_signed_out(client, make, case):
 @pytest.mark.parametrize("case", ["wrong password", "unknown user", "inactive user"])
 def test_every_refusal_does_the_same_password_work(client, make, monkeypatch, case):
     """An unknown name must cost a hash check too, or the answer's speed tells who exists."""
-    import tpweb.auth
     import tpweb.models
+    import tpweb.web.auth
 
     checks = []
 
@@ -88,7 +88,7 @@ def test_every_refusal_does_the_same_password_work(client, make, monkeypatch, ca
 
         return check_and_count
 
-    for module in (tpweb.auth, tpweb.models):
+    for module in (tpweb.web.auth, tpweb.models):
         monkeypatch.setattr(module, "check_password_hash", counting(module.check_password_hash))
     rep = make.rep(active=case != "inactive user")
     username = "nobody-here" if case == "unknown user" else rep.username

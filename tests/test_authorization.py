@@ -11,9 +11,9 @@ from urllib.parse import urlsplit
 import pytest
 import sqlalchemy as sa
 
+from tpweb.domain.schedule import today_in
 from tpweb.extensions import db
 from tpweb.models import Account, Touchpoint, TouchpointRecord, User
-from tpweb.schedule import today_in
 
 from .conftest import snapshot
 from .factories import PASSWORD
@@ -281,7 +281,7 @@ def _idle(o, kind):
 
 
 def _exports(o, kind):
-    from tpweb.csvio import EXPORTS
+    from tpweb.domain.csvio import EXPORTS
 
     return [{"what": what} for what in EXPORTS]
 

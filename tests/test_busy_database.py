@@ -12,9 +12,9 @@ import sqlalchemy as sa
 from sqlalchemy import func, select
 
 from tpweb.config import TestConfig, apply_database_timeouts
-from tpweb.errors import database_trouble
 from tpweb.extensions import db
 from tpweb.models import CallLog
+from tpweb.web.errors import database_trouble
 
 from .conftest import Auth
 

@@ -15,7 +15,7 @@ HTMX = {"HX-Request": "true"}
 @pytest.fixture(autouse=True)
 def quarter_hour(monkeypatch):
     """The quarter hour stands still: no test straddles two (each is in the ETag)."""
-    monkeypatch.setattr("tpweb.caching.untracked_bucket", lambda: 1)
+    monkeypatch.setattr("tpweb.web.caching.untracked_bucket", lambda: 1)
 
 
 @pytest.fixture
@@ -185,7 +185,7 @@ def test_any_change_to_what_the_list_shows_is_a_200(
 
 def test_the_next_day_is_a_200(client, touchpoint, monkeypatch, today):
     etag = etag_of(client, LIST)
-    monkeypatch.setattr("tpweb.caching.user_today", lambda: today + timedelta(days=1))
+    monkeypatch.setattr("tpweb.web.caching.user_today", lambda: today + timedelta(days=1))
     assert again(client, LIST, etag).status_code == 200
 
 
@@ -198,7 +198,7 @@ def test_someone_elses_untracked_change_shows_within_a_quarter_hour(
     db.session.commit()
     assert again(client, "/tasks", etag).status_code == 304
 
-    monkeypatch.setattr("tpweb.caching.untracked_bucket", lambda: 2)
+    monkeypatch.setattr("tpweb.web.caching.untracked_bucket", lambda: 2)
 
     response = again(client, "/tasks", etag)
     assert response.status_code == 200

@@ -4,6 +4,7 @@ from datetime import timedelta
 
 from sqlalchemy import func, select
 
+from tpweb.domain.schedule import DUE_STATES, due_state, today_in
 from tpweb.extensions import db
 from tpweb.models import (
     Account,
@@ -14,7 +15,6 @@ from tpweb.models import (
     TouchpointRecord,
     User,
 )
-from tpweb.schedule import DUE_STATES, due_state, today_in
 
 
 def test_create_user_who_can_then_sign_in(runner, client):

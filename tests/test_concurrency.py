@@ -11,7 +11,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy import func, insert, select, update
 
-from tpweb import history
+from tpweb.domain import history
 from tpweb.extensions import db
 from tpweb.models import (
     CallLog,

@@ -7,9 +7,9 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
+from tpweb.domain.schedule import today_in
 from tpweb.extensions import db
 from tpweb.models import Contact, IdempotencyKey, TouchpointRecord
-from tpweb.schedule import today_in
 
 from .conftest import snapshot
 

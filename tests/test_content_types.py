@@ -13,8 +13,8 @@ from wtforms.fields.core import UnboundField
 from wtforms.validators import Length, Regexp
 
 from tpweb.extensions import db
-from tpweb.forms import WholeNumberField
 from tpweb.models import Touchpoint
+from tpweb.web.forms import WholeNumberField
 
 from .test_auth import csrf_sign_in, csrf_token
 from .test_authorization import Database

@@ -9,8 +9,8 @@ import pytest
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm.exc import StaleDataError
 
-from tpweb import csvio
-from tpweb.csvio.sheet import parse
+from tpweb.domain import csvio
+from tpweb.domain.csvio.sheet import parse
 from tpweb.extensions import db
 from tpweb.models import (
     Account,

@@ -10,12 +10,12 @@ import pytest
 from sqlalchemy import delete, insert, select
 from sqlalchemy.orm.exc import StaleDataError
 
-from tpweb import csvio
-from tpweb.csvio import assign_external_ids, export_lines, report_lines
-from tpweb.csvio.sheet import FileError, escape_cell, parse, read, unescape_cell
+from tpweb.domain import csvio
+from tpweb.domain.csvio import assign_external_ids, export_lines, report_lines
+from tpweb.domain.csvio.sheet import FileError, escape_cell, parse, read, unescape_cell
+from tpweb.domain.rules import EARLIEST, LATEST
 from tpweb.extensions import db
 from tpweb.models import Account, Contact, History, User
-from tpweb.rules import EARLIEST, LATEST
 
 from .factories import TEST_DATA
 

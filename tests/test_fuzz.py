@@ -198,8 +198,8 @@ VALID_CSV = _csv()
 
 def _signed(name, text):
     """A preview's payload as the confirmation gets it: only a file the preview accepted."""
-    from tpweb import csvio
-    from tpweb.imports import _signer
+    from tpweb.domain import csvio
+    from tpweb.web.imports import _signer
 
     try:
         csvio.read(text.encode())

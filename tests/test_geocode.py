@@ -9,7 +9,7 @@ from geopy.exc import GeocoderQueryError, GeocoderServiceError, GeocoderTimedOut
 from geopy.geocoders import Nominatim
 from sqlalchemy import func, select
 
-from tpweb import geocode
+from tpweb.domain import geocode
 from tpweb.extensions import db
 from tpweb.models import Account
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, insert, select, update
 
-from tpweb import history
+from tpweb.domain import history
 from tpweb.extensions import db
 from tpweb.models import Account, Contact, History, Touchpoint, TouchpointRecord
 

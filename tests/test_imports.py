@@ -9,8 +9,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm.exc import StaleDataError
 
-from tpweb import imports
-from tpweb.csvio import importer
+from tpweb.domain.csvio import importer
 from tpweb.extensions import db
 from tpweb.models import (
     Account,
@@ -21,6 +20,7 @@ from tpweb.models import (
     Touchpoint,
     TouchpointRecord,
 )
+from tpweb.web import imports
 
 from .conftest import snapshot
 from .test_csv import contact, csv_text, customer

@@ -14,11 +14,11 @@ import pytest
 from folium.plugins import FastMarkerCluster
 from sqlalchemy import insert, select
 
+from tpweb.domain.markers import map_state, parse_position
+from tpweb.domain.schedule import today_in
 from tpweb.extensions import db
 from tpweb.models import Account, Touchpoint
-from tpweb.schedule import today_in
-from tpweb.security import allow_inline_scripts
-from tpweb.touchpoints.markers import map_state, parse_position
+from tpweb.web.security import allow_inline_scripts
 
 from .factories import TEST_DATA
 

@@ -16,9 +16,9 @@ from urllib.parse import urlsplit
 import pytest
 from werkzeug.exceptions import MethodNotAllowed, NotFound
 
+from tpweb.domain.scope import accounts_for, customers_for
 from tpweb.extensions import db
 from tpweb.models import Account, Contact, Touchpoint, TouchpointRecord
-from tpweb.scope import accounts_for, customers_for
 
 from .factories import PASSWORD
 from .test_authorization import Database

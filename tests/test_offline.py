@@ -8,10 +8,10 @@ from datetime import timedelta
 
 from sqlalchemy import func, select
 
-from tpweb.auth import PUBLIC_ENDPOINTS
 from tpweb.extensions import db
 from tpweb.models import CallLog
-from tpweb.offline import SHELL_FILES
+from tpweb.web.auth import PUBLIC_ENDPOINTS
+from tpweb.web.offline import SHELL_FILES
 
 from .conftest import Auth
 

@@ -13,9 +13,9 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from sqlalchemy import func, insert, select, text
 
-from tpweb.delivery import sweep
 from tpweb.extensions import db
-from tpweb.mail import Mailer
+from tpweb.jobs.delivery import sweep
+from tpweb.jobs.mail import Mailer
 from tpweb.models import Account, Contact, ReminderDelivery, Touchpoint, TouchpointRecord, User
 
 from .factories import PASSWORD_HASH, TEST_DATA
@@ -151,8 +151,8 @@ def test_a_reps_map_runs_the_same_statements_at_10_and_500_touchpoints(
 
 
 def test_building_the_map_of_2000_touchpoints_stays_under_10_mb(app, today):
-    from tpweb.touchpoints.map import build_map
-    from tpweb.touchpoints.markers import marker_row
+    from tpweb.domain.markers import marker_row
+    from tpweb.web.touchpoints.map import build_map
 
     class Row:
         def __init__(self, i):

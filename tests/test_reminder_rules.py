@@ -10,12 +10,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from tpweb import delivery
-from tpweb.delivery import SweepSettings, prepare, send_share, sweep
-from tpweb.extensions import db
-from tpweb.mail import Mailer
-from tpweb.models import ReminderDelivery, TouchpointRecord
-from tpweb.reminders import (
+from tpweb.domain.reminders import (
     CHUNK,
     DAY,
     TASK,
@@ -28,6 +23,11 @@ from tpweb.reminders import (
     load_reminders,
     send_instant,
 )
+from tpweb.extensions import db
+from tpweb.jobs import delivery
+from tpweb.jobs.delivery import SweepSettings, prepare, send_share, sweep
+from tpweb.jobs.mail import Mailer
+from tpweb.models import ReminderDelivery, TouchpointRecord
 
 DEC1 = date(2026, 12, 1)
 # A ledger row as the sweep reads it.
@@ -497,7 +497,7 @@ def test_a_user_with_an_unknown_zone_gets_no_manual_dates_reminders_and_the_log_
     lost = tokyo_tasks(make, 1, username="lost")
     lost.timezone = "Mars/Olympus"
     db.session.commit()
-    with caplog.at_level("WARNING", logger="tpweb.delivery"):
+    with caplog.at_level("WARNING", logger="tpweb.jobs.delivery"):
         report = sweep(db.session, Mailer(), TOKYO_SIX, day=DEC1)
     assert report.items_sent == 1
     assert [r.user_id for r in ledger_rows()] == [lost.id - 1]
@@ -561,7 +561,7 @@ def test_the_hourly_sweep_logs_a_user_with_an_unknown_zone_and_goes_on(app, make
     lost = tokyo_tasks(make, 1, username="lost")
     lost.timezone = "Mars/Olympus"
     db.session.commit()
-    with caplog.at_level("WARNING", logger="tpweb.delivery"):
+    with caplog.at_level("WARNING", logger="tpweb.jobs.delivery"):
         assert run(TOKYO_SIX).items_sent == 1
     unknown = f"user {lost.id} has an unknown time zone 'Mars/Olympus'; no reminders"
     assert logged(caplog, "WARNING") == [unknown]
@@ -654,7 +654,7 @@ def test_a_user_whose_address_or_zone_went_bad_after_planning_is_skipped_or_logg
     no_address.email = None
     lost.timezone = "Mars/Olympus"
     db.session.commit()
-    with caplog.at_level("WARNING", logger="tpweb.delivery"):
+    with caplog.at_level("WARNING", logger="tpweb.jobs.delivery"):
         report = run(TOKYO_SIX + timedelta(minutes=1))
     assert (report.items_sent, report.skipped, len(outbox)) == (1, 1, 1)
     assert logged(caplog, "WARNING") == [

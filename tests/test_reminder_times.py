@@ -11,10 +11,10 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
+from tpweb.domain.reminders import days_to_sweep, latest_due_day, send_instant
 from tpweb.extensions import db
-from tpweb.jobs import run_sweep
+from tpweb.jobs.sweep import run_sweep
 from tpweb.models import ReminderDelivery, TouchpointRecord
-from tpweb.reminders import days_to_sweep, latest_due_day, send_instant
 
 from .factories import TEST_DATA
 

@@ -28,11 +28,11 @@ from rq import Queue
 from sqlalchemy import func, select
 
 import worker
+from tpweb.domain.schedule import today_in
 from tpweb.extensions import db, mail
-from tpweb.jobs import SEND_REMINDERS, USERS_PER_SHARE, run_sweep, share_count
-from tpweb.mail import Wire
+from tpweb.jobs.mail import Wire
+from tpweb.jobs.sweep import SEND_REMINDERS, USERS_PER_SHARE, run_sweep, share_count
 from tpweb.models import ReminderDelivery
-from tpweb.schedule import today_in
 
 from .conftest import CI
 

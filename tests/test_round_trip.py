@@ -6,10 +6,10 @@ from datetime import date, timedelta
 
 from sqlalchemy import func, select
 
-from tpweb import csvio
+from tpweb.domain import csvio
+from tpweb.domain.rules import LATEST, LENGTHS
 from tpweb.extensions import db
 from tpweb.models import Account, CallLog, Contact, History, Touchpoint, TouchpointRecord
-from tpweb.rules import LATEST, LENGTHS
 
 from .test_csv import csv_text, customer, jobsite, normalised, touchpoint, wipe_accounts
 

@@ -1,5 +1,5 @@
-"""The rules a saved value keeps (tpweb.rules), at their edges, and the same rule heard from every
-way a value arrives: the forms, the CSV import, the command line and the admin."""
+"""The rules a saved value keeps (tpweb.domain.rules), at their edges, and the same rule heard
+from every way a value arrives: the forms, the CSV import, the command line and the admin."""
 
 from datetime import UTC, date, datetime, timedelta
 
@@ -7,15 +7,15 @@ import pytest
 from sqlalchemy import String, func, select
 from wtforms.validators import Length
 
-from tpweb import rules
-from tpweb.accounts.forms import AccountForm, ContactForm
-from tpweb.admin import CallTypeForm, NewUserForm
-from tpweb.contacts.forms import RecordForm, ResponseForm
-from tpweb.csvio import sheet
+from tpweb.domain import rules
+from tpweb.domain.csvio import sheet
+from tpweb.domain.schedule import today_in
 from tpweb.extensions import db
 from tpweb.models import Account, Contact, TouchpointRecord, User
-from tpweb.schedule import today_in
-from tpweb.touchpoints.forms import CallLogForm, TouchpointForm
+from tpweb.web.accounts.forms import AccountForm, ContactForm
+from tpweb.web.admin import CallTypeForm, NewUserForm
+from tpweb.web.contacts.forms import RecordForm, ResponseForm
+from tpweb.web.touchpoints.forms import CallLogForm, TouchpointForm
 
 
 @pytest.mark.parametrize(

@@ -4,7 +4,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from tpweb.schedule import (
+from tpweb.domain.schedule import (
     DUE_TODAY,
     OVERDUE,
     UPCOMING,

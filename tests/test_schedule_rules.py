@@ -6,7 +6,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from tpweb.schedule import after_call, due_label, today_in
+from tpweb.domain.schedule import after_call, due_label, today_in
 
 
 def test_a_call_on_the_day_of_last_call_moves_next_call_from_that_day():

@@ -2,11 +2,9 @@
 
 import pytest
 from sqlalchemy import select
-from werkzeug.exceptions import NotFound
 
-from tpweb.extensions import db
-from tpweb.models import Account, Contact
-from tpweb.scope import (
+from tpweb.domain.scope import (
+    NotVisible,
     account_or_404,
     accounts_changeable_by,
     accounts_for,
@@ -24,6 +22,8 @@ from tpweb.scope import (
     touchpoint_or_404,
     touchpoints_for,
 )
+from tpweb.extensions import db
+from tpweb.models import Account, Contact
 
 
 @pytest.fixture
@@ -67,7 +67,7 @@ def test_a_rep_changes_only_the_accounts_they_hold(team):
         team.ann_customer, team.bob_jobsite, team.bob_customer
     )
     assert account_or_404(team.bob, team.bob_jobsite.id, "jobsite", change=True)
-    with pytest.raises(NotFound):
+    with pytest.raises(NotVisible):
         account_or_404(team.bob, team.ann_customer.id, "customer", change=True)
 
 
@@ -85,7 +85,7 @@ def test_an_account_opens_only_as_its_own_kind_and_only_in_scope(team):
         (team.ann, team.bob_customer.id, "customer"),
         (team.cy, team.ann_customer.id, "customer"),
     ]:
-        with pytest.raises(NotFound):
+        with pytest.raises(NotVisible):
             account_or_404(user, account, kind)
 
 
@@ -98,12 +98,12 @@ def test_a_rep_changes_only_the_touchpoints_of_accounts_they_hold(team):
     assert touchpoint_or_404(team.ann, ann_tp.id, change=True) == ann_tp
     assert touchpoint_or_404(team.boss, ann_tp.id, for_update=True, change=True) == ann_tp
     assert touchpoint_or_404(team.bob, ann_tp.id) == ann_tp  # read across the family
-    with pytest.raises(NotFound):
+    with pytest.raises(NotVisible):
         touchpoint_or_404(team.cy, ann_tp.id)
     for user in (team.bob, team.cy):
-        with pytest.raises(NotFound):
+        with pytest.raises(NotVisible):
             touchpoint_or_404(user, ann_tp.id, change=True)
-        with pytest.raises(NotFound):
+        with pytest.raises(NotVisible):
             touchpoint_or_404(user, ann_tp.id, for_update=True, change=True)
 
 
@@ -112,14 +112,14 @@ def test_a_rep_opens_the_contacts_of_the_customers_they_open(team):
     assert names(contacts_for(team.ann)) == ids(team.ann_contact)
     assert names(contacts_for(team.boss)) == ids(team.ann_contact, team.bob_contact)
     assert contact_or_404(team.bob, team.ann_contact.id) == team.ann_contact
-    with pytest.raises(NotFound):
+    with pytest.raises(NotVisible):
         contact_or_404(team.ann, team.bob_contact.id)
     # Bob reads Ann's contact but changes only his own customer's.
     assert names(contacts_changeable_by(team.bob)) == ids(team.bob_contact)
     assert contact_or_404(team.bob, team.bob_contact.id, change=True) == team.bob_contact
-    with pytest.raises(NotFound):
+    with pytest.raises(NotVisible):
         contact_or_404(team.bob, team.ann_contact.id, change=True)
-    with pytest.raises(NotFound):
+    with pytest.raises(NotVisible):
         contact_or_404(team.cy, team.ann_contact.id)
 
 
@@ -130,9 +130,9 @@ def test_a_record_opens_on_a_contact_in_scope_or_for_the_rep_it_is_assigned_to(t
     assert record_or_404(team.bob, task.id) == task
     assert record_or_404(team.boss, task.id) == task
     assert record_or_404(team.bob, note.id) == note
-    with pytest.raises(NotFound):
+    with pytest.raises(NotVisible):
         record_or_404(team.ann, task.id)
-    with pytest.raises(NotFound):
+    with pytest.raises(NotVisible):
         record_or_404(team.cy, note.id)
 
 
@@ -164,7 +164,7 @@ def test_only_active_sales_reps_are_managed_as_reps(team, make):
     assert names(sales_reps()) == ids(team.ann, team.bob, team.cy)
     assert rep_or_404(team.ann.id) == team.ann
     for user in (gone, admin, team.boss):
-        with pytest.raises(NotFound):
+        with pytest.raises(NotVisible):
             rep_or_404(user.id)
 
 
@@ -185,5 +185,5 @@ def test_a_response_is_recorded_by_the_assignee_or_a_manager_only(team, make):
     assert record_or_404(team.bob, task.id, change=True) == task
     assert record_or_404(team.boss, task.id, change=True) == task
     assert record_or_404(team.ann, task.id) == task  # Ann opens it on her own contact
-    with pytest.raises(NotFound):
+    with pytest.raises(NotVisible):
         record_or_404(team.ann, task.id, change=True)

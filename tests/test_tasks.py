@@ -7,9 +7,9 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
+from tpweb.domain.schedule import today_in
 from tpweb.extensions import db
 from tpweb.models import IdempotencyKey, TouchpointRecord
-from tpweb.schedule import today_in
 
 from .conftest import snapshot
 
@@ -501,7 +501,7 @@ def test_tasks_run_a_fixed_number_of_queries_at_5_and_100(
     assert [rows for _, rows in small] == [(5, 1)] * 2
     # The first page of 50 of the 120: tasks and touchpoints by due date.
     assert [sum(rows) for _, rows in large] == [50, 50]
-    # The user; the ETag's fingerprint (tpweb.caching); the page's open tasks with their
+    # The user; the ETag's fingerprint (tpweb.web.caching); the page's open tasks with their
     # contacts and people, and its due touchpoints with their accounts, each with how many there
     # are in all (the navigation's My tasks count, which needs no statement of its own).
     assert [queries for queries, _ in small + large] == [4, 4, 4, 4]

@@ -112,7 +112,7 @@ def test_paging_loads_the_next_rows(client, app, make, rep, today):
 
 
 def test_card_links_are_the_routes_own_under_a_prefix(client, make, rep, today):
-    """Cards build their links from one url_for per request (tpweb.web.url_pattern)."""
+    """Cards build their links from one url_for per request (tpweb.web.pages.url_pattern)."""
     tp = touchpoint_due(make, rep, today, 0, "Prefix Co")
     site = make.jobsite(tp.account, rep=rep, name="Prefix Site")
     on_site = make.touchpoint(site, last_call=today - timedelta(days=30), frequency_days=30)
@@ -511,6 +511,6 @@ def test_the_list_runs_a_fixed_number_of_queries_at_10_and_500(
 
     assert [rows for _, rows in small] == [10, 10]
     assert [rows for _, rows in large] == [50, 50]
-    # The user; the ETag's fingerprint (tpweb.caching); the page of touchpoints with their
+    # The user; the ETag's fingerprint (tpweb.web.caching); the page of touchpoints with their
     # accounts, customers and reps; the counts; and for the whole page, the My tasks count.
     assert [queries for queries, _ in small + large] == [5, 4, 5, 4]

@@ -16,9 +16,10 @@ from werkzeug.datastructures import FileStorage
 from werkzeug.exceptions import BadRequest
 from werkzeug.routing import ValidationError
 
-from tpweb import history, web
+from tpweb.domain import history
 from tpweb.extensions import db
 from tpweb.models import Account, IdempotencyKey, Touchpoint
+from tpweb.web import pages, writes
 
 
 class Orig(Exception):
@@ -53,7 +54,7 @@ def wrapped(kind, **orig):
     ],
 )
 def test_only_a_concurrent_writes_doing_is_run_again(error, raced):
-    assert web._raced(error) is raced
+    assert writes._raced(error) is raced
 
 
 def test_a_real_unique_violation_is_a_race_and_a_real_check_violation_is_not(app, make):
@@ -63,19 +64,19 @@ def test_a_real_unique_violation_is_a_race_and_a_real_check_violation_is_not(app
     with pytest.raises(IntegrityError) as unique:
         db.session.execute(sa.insert(IdempotencyKey), [row, row])
     db.session.rollback()
-    assert web._raced(unique.value)
+    assert writes._raced(unique.value)
     with pytest.raises(IntegrityError) as check:
         db.session.execute(
             sa.update(Touchpoint).where(Touchpoint.id == tp.id).values(frequency_days=0),
             execution_options={"history": history.NOT_A_CHANGE},
         )
     db.session.rollback()
-    assert not web._raced(check.value)
+    assert not writes._raced(check.value)
 
 
 def fingerprint(app, path="/t/1/complete", query="", data=None, method="POST"):
     with app.test_request_context(f"{path}?{query}", method=method, data=data or {}):
-        return web._fingerprint()
+        return writes._fingerprint()
 
 
 def test_a_fingerprint_is_the_request_a_view_reads(app):
@@ -107,7 +108,7 @@ def test_a_files_digest_reads_it_all_and_leaves_it_at_its_start(tmp_path):
     stream = open(tmp_path / "upload.csv", "w+b")  # noqa: SIM115
     stream.write(b"name,phone\nAcme,555\n")
     stream.seek(5)
-    assert web._digest(stream) == hashlib.sha256(b"name,phone\nAcme,555\n").hexdigest()
+    assert writes._digest(stream) == hashlib.sha256(b"name,phone\nAcme,555\n").hexdigest()
     assert stream.tell() == 0
     stream.close()
 
@@ -129,7 +130,7 @@ def stored(**fields):
 
 def test_a_replay_gives_the_stored_answer_marked_as_replayed(app):
     with app.test_request_context("/"):
-        answer = web._replay(stored(), "abc")
+        answer = writes._replay(stored(), "abc")
     assert answer.status_code == 303
     assert answer.get_data(as_text=True) == "done"
     assert answer.headers["Location"] == "/touchpoints"
@@ -138,7 +139,7 @@ def test_a_replay_gives_the_stored_answer_marked_as_replayed(app):
 
 def test_a_key_reused_for_another_request_is_refused(app):
     with app.test_request_context("/"):
-        answer = web._replay(stored(), "another")
+        answer = writes._replay(stored(), "another")
     assert answer.status_code == 422
     assert answer.get_data(as_text=True) == (
         "This Idempotency-Key was already used for a different request."
@@ -152,11 +153,11 @@ def test_a_key_is_found_for_its_own_user_only(app, make):
     db.session.commit()
     with app.test_request_context("/"):
         login_user(ann)
-        assert web._stored("k").user_id == ann.id
-        assert web._stored("other") is None
+        assert writes._stored("k").user_id == ann.id
+        assert writes._stored("other") is None
     with app.test_request_context("/"):
         login_user(bob)
-        assert web._stored("k") is None
+        assert writes._stored("k") is None
 
 
 @pytest.mark.parametrize(
@@ -167,7 +168,7 @@ def test_a_write_is_committed_only_for_a_success(app, make, status, kept):
     account = make.customer(name="Before")
     account.name = "After"
     with app.test_request_context("/"):
-        assert web._commit_or_rollback(Response("", status)).status_code == status
+        assert writes._commit_or_rollback(Response("", status)).status_code == status
     db.session.expire_all()
     assert db.session.get(Account, account.id).name == ("After" if kept else "Before")
 
@@ -181,9 +182,9 @@ def test_a_failed_try_leaves_no_message_no_change_and_the_upload_at_its_start(ap
         account.name = "Changed by the failed try"
         db.session.flush()
         session["_flashes"].append(("error", "from the failed try"))
-        request_file = web.request.files["file"]
+        request_file = writes.request.files["file"]
         request_file.stream.read()
-        web._forget_attempt(before)
+        writes._forget_attempt(before)
         assert get_flashed_messages(with_categories=True) == [("info", "from the page before")]
         assert request_file.stream.tell() == 0
     db.session.expire_all()
@@ -195,7 +196,7 @@ def written(app, user, view, key="key-1"):
     with app.test_request_context("/t", method="POST", headers={"Idempotency-Key": key}):
         login_user(user)
         session["_user_id"] = user.get_id()
-        return web.write(view)()
+        return writes.write(view)()
 
 
 def test_a_keyed_success_is_stored_with_the_headers_a_replay_needs(app, make):
@@ -243,44 +244,44 @@ def arg(app, query, read):
     [("", 7), ("n=", 7), ("n=1", 1), ("n=50", 50), ("n=100", 100), ("other=3", 7)],
 )
 def test_a_whole_number_argument_within_its_bounds(app, query, value):
-    assert arg(app, query, lambda: web.int_arg("n", default=7, low=1, high=100)) == value
+    assert arg(app, query, lambda: pages.int_arg("n", default=7, low=1, high=100)) == value
 
 
 @pytest.mark.parametrize("raw", ["0", "101", "-1", "1.5", "1e2", " 5", "²", "x"])
 def test_a_whole_number_argument_outside_its_bounds_is_a_400_that_says_them(app, raw):
     with pytest.raises(BadRequest) as refused:
-        arg(app, f"n={raw}", lambda: web.int_arg("n", default=7, low=1, high=100))
+        arg(app, f"n={raw}", lambda: pages.int_arg("n", default=7, low=1, high=100))
     assert refused.value.description == "n must be a whole number from 1 to 100."
 
 
 def test_a_whole_number_argument_has_sane_default_bounds(app):
-    assert arg(app, "n=1", lambda: web.int_arg("n")) == 1
-    assert arg(app, "n=1000000", lambda: web.int_arg("n")) == 1_000_000
-    assert arg(app, "", lambda: web.int_arg("n")) is None
+    assert arg(app, "n=1", lambda: pages.int_arg("n")) == 1
+    assert arg(app, "n=1000000", lambda: pages.int_arg("n")) == 1_000_000
+    assert arg(app, "", lambda: pages.int_arg("n")) is None
     for raw in ("0", "1000001"):
         with pytest.raises(BadRequest) as refused:
-            arg(app, f"n={raw}", lambda: web.int_arg("n"))
+            arg(app, f"n={raw}", lambda: pages.int_arg("n"))
         assert refused.value.description == "n must be a whole number from 1 to 1000000."
 
 
 def test_a_whole_number_is_ascii_digits_of_at_most_its_length():
-    assert web.whole_number("0") == 0
-    assert web.whole_number("9" * 18) == int("9" * 18)
-    assert web.whole_number("1" * 19) is None
-    assert web.whole_number("12", digits=2) == 12
-    assert web.whole_number("123", digits=2) is None
+    assert pages.whole_number("0") == 0
+    assert pages.whole_number("9" * 18) == int("9" * 18)
+    assert pages.whole_number("1" * 19) is None
+    assert pages.whole_number("12", digits=2) == 12
+    assert pages.whole_number("123", digits=2) is None
     for raw in ("", "-1", "+1", "1.0", "١٢", "²", " 1"):
-        assert web.whole_number(raw) is None
+        assert pages.whole_number(raw) is None
 
 
 def test_a_choice_argument_is_one_of_its_choices(app):
     choices = ("due", "all")
-    assert arg(app, "show=all", lambda: web.choice_arg("show", choices, default="due")) == "all"
-    assert arg(app, "", lambda: web.choice_arg("show", choices, default="due")) == "due"
-    assert arg(app, "show=", lambda: web.choice_arg("show", choices, default="due")) == "due"
-    assert arg(app, "", lambda: web.choice_arg("show", choices)) is None
+    assert arg(app, "show=all", lambda: pages.choice_arg("show", choices, default="due")) == "all"
+    assert arg(app, "", lambda: pages.choice_arg("show", choices, default="due")) == "due"
+    assert arg(app, "show=", lambda: pages.choice_arg("show", choices, default="due")) == "due"
+    assert arg(app, "", lambda: pages.choice_arg("show", choices)) is None
     with pytest.raises(BadRequest) as refused:
-        arg(app, "show=ALL", lambda: web.choice_arg("show", choices, default="due"))
+        arg(app, "show=ALL", lambda: pages.choice_arg("show", choices, default="due"))
     assert refused.value.description == "show must be one of due, all."
 
 
@@ -288,7 +289,7 @@ def test_an_id_in_a_url_is_at_most_the_largest_a_table_holds(app, make):
     account = make.customer()
     client = app.test_client()
     assert client.get(f"/customers/{2**31}").status_code == 404  # no route, not a 500
-    converter = web.IdConverter(app.url_map)
+    converter = pages.IdConverter(app.url_map)
     assert converter.to_python("2147483647") == 2147483647
     assert converter.to_url(account.id) == str(account.id)
     with pytest.raises(ValidationError):
@@ -299,7 +300,7 @@ def test_an_id_in_a_url_is_at_most_the_largest_a_table_holds(app, make):
 
 
 def test_every_answer_varies_on_the_htmx_header(app):
-    answer = web._add_vary(Response("x", headers={"Vary": "Accept-Encoding"}))
+    answer = pages._add_vary(Response("x", headers={"Vary": "Accept-Encoding"}))
     assert set(answer.vary) == {"Accept-Encoding", "HX-Request"}
 
 
@@ -314,12 +315,12 @@ def test_a_boosted_request_gets_the_whole_page_and_a_swap_only_its_block(client)
 
 def test_a_rows_url_is_url_for_with_its_own_id_and_values(app):
     with app.test_request_context("/"):
-        assert web.row_url("contacts.show", "contact_id", 5) == url_for(
+        assert pages.row_url("contacts.show", "contact_id", 5) == url_for(
             "contacts.show", contact_id=5
         )
         # Each endpoint and set of values has its own pattern, in the same request.
-        assert web.row_url("contacts.create_record", "contact_id", 6) == "/contacts/6/touchpoints"
-        assert web.row_url("contacts.show", "contact_id", 7, q="50% off") == url_for(
+        assert pages.row_url("contacts.create_record", "contact_id", 6) == "/contacts/6/touchpoints"
+        assert pages.row_url("contacts.show", "contact_id", 7, q="50% off") == url_for(
             "contacts.show", contact_id=7, q="50% off"
         )
-        assert web.row_url("contacts.show", "contact_id", 8, q="a") == "/contacts/8?q=a"
+        assert pages.row_url("contacts.show", "contact_id", 8, q="a") == "/contacts/8?q=a"

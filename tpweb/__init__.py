@@ -4,7 +4,7 @@ from pathlib import Path
 
 from flask import Flask
 
-from .config import Config, apply_database_timeouts, check_secret_key
+from tpweb.config import Config, apply_database_timeouts, check_secret_key
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -25,17 +25,13 @@ def create_app(config=None):
     check_secret_key(app.config)
     apply_database_timeouts(app.config)
     register_extensions(app)
-    # Before any rule is added: every <int:...> id in a URL is one the database can hold.
-    from .web import IdConverter
-
-    app.url_map.converters["int"] = IdConverter
     register_blueprints(app)
     register_cli(app)
     return app
 
 
 def register_extensions(app):
-    from .extensions import csrf, db, htmx, limiter, login_manager, mail, migrate
+    from tpweb.extensions import csrf, db, htmx, limiter, login_manager, mail, migrate
 
     Path(app.instance_path).mkdir(exist_ok=True)
     db.init_app(app)
@@ -43,7 +39,8 @@ def register_extensions(app):
     login_manager.init_app(app)
     csrf.init_app(app)
     htmx.init_app(app)
-    from . import auth, history
+    from tpweb.domain import history
+    from tpweb.web import auth
 
     history.init(db.session, who=auth.signed_in_user_id)
     mail.init_app(app)
@@ -51,35 +48,13 @@ def register_extensions(app):
 
 
 def register_blueprints(app):
-    from . import (
-        accounts,
-        admin,
-        auth,
-        caching,
-        contacts,
-        dashboard,
-        errors,
-        imports,
-        offline,
-        reps,
-        security,
-        settings,
-        tasks,
-        touchpoints,
-        web,
-    )
+    from tpweb import web
 
-    areas = (auth, dashboard, touchpoints, accounts, contacts, tasks, reps, settings, imports)
-    for module in (*areas, offline, admin, errors):
-        app.register_blueprint(module.bp)
     web.init_app(app)
-    caching.init_app(app)
-    security.init_app(app)
-    app.add_template_global(tasks.task_count)
 
 
 def register_cli(app):
-    from . import cli
+    from tpweb import cli
 
     app.cli.add_command(cli.create_user)
     app.cli.add_command(cli.seed_demo)

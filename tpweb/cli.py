@@ -7,10 +7,10 @@ import click
 from flask import current_app
 from sqlalchemy import func, select
 
-from . import rules
-from .extensions import db
-from .models import ROLES, User
-from .schedule import today_in
+from tpweb.domain import rules
+from tpweb.domain.schedule import today_in
+from tpweb.extensions import db
+from tpweb.models import ROLES, User
 
 DEMO_HINT = "admin, manager1, manager2, rep1 … rep8, password tpweb-demo"
 
@@ -39,7 +39,7 @@ def create_user(username, name, email, role, zone, password):
 
 
 def _check_new_user(username, name, email, password):
-    """The rules the admin's New user form keeps (tpweb.rules), each refused as it says."""
+    """The rules the admin's New user form keeps (tpweb.domain.rules), each refused as it says."""
     problems = (
         ("USERNAME", not rules.USERNAME.fullmatch(username),
          "use 2 to 80 of a-z, 0-9, dot, dash and underscore"),
@@ -60,7 +60,7 @@ def _check_new_user(username, name, email, password):
 @click.option("--if-empty", is_flag=True, help="Do nothing when the database already has users.")
 def seed_demo(if_empty):
     """Load deterministic demo data (an admin, 2 managers, 8 reps and their accounts)."""
-    from .demo import seed_demo as load
+    from tpweb.domain.demo import seed_demo as load
 
     if not (current_app.config.get("DEVELOPMENT") or current_app.testing):
         # Its logins share one published password: a way in for anyone, outside a laptop.
@@ -115,7 +115,7 @@ class _ProgressBar:
 )
 def send_reminders(day, dry_run, workers):
     """Send the reminder emails that are due, in this process (or --workers): no Redis needed."""
-    from .jobs import run_sweep
+    from tpweb.jobs.sweep import run_sweep
 
     bar = _ProgressBar()
     report = run_sweep(

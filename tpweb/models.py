@@ -7,7 +7,7 @@ from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueC
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from .extensions import db
+from tpweb.extensions import db
 
 ROLES = ("rep", "manager", "admin")
 ACCOUNT_KINDS = ("customer", "jobsite")

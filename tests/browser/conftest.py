@@ -23,10 +23,10 @@ from flask_migrate import upgrade
 from sqlalchemy import func, select
 
 from tpweb import create_app
-from tpweb.demo import seed_demo
+from tpweb.domain.demo import seed_demo
+from tpweb.domain.schedule import today_in
 from tpweb.extensions import db
 from tpweb.models import Account, Touchpoint, User
-from tpweb.schedule import today_in
 
 CI = os.environ.get("CI") == "true"
 CHROMIUM = "/usr/bin/chromium"

@@ -14,6 +14,7 @@ import pytest
 from playwright.sync_api import expect
 from sqlalchemy import func, select
 
+from tpweb.domain.schedule import today_in
 from tpweb.extensions import db
 from tpweb.models import (
     Account,
@@ -24,7 +25,6 @@ from tpweb.models import (
     Touchpoint,
     TouchpointRecord,
 )
-from tpweb.schedule import today_in
 
 from .conftest import PHONE, TIMEZONE, new_rep
 

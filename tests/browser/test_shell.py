@@ -11,9 +11,9 @@ import pytest
 from playwright.sync_api import expect
 from sqlalchemy import select
 
+from tpweb.domain.schedule import today_in
 from tpweb.extensions import db
 from tpweb.models import Account, Touchpoint
-from tpweb.schedule import today_in
 
 from .conftest import PASSWORD, TIMEZONE, new_rep
 

@@ -1,7 +1,0 @@
-"""Contact maintenance, a contact's Touchpoints tab, touchpoint records and their responses."""
-
-from flask import Blueprint
-
-bp = Blueprint("contacts", __name__)
-
-from . import views  # noqa: E402,F401  (routes register themselves on bp)

@@ -1,0 +1,46 @@
+"""The sales dashboard and the Unassigned widget."""
+
+from flask import Blueprint, current_app, request
+from flask_login import current_user
+from jinja2_fragments.flask import render_block
+
+from tpweb.domain.schedule import OVERDUE
+from tpweb.domain.touchpoints import unassigned_accounts, widget_page
+from tpweb.web.pages import int_arg, render, user_today
+from tpweb.web.reps import team_overview
+from tpweb.web.touchpoints.views import chosen_rep, widget_context
+
+bp = Blueprint("dashboard", __name__)
+
+DASHBOARD_WIDGET_SIZE = 10
+
+
+@bp.get("/")
+def index():
+    """The dashboard: a rep's touchpoints, or a manager's team and most overdue accounts."""
+    unassigned, more_unassigned = unassigned_accounts(current_user, size=DASHBOARD_WIDGET_SIZE)
+    context = {"unassigned": unassigned, "more_unassigned": more_unassigned}
+    if current_user.is_manager:
+        today = user_today()
+        context["team"] = team_overview(today)
+        context["sort"] = "overdue"
+        context["most_overdue"], _ = widget_page(
+            current_user, today, state=OVERDUE, size=DASHBOARD_WIDGET_SIZE
+        )
+        context["today"] = today
+    else:
+        context.update(widget_context())
+    return render("dashboard.html", "content", **context)
+
+
+@bp.get("/unassigned")
+def unassigned():
+    """Accounts with a sales rep and no active touchpoint, each with a quick Set touchpoint."""
+    page = int_arg("page", 1, high=10_000)
+    accounts, more = unassigned_accounts(
+        current_user, rep_id=chosen_rep(), page=page, size=current_app.config["PAGE_SIZE"]
+    )
+    context = {"unassigned": accounts, "more_unassigned": more, "unassigned_page": page}
+    if request.htmx and page > 1:
+        return render_block("unassigned_widget.html", "unassigned_rows", **context)
+    return render("unassigned.html", "content", **context)

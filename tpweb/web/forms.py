@@ -1,0 +1,69 @@
+"""Validators and fields that several areas' forms share, each one of tpweb.domain.rules."""
+
+import re
+
+from wtforms import DateField, IntegerField
+from wtforms.validators import Length, StopValidation, ValidationError
+
+from tpweb.domain import rules
+from tpweb.web.pages import whole_number
+
+
+def sane_date(form, field):
+    if field.data is not None and (problem := rules.date_problem(field.data)):
+        raise ValidationError(problem)
+
+
+class DayField(DateField):
+    """A date typed as YYYY-MM-DD (the phone's date picker), within sane years."""
+
+    def __init__(self, label=None, validators=None, **kwargs):
+        super().__init__(label, [*(validators or []), sane_date], **kwargs)
+
+
+def strip(value):
+    """A text field's value without surrounding blanks; missing text is empty text."""
+    return (value or "").strip()
+
+
+class WholeNumberField(IntegerField):
+    """A count typed as digits 0-9 (and a minus sign) and nothing else: int() would take " 30",
+    "+30", "3_0" and "٣٠", and a value like "30.7" or "1e3" is refused beside the field, never
+    rounded."""
+
+    def process_formdata(self, valuelist):
+        if not valuelist or valuelist[0] == "":
+            # Left empty: InputRequired or Optional says what that means for the field.
+            self.data = None
+            return
+        # A minus sign is read, so that the field's range says what is wrong with "-1".
+        raw = valuelist[0]
+        number = whole_number(raw.removeprefix("-"), digits=9)
+        if number is None:
+            self.data = None
+            raise ValueError("Enter a whole number, in digits only (like 30).")
+        self.data = -number if raw.startswith("-") else number
+
+    def pre_validate(self, form):
+        # That message alone: the range check would add a second one about a value not read.
+        if self.process_errors:
+            raise StopValidation()
+
+
+def longest(name):
+    """The Length validator of the text field `name` (rules.LENGTHS)."""
+    return Length(max=rules.LENGTHS[name])
+
+
+def matching(pattern: re.Pattern, message):
+    """A validator: a text field, when filled, matches `pattern` (one of tpweb.domain.rules')."""
+
+    def check(form, field):
+        if field.data and not pattern.fullmatch(field.data):
+            raise ValidationError(message)
+
+    return check
+
+
+phone_number = matching(rules.PHONE, "Use digits, spaces and + ( ) - . only.")
+email_address = matching(rules.EMAIL, "Enter an email address like name@example.com.")

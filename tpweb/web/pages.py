@@ -1,0 +1,103 @@
+"""What every view shares: a page or its htmx fragment, its query arguments and row URLs."""
+
+import os
+
+from flask import abort, render_template, request, url_for
+from flask_login import current_user
+from jinja2_fragments.flask import render_block
+from werkzeug.routing import IntegerConverter
+
+from tpweb.domain.schedule import due_label, due_state, today_in
+
+
+def render(template, block, status=200, **context):
+    """The whole page for a plain or boosted request, only `block` for an htmx request."""
+    if request.htmx and not request.htmx.boosted:
+        return render_block(template, block, **context), status
+    return render_template(template, **context), status
+
+
+class IdConverter(IntegerConverter):
+    """An <int:...> URL id, at most the largest id a table holds: past that, no route (a 404)."""
+
+    def __init__(self, map, fixed_digits=0, min=None, max=2**31 - 1, signed=False):
+        super().__init__(map, fixed_digits, min, max, signed)
+
+
+def init_app(app):
+    app.after_request(_add_vary)
+    app.add_template_global(due_state)
+    app.add_template_global(row_url)
+    # Filters, not macros: the templates call them once per row of a list.
+    app.add_template_filter(due_state)
+    app.add_template_filter(due_label)
+    app.add_template_filter(strftime)
+
+
+# Two ids of as many digits, differing in every digit: the text of a URL around its id is what
+# their two URLs have in common, whatever else the URL holds.
+ID_A, ID_B = 2147483647, 1036372536
+
+
+def url_pattern(endpoint, id_name, **values):
+    """url_for(endpoint, **{id_name: ...}, **values) as a %-pattern for the id, built once per
+    request: a list's rows each need the same URLs with their own id, and fifty cards calling
+    url_for 200 times was more than a third of the list's time (docs/benchmarks.md, B1)."""
+    key = (endpoint, id_name, *values.items())
+    patterns = request.environ.setdefault("tpweb.url_patterns", {})
+    if key not in patterns:
+        url_a = url_for(endpoint, **{id_name: ID_A}, **values)
+        url_b = url_for(endpoint, **{id_name: ID_B}, **values)
+        head = os.path.commonprefix([url_a, url_b])
+        tail = os.path.commonprefix([url_a[::-1], url_b[::-1]])[::-1]
+        if url_a != f"{head}{ID_A}{tail}":
+            raise RuntimeError(f"{url_a!r}: the id's place in the URL is not clear")
+        patterns[key] = f"{head.replace('%', '%%')}%d{tail.replace('%', '%%')}"
+    return patterns[key]
+
+
+def row_url(endpoint, id_name, id_value, **values):
+    """url_for(endpoint, **{id_name: id_value}, **values), for pages of many rows."""
+    return url_pattern(endpoint, id_name, **values) % id_value
+
+
+def strftime(day, format):
+    """`day` written as `format`."""
+    return day.strftime(format)
+
+
+def _add_vary(response):
+    # One URL answers a page or a fragment, so caches must key on the htmx header.
+    response.vary.add("HX-Request")
+    return response
+
+
+def user_today():
+    """Today's date where the signed-in user is."""
+    return today_in(current_user.timezone)
+
+
+def int_arg(name, default=None, low=1, high=1_000_000):
+    """A whole-number query parameter within [low, high]; anything else is a 400."""
+    raw = request.args.get(name, "")
+    if raw == "":
+        return default
+    number = whole_number(raw)
+    if number is None or not low <= number <= high:
+        abort(400, f"{name} must be a whole number from {low} to {high}.")
+    return number
+
+
+def whole_number(raw, digits=18):
+    """`raw` as a number when it is 1 to `digits` of 0-9, else None: str.isdigit() alone takes
+    "²", and int() refuses that and any string of more than 4,300 digits."""
+    if raw.isascii() and raw.isdigit() and len(raw) <= digits:
+        return int(raw)
+    return None
+
+
+def choice_arg(name, choices, default=None):
+    raw = request.args.get(name) or default
+    if raw is not None and raw not in choices:
+        abort(400, f"{name} must be one of {', '.join(choices)}.")
+    return raw

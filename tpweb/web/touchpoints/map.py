@@ -1,0 +1,231 @@
+"""The widget's Map view: the page, the map's own document built by folium, one marker's data.
+
+The map lives in its own document (/touchpoints/map-frame, shown in an iframe) so that the only
+inline script anywhere is the one folium writes, on that one route: the app's pages keep nothing
+but script files, and a Content-Security-Policy can treat the frame on its own. Marker data goes
+to the browser as JSON rows (FastMarkerCluster); static/map-frame.js builds pins and popups from
+them with textContent, because folium writes popup and tooltip text raw into HTML and into
+JavaScript template literals. Leaflet and the cluster plugin come from static/vendor/.
+"""
+
+import folium
+from branca.element import Element
+from flask import abort, current_app, jsonify, make_response, request, url_for
+from flask_login import current_user
+from folium.plugins import FastMarkerCluster
+from folium.template import Template
+from jinja2.utils import htmlsafe_json_dumps
+from markupsafe import Markup
+from sqlalchemy import and_
+
+from tpweb.domain.markers import (
+    MAP_LABELS,
+    MAP_STATES,
+    UPCOMING_DAYS,
+    bounds,
+    marker_row,
+    parse_position,
+)
+from tpweb.domain.scope import touchpoint_or_404
+from tpweb.domain.touchpoints import map_counts, map_rows
+from tpweb.extensions import db
+from tpweb.models import Account, Touchpoint
+from tpweb.web.pages import render, user_today
+from tpweb.web.security import allow_inline_scripts
+from tpweb.web.touchpoints import bp
+
+MAP = "touchpoints/map.html"
+LEAFLET = "vendor/leaflet-1.9.4/"
+CLUSTER = "vendor/leaflet.markercluster-1.5.3/"
+# The page lists this many touchpoints without a location; the list view has them all.
+NO_LOCATION_SHOWN = 50
+# Where a map with no marker opens: the whole world, until Near me says otherwise.
+WORLD = (20.0, 0.0)
+NEAR_ZOOM = 13
+# The map must have a maximum zoom for the cluster plugin; 19 is as close as tile servers go.
+MAX_ZOOM = 19
+located = and_(Account.latitude.is_not(None), Account.longitude.is_not(None))
+
+
+def position_arg():
+    """Near me's (lat, lon) from the query string, or None; anything else is a 400."""
+    try:
+        return parse_position(request.args.get("lat", ""), request.args.get("lon", ""))
+    except ValueError as error:
+        abort(400, str(error))
+
+
+def map_page(rep_id):
+    """The Map view: legend, the map's frame, a panel for Complete and Reschedule, no-location."""
+    today = user_today()
+    near = position_arg()
+    found = map_counts(current_user, today, rep_id)
+    counts = {state: found.get(state, 0) for state in MAP_STATES}
+    shown = map_rows(current_user, rep_id).where(~located).limit(NO_LOCATION_SHOWN)
+    unlocated = db.session.execute(shown).all()
+    position = {"lat": near[0], "lon": near[1]} if near else {}
+    return render(
+        MAP,
+        "widget",
+        rep_id=rep_id,
+        today=today,
+        counts=counts,
+        labels=MAP_LABELS,
+        upcoming_days=UPCOMING_DAYS,
+        unlocated=unlocated,
+        more_unlocated=max(0, found.get("unlocated", 0) - NO_LOCATION_SHOWN),
+        frame_url=url_for(".map_frame", rep=rep_id, **position),
+    )
+
+
+@bp.get("/map-frame")
+def map_frame():
+    """The map's own document: Leaflet from static/, one JSON row per located touchpoint."""
+    # views imports this module for index()'s dispatch, so the import waits until a request.
+    from tpweb.web.touchpoints.views import chosen_rep
+
+    rep_id = chosen_rep()
+    near = position_arg()
+    today = user_today()
+    rows = db.session.execute(map_rows(current_user, rep_id).where(located)).all()
+    show_rep = current_user.is_manager and rep_id is None
+    markers = [marker_row(row, today, show_rep) for row in rows]
+    response = make_response(build_map(markers, bounds(rows), near, today, show_rep))
+    # Framed by the app's own pages only; folium's inline scripts, and no others, may run.
+    response.headers["X-Frame-Options"] = "SAMEORIGIN"
+    return allow_inline_scripts(response)
+
+
+@bp.get("/<int:touchpoint_id>/marker")
+def marker(touchpoint_id):
+    """One marker's row, fresh after Complete or Reschedule; null once it is off the map."""
+    touchpoint_or_404(current_user, touchpoint_id)
+    query = map_rows(current_user).where(Touchpoint.id == touchpoint_id, located)
+    row = db.session.execute(query).first()
+    today = user_today()
+    return jsonify(marker_row(row, today, current_user.is_manager) if row else None)
+
+
+def build_map(markers, box, near, today, show_rep):
+    """The whole HTML document of a folium map of `markers`, with no address outside the app."""
+    fmap = folium.Map(
+        location=near or WORLD,
+        zoom_start=NEAR_ZOOM if near else 2,
+        tiles=None,
+        control_scale=True,
+        maxZoom=MAX_ZOOM,
+    )
+    fmap.get_root().title = "Touchpoints map"
+    # The page's own icon, or a browser opening the frame alone asks for /favicon.ico (a 404).
+    icon = f'<link rel="icon" href="{static("icons/icon-192.png")}">'
+    fmap.get_root().header.add_child(Raw(icon))
+    # Folium's class-level lists name CDNs. Lists set on the instances replace them for this map
+    # only; changing the class's lists would change every map this process builds.
+    fmap.default_js = [("leaflet", static(LEAFLET + "leaflet.js"))]
+    fmap.default_css = [("leaflet_css", static(LEAFLET + "leaflet.css"))]
+    tile_url = current_app.config["TPWEB_TILE_URL"]
+    if tile_url:
+        folium.TileLayer(
+            tile_url,
+            attr=current_app.config["TPWEB_TILE_ATTRIBUTION"],
+            max_zoom=MAX_ZOOM,
+            control=False,
+        ).add_to(fmap)
+    cluster = RowsMarkerCluster(
+        [],
+        # Both named functions live in static/map-frame.js, loaded before folium's script runs.
+        callback="tpwebMap.marker",
+        icon_create_function="tpwebMap.clusterIcon",
+        control=False,
+        show_coverage_on_hover=False,
+        max_cluster_radius=50,
+        spiderfy_on_max_zoom=True,
+        chunked_loading=True,
+    )
+    cluster.default_js = [
+        ("markercluster", static(CLUSTER + "leaflet.markercluster.js")),
+        ("tpweb_map", static("map-frame.js")),
+    ]
+    cluster.default_css = [
+        ("markercluster_css", static(CLUSTER + "MarkerCluster.css")),
+        ("tpweb_map_css", static("map-frame.css")),
+    ]
+    cluster.add_to(fmap)
+    if box and not near:
+        fmap.fit_bounds(box, padding=(28, 28), max_zoom=15)
+    fmap.get_root().html.add_child(Raw(frame_config(today, near, tile_url, show_rep)))
+    fmap.get_root().html.add_child(Raw(MARKER_ROWS.format(htmlsafe_json_dumps(markers))))
+    return fmap.get_root().render()
+
+
+class Raw(Element):
+    """Markup put in the document as it is.
+
+    branca compiles the text of every Element, and every script a folium object renders, as a
+    Jinja template: marker rows inside folium's script were evaluated on the server (a comment
+    "{{ 7*7 }}" showed 49, and Jinja's globals reach os) and lexing them took most of the frame's
+    time (13 ms of 2,000 rows). Rows go in a JSON block of this class instead.
+    """
+
+    def __init__(self, markup):
+        super().__init__()
+        self.markup = markup
+
+    def render(self, **kwargs):
+        return self.markup
+
+
+# htmlsafe_json_dumps escapes <, >, & and ', so nothing in a row can close the block.
+MARKER_ROWS = Markup('<script type="application/json" id="tp-marker-rows">{}</script>')
+
+
+class RowsMarkerCluster(FastMarkerCluster):
+    """folium's FastMarkerCluster (0.20), reading its rows from the MARKER_ROWS block."""
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+            var {{ this.get_name() }} = (function(){
+                {{ this.callback }}
+
+                var data = JSON.parse(document.getElementById("tp-marker-rows").textContent);
+                var cluster = L.markerClusterGroup({{ this.options|tojavascript }});
+                {%- if this.icon_create_function is not none %}
+                cluster.options.iconCreateFunction =
+                    {{ this.icon_create_function.strip() }};
+                {%- endif %}
+
+                for (var i = 0; i < data.length; i++) {
+                    var row = data[i];
+                    var marker = callback(row);
+                    marker.addTo(cluster);
+                }
+
+                cluster.addTo({{ this._parent.get_name() }});
+                return cluster;
+            })();
+        {% endmacro %}"""
+    )
+
+
+def frame_config(today, near, tile_url, show_rep):
+    """The map script's settings, as data attributes: dates and the app's own URLs, escaped."""
+    return Markup(
+        '<div id="tp-map-config" hidden data-today="{}" data-near="{}" data-tiles="{}"'
+        ' data-show-rep="{}" data-customer-url="{}" data-jobsite-url="{}"'
+        ' data-complete-url="{}" data-edit-url="{}"></div>'
+    ).format(
+        today.isoformat(),
+        f"{near[0]},{near[1]}" if near else "",
+        "1" if tile_url else "",
+        "1" if show_rep else "",
+        # Templates for the script: it puts a touchpoint's or an account's id in place of the 0.
+        url_for("accounts.show", kind="customer", account_id=0),
+        url_for("accounts.show", kind="jobsite", account_id=0),
+        url_for(".complete", touchpoint_id=0),
+        url_for(".edit", touchpoint_id=0),
+    )
+
+
+def static(filename):
+    return url_for("static", filename=filename)
