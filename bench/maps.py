@@ -17,11 +17,11 @@ from flask import url_for
 from flask_login import login_user
 
 from tpweb.domain.markers import map_state
+from tpweb.domain.touchpoints import LOCATED as located
 from tpweb.domain.touchpoints import map_rows
 from tpweb.extensions import db
 from tpweb.models import User
 from tpweb.web.pages import user_today
-from tpweb.web.touchpoints.map import located
 
 from .database import bench_app
 from .report import Row

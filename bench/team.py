@@ -14,8 +14,8 @@ from datetime import timedelta
 import sqlalchemy as sa
 
 from tpweb.domain.schedule import today_in
+from tpweb.domain.team import team_overview
 from tpweb.extensions import db
-from tpweb.web.reps import team_overview
 
 from .database import bench_app
 from .report import Row

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from tpweb.domain.schedule import today_in
 from tpweb.extensions import db
 from tpweb.models import Touchpoint
-from tpweb.web.auth import PUBLIC_ENDPOINTS
+from tpweb.web.access import PUBLIC_ENDPOINTS
 
 from . import factories
 from .conftest import snapshot

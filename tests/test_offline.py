@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from tpweb.extensions import db
 from tpweb.models import CallLog
-from tpweb.web.auth import PUBLIC_ENDPOINTS
+from tpweb.web.access import PUBLIC_ENDPOINTS
 from tpweb.web.offline import SHELL_FILES
 
 from .conftest import Auth

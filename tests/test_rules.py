@@ -14,7 +14,8 @@ from tpweb.extensions import db
 from tpweb.models import Account, Contact, TouchpointRecord, User
 from tpweb.web.accounts.forms import AccountForm, ContactForm
 from tpweb.web.admin import CallTypeForm, NewUserForm
-from tpweb.web.contacts.forms import RecordForm, ResponseForm
+from tpweb.web.contacts.forms import RecordForm
+from tpweb.web.tasks import ResponseForm
 from tpweb.web.touchpoints.forms import CallLogForm, TouchpointForm
 
 

@@ -224,7 +224,7 @@ def test_a_database_error_rolls_back_and_shows_a_friendly_page(
 ):
     rep = make.rep()
     auth.login(rep)
-    from tpweb.web.touchpoints import views
+    from tpweb.web import widget as views
 
     monkeypatch.setitem(app.config, "PROPAGATE_EXCEPTIONS", False)
 
@@ -252,7 +252,7 @@ def test_a_postgres_connection_dropped_mid_request_gives_a_503_then_recovers(
     app, client, make, auth, monkeypatch
 ):
     auth.login(make.rep())
-    from tpweb.web.touchpoints import views
+    from tpweb.web import widget as views
 
     monkeypatch.setitem(app.config, "PROPAGATE_EXCEPTIONS", False)
     real = views.widget_counts

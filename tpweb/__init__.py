@@ -40,9 +40,9 @@ def register_extensions(app):
     csrf.init_app(app)
     htmx.init_app(app)
     from tpweb.domain import history
-    from tpweb.web import auth
+    from tpweb.web import access
 
-    history.init(db.session, who=auth.signed_in_user_id)
+    history.init(db.session, who=access.signed_in_user_id)
     mail.init_app(app)
     limiter.init_app(app)
 

@@ -3,7 +3,17 @@
 from datetime import UTC, date, datetime
 
 from flask_login import UserMixin
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint, text
+from sqlalchemy import (
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    String,
+    Text,
+    UniqueConstraint,
+    and_,
+    text,
+)
+from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -231,9 +241,16 @@ class TouchpointRecord(db.Model):
     assigned_to: Mapped[User] = relationship(foreign_keys=[assigned_to_id])
     responded_by: Mapped[User | None] = relationship(foreign_keys=[responded_by_id])
 
-    @property
+    @hybrid_property
     def is_open_task(self):
+        """A record that needs a response and has none yet: a task, in My tasks until answered.
+        The one definition of an open task, in Python and (as a condition) in SQL."""
         return self.response_required and self.responded_on is None
+
+    @is_open_task.inplace.expression
+    @classmethod
+    def _is_open_task_condition(cls):
+        return and_(cls.response_required, cls.responded_on.is_(None))
 
 
 class IdempotencyKey(db.Model):

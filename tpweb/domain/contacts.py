@@ -1,6 +1,6 @@
 """Contact maintenance's search and the history of a contact or an account, in fixed queries."""
 
-from sqlalchemy import and_, case, exists, func, or_, select
+from sqlalchemy import case, exists, func, or_, select
 from sqlalchemy.orm import contains_eager, joinedload
 
 from tpweb.domain.rules import TASK_ASSIGNEE, is_task_assignee
@@ -9,11 +9,9 @@ from tpweb.domain.search import contains
 from tpweb.extensions import db
 from tpweb.models import Account, CallLog, Contact, TouchpointRecord, User
 
-OPEN = and_(TouchpointRecord.response_required, TouchpointRecord.responded_on.is_(None))
-
 
 def _open_for_contact():
-    return exists().where(TouchpointRecord.contact_id == Contact.id, OPEN)
+    return exists().where(TouchpointRecord.contact_id == Contact.id, TouchpointRecord.is_open_task)
 
 
 def _search(query, text):
@@ -26,13 +24,13 @@ def contact_page(user, *, text="", response_required=False, page=1, size=50):
     """One page of contacts matching `text`, each with its open tasks' count and earliest due."""
     open_count = (
         select(func.count(TouchpointRecord.id))
-        .where(TouchpointRecord.contact_id == Contact.id, OPEN)
+        .where(TouchpointRecord.contact_id == Contact.id, TouchpointRecord.is_open_task)
         .correlate(Contact)
         .scalar_subquery()
     )
     next_due = (
         select(func.min(TouchpointRecord.date_due))
-        .where(TouchpointRecord.contact_id == Contact.id, OPEN)
+        .where(TouchpointRecord.contact_id == Contact.id, TouchpointRecord.is_open_task)
         .correlate(Contact)
         .scalar_subquery()
     )

@@ -204,24 +204,22 @@ def _record_update(state, model):
     # Each row's values before and, worked out by the database from the SET clause, after;
     # locked, so the UPDATE that follows changes them from exactly these.
     query = select(
-        table.c.id,
-        owner,
-        *(table.c[name] for name in names),
-        *(type_coerce(values[name], table.c[name].type) for name in names),
+        table.c.id.label("subject_id"),
+        owner.label("account_id"),
+        *(table.c[name].label(f"before_{name}") for name in names),
+        *(type_coerce(values[name], table.c[name].type).label(f"after_{name}") for name in names),
     ).with_for_update(of=table)
     if state.statement.whereclause is not None:
         query = query.where(state.statement.whereclause)
     connection = state.session.connection()
     rows = []
-    for subject_id, account_id, *both in connection.execute(query):
-        before, after = both[: len(names)], both[len(names) :]
+    for row in connection.execute(query).mappings():
+        both = {name: (row[f"before_{name}"], row[f"after_{name}"]) for name in names}
         changes = {
-            name: [plain(old), plain(new)]
-            for name, old, new in zip(names, before, after, strict=True)
-            if old != new
+            name: [plain(old), plain(new)] for name, (old, new) in both.items() if old != new
         }
         if changes:
-            rows.append(_row(subject, account_id, subject_id, changes, False))
+            rows.append(_row(subject, row["account_id"], row["subject_id"], changes, False))
     _insert(connection, rows, _who())
     return True
 

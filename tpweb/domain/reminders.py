@@ -6,9 +6,10 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, select, tuple_
+from sqlalchemy import select, tuple_
 from sqlalchemy.orm import aliased
 
+from tpweb.domain.touchpoints import KEPT
 from tpweb.models import Account, Contact, Touchpoint, TouchpointRecord
 
 TASK = "task"
@@ -16,8 +17,6 @@ TOUCHPOINT = "touchpoint"
 # A ledger row of this kind marks a user's local date as swept (planned), items or none.
 DAY = "day"
 
-# An open task, in SQL: TouchpointRecord.is_open_task.
-OPEN_TASK = and_(TouchpointRecord.response_required, TouchpointRecord.responded_on.is_(None))
 # Enough ids per IN (...) to stay under every driver's parameter limit.
 CHUNK = 500
 
@@ -82,13 +81,14 @@ def due_items(session, wanted: dict[int, list[date]]) -> list[Due]:
             TouchpointRecord.assigned_to_id, TouchpointRecord.id, TouchpointRecord.date_due
         )
         tasks = tasks.where(
-            OPEN_TASK, tuple_(TouchpointRecord.assigned_to_id, TouchpointRecord.date_due).in_(chunk)
+            TouchpointRecord.is_open_task,
+            tuple_(TouchpointRecord.assigned_to_id, TouchpointRecord.date_due).in_(chunk),
         )
         found += [Due(user, TASK, item, day) for user, item, day in session.execute(tasks)]
         touchpoints = (
             select(Account.sales_rep_id, Touchpoint.id, Touchpoint.next_call)
             .join(Touchpoint.account)
-            .where(~Touchpoint.inactive, Account.active)
+            .where(KEPT)
             .where(tuple_(Account.sales_rep_id, Touchpoint.next_call).in_(chunk))
         )
         found += [
@@ -172,7 +172,7 @@ def _tasks(session, ids):
         )
         .join(TouchpointRecord.contact)
         .join(Contact.customer)
-        .where(TouchpointRecord.id.in_(ids), OPEN_TASK)
+        .where(TouchpointRecord.id.in_(ids), TouchpointRecord.is_open_task)
     )
     return {task.id: task for task in session.execute(query)}
 
@@ -191,6 +191,6 @@ def _touchpoints(session, ids):
         )
         .join(Touchpoint.account)
         .outerjoin(Customer, Account.customer_id == Customer.id)
-        .where(Touchpoint.id.in_(ids), ~Touchpoint.inactive, Account.active)
+        .where(Touchpoint.id.in_(ids), KEPT)
     )
     return {tp.id: tp for tp in session.execute(query)}

@@ -24,6 +24,11 @@ USER_ID, REP_ID = bindparam("user_id", type_=Integer), bindparam("rep_id", type_
 TODAY = bindparam("today", type_=Date)
 LIMIT, OFFSET = bindparam("limit", type_=Integer), bindparam("offset", type_=Integer)
 _prepared = {}
+# An account the map can place.
+LOCATED = and_(Account.latitude.is_not(None), Account.longitude.is_not(None))
+# A touchpoint kept on the rep's list (the widget, My tasks, the map, reminders): an active one
+# on an active account.
+KEPT = and_(~Touchpoint.inactive, Account.active)
 
 
 def prepared(key, build):
@@ -46,16 +51,21 @@ def anyone(user):
     return SimpleNamespace(is_manager=user.is_manager, id=USER_ID)
 
 
-def _state_filter(state, today):
+def due_conditions(today):
+    """schedule.due_state in SQL: {state: the condition on a touchpoint's Next Call on `today`}."""
     return {
         OVERDUE: Touchpoint.next_call < today,
         DUE_TODAY: Touchpoint.next_call == today,
         UPCOMING: Touchpoint.next_call > today,
-    }.get(state, True)
+    }
+
+
+def _state_filter(state, today):
+    return due_conditions(today).get(state, True)
 
 
 def _active(query, rep_id):
-    query = query.where(~Touchpoint.inactive, Account.active)
+    query = query.where(KEPT)
     if rep_id is not None:
         query = query.where(Account.sales_rep_id == rep_id)
     return query
@@ -113,16 +123,21 @@ class Card(NamedTuple):
 
     @classmethod
     def of(cls, row):
-        """The Card of a card_rows() row (columns added after card_rows' own are left out)."""
-        account_id, kind, name, customer, rep = row[7:12]
+        """The Card of a card_rows() row, read by label (other columns of the row left out)."""
+        m = row._mapping
+        customer, rep = m["customer_name"], m["rep_name"]
         account = CardAccount(
-            account_id,
-            kind,
-            name,
+            m["account_id"],
+            m["account_kind"],
+            m["account_name"],
             None if customer is None else Named(customer),
             None if rep is None else Named(rep),
         )
-        return cls(*row[:7], account)
+        return cls(*(m[name] for name in CARD_COLUMNS), account)
+
+
+# The columns of a Card that are the touchpoint's own, as card_rows labels them.
+CARD_COLUMNS = Card._fields[:-1]
 
 
 def card_rows(user, rep_id=None):
@@ -135,11 +150,11 @@ def card_rows(user, rep_id=None):
         Touchpoint.frequency_days,
         Touchpoint.comment,
         Touchpoint.version,
-        Account.id,
-        Account.kind,
-        Account.name,
-        Customer.name,
-        Rep.name,
+        Account.id.label("account_id"),
+        Account.kind.label("account_kind"),
+        Account.name.label("account_name"),
+        Customer.name.label("customer_name"),
+        Rep.name.label("rep_name"),
     )
 
 
@@ -175,11 +190,8 @@ def widget_counts(user, today, *, rep_id=None):
     """How many touchpoints are overdue, due today and upcoming, in one query."""
 
     def build():
-        state = case(
-            (Touchpoint.next_call < TODAY, OVERDUE),
-            (Touchpoint.next_call == TODAY, DUE_TODAY),
-            else_=UPCOMING,
-        )
+        due = due_conditions(TODAY)
+        state = case((due[OVERDUE], OVERDUE), (due[DUE_TODAY], DUE_TODAY), else_=UPCOMING)
         query = _active(touchpoints_for(anyone(user)), None if rep_id is None else REP_ID)
         return query.with_only_columns(state, func.count()).group_by(state)
 
@@ -249,11 +261,11 @@ def map_counts(user, today, rep_id=None):
     """How many of the map's touchpoints are in each markers.MAP_STATES and how many have no
     location ("unlocated"), in one query: markers.map_state's rule, in SQL, so that the Map view's
     legend does not read every row (2,000 for a big rep) that the map's frame reads anyway."""
-    located = and_(Account.latitude.is_not(None), Account.longitude.is_not(None))
+    due = due_conditions(today)
     state = case(
-        (~located, "unlocated"),
-        (Touchpoint.next_call < today, OVERDUE),
-        (Touchpoint.next_call == today, DUE_TODAY),
+        (~LOCATED, "unlocated"),
+        (due[OVERDUE], OVERDUE),
+        (due[DUE_TODAY], DUE_TODAY),
         (Touchpoint.next_call <= today + timedelta(days=UPCOMING_DAYS), UPCOMING),
         else_=LATER,
     )

@@ -2,6 +2,7 @@
 security, errors). Areas never import each other's views; shared rules live in tpweb.domain."""
 
 from tpweb.web import (
+    access,
     accounts,
     admin,
     auth,
@@ -17,6 +18,7 @@ from tpweb.web import (
     settings,
     tasks,
     touchpoints,
+    widget,
 )
 
 AREAS = (auth, dashboard, touchpoints, accounts, contacts, tasks, reps, settings, imports, offline)
@@ -26,9 +28,10 @@ def init_app(app):
     """Every <int:...> id bounded, then the areas' blueprints and the shared request hooks."""
     # Before any rule is added: every <int:...> id in a URL is one the database can hold.
     app.url_map.converters["int"] = pages.IdConverter
+    access.init_app(app)
     for module in (*AREAS, admin, errors):
         app.register_blueprint(module.bp)
     pages.init_app(app)
     caching.init_app(app)
     security.init_app(app)
-    app.add_template_global(tasks.task_count)
+    widget.init_app(app)

@@ -13,9 +13,8 @@ from wtforms.validators import DataRequired, ValidationError
 from tpweb.domain import rules
 from tpweb.extensions import db
 from tpweb.models import ROLES, CallLogType, User
-from tpweb.web.forms import longest, matching, strip
+from tpweb.web.forms import longest, matching, optional_email, strip, zones
 from tpweb.web.pages import render
-from tpweb.web.settings import email_address, zones
 from tpweb.web.writes import write
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -42,7 +41,7 @@ class UserForm(FlaskForm):
     name = StringField(
         "Name", filters=[strip], validators=[DataRequired("Enter a name."), longest("user_name")]
     )
-    email = StringField("Email", filters=[strip], validators=[longest("email"), email_address])
+    email = StringField("Email", filters=[strip], validators=[longest("email"), optional_email])
     role = SelectField("Role", choices=[SelectChoice(r, r.title()) for r in ROLES])
     manager_id = SelectField("Manager", coerce=int)
     timezone = SelectField("Time zone", validate_choice=False)

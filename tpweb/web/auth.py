@@ -1,10 +1,10 @@
-"""Signing in and out, and the rule that every view but /login and static files needs a user."""
+"""Signing in and out (who may reach which view is tpweb.web.access)."""
 
 import functools
 import secrets
 from urllib.parse import urlsplit
 
-from flask import Blueprint, abort, has_request_context, redirect, request, session, url_for
+from flask import Blueprint, redirect, request, session, url_for
 from flask_login import current_user, login_user, logout_user
 from flask_wtf import FlaskForm
 from sqlalchemy import select
@@ -12,77 +12,17 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from wtforms import BooleanField, PasswordField, StringField
 from wtforms.validators import InputRequired, Length
 
-from tpweb.extensions import db, limiter, login_manager
+from tpweb.extensions import db, limiter
 from tpweb.models import User
 from tpweb.web.pages import render
 
 bp = Blueprint("auth", __name__)
-
-# The offline shell is public: a service worker installs, and a phone fetches the manifest, with no
-# one signed in.
-PUBLIC_ENDPOINTS = {
-    "auth.login",
-    "static",
-    "offline.manifest",
-    "offline.service_worker",
-    "offline.shell",
-    "offline.page",
-}
 
 
 class LoginForm(FlaskForm):
     username = StringField("Username", validators=[InputRequired(), Length(max=80)])
     password = PasswordField("Password", validators=[InputRequired(), Length(max=200)])
     remember = BooleanField("Keep me signed in on this device")
-
-
-def signed_in_user_id():
-    """The id of the user signed in to this request, or None: who the history says changed it."""
-    if has_request_context() and current_user.is_authenticated:
-        return current_user.id
-    return None
-
-
-@login_manager.user_loader
-def load_user(user_id):
-    # The id carries the session version, so bumping it ends every session of that user.
-    uid, _, version = user_id.partition(":")
-    if not uid.isdigit() or not version.isdigit():
-        return None
-    user = db.session.get(User, int(uid))
-    if user is None or not user.active or user.session_version != int(version):
-        return None
-    return user
-
-
-@login_manager.unauthorized_handler
-def unauthorized():
-    """Send a visitor to sign in; an htmx request gets a 401 that tells htmx where to go."""
-    login = url_for("auth.login", next=request.full_path.rstrip("?"))
-    if request.htmx:
-        return "", 401, {"HX-Redirect": login}
-    return redirect(login)
-
-
-@bp.before_app_request
-def require_login():
-    if request.endpoint in PUBLIC_ENDPOINTS or current_user.is_authenticated:
-        return None
-    if request.endpoint is None:
-        abort(404)
-    return login_manager.unauthorized()
-
-
-def manager_required(view):
-    """Let managers and admins through; anyone else is told the page does not exist."""
-
-    @functools.wraps(view)
-    def wrapper(*args, **kwargs):
-        if not current_user.is_manager:
-            abort(404)
-        return view(*args, **kwargs)
-
-    return wrapper
 
 
 @functools.cache

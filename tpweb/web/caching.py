@@ -29,6 +29,7 @@ from flask_login import current_user
 from sqlalchemy import bindparam, text
 
 from tpweb.extensions import db
+from tpweb.models import TouchpointRecord
 from tpweb.web.pages import int_arg, user_today
 
 # How long someone else's change that History does not record may stay on a revalidated page.
@@ -95,15 +96,18 @@ SELECT 3, count(*), 0 FROM accounts JOIN history
   ON history.account_id = accounts.customer_id AND history.at >= :since
   WHERE accounts.sales_rep_id IN :reps
 """
-OPEN_TASKS = "assigned_to_id = :me AND response_required AND responded_on IS NULL"
+# The signed-in user's open tasks, with the model's own definition of an open task.
+MY_OPEN_TASKS = "touchpoint_records.assigned_to_id = :me AND " + str(
+    TouchpointRecord.is_open_task.compile(compile_kwargs={"literal_binds": True})
+)
 TASKS = f"""
 UNION ALL
-SELECT 4, count(*), sum(id) FROM touchpoint_records WHERE {OPEN_TASKS}
+SELECT 4, count(*), sum(id) FROM touchpoint_records WHERE {MY_OPEN_TASKS}
 UNION ALL
 SELECT 5, count(*), 0 FROM touchpoint_records
   JOIN contacts ON contacts.id = touchpoint_records.contact_id
   JOIN history ON history.account_id = contacts.customer_id AND history.at >= :since
-  WHERE touchpoint_records.{OPEN_TASKS}
+  WHERE {MY_OPEN_TASKS}
 """
 FINGERPRINT = {
     with_tasks: text(ACCOUNTS + (TASKS if with_tasks else "")).bindparams(

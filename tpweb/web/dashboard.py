@@ -5,10 +5,10 @@ from flask_login import current_user
 from jinja2_fragments.flask import render_block
 
 from tpweb.domain.schedule import OVERDUE
+from tpweb.domain.team import team_overview
 from tpweb.domain.touchpoints import unassigned_accounts, widget_page
 from tpweb.web.pages import int_arg, render, user_today
-from tpweb.web.reps import team_overview
-from tpweb.web.touchpoints.views import chosen_rep, widget_context
+from tpweb.web.widget import chosen_rep, widget_context
 
 bp = Blueprint("dashboard", __name__)
 

@@ -1,6 +1,8 @@
 """Validators and fields that several areas' forms share, each one of tpweb.domain.rules."""
 
 import re
+from functools import cache
+from zoneinfo import available_timezones
 
 from wtforms import DateField, IntegerField
 from wtforms.validators import Length, StopValidation, ValidationError
@@ -67,3 +69,13 @@ def matching(pattern: re.Pattern, message):
 
 phone_number = matching(rules.PHONE, "Use digits, spaces and + ( ) - . only.")
 email_address = matching(rules.EMAIL, "Enter an email address like name@example.com.")
+# Settings and the admin's user form: an address is optional there, and the message says so.
+optional_email = matching(
+    rules.EMAIL, "Enter an email address like name@example.com, or leave it empty."
+)
+
+
+@cache
+def zones():
+    # Read from the tz database on disk: once per process is enough.
+    return frozenset(available_timezones())

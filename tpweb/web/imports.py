@@ -15,7 +15,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from tpweb.domain import csvio
 from tpweb.extensions import db
-from tpweb.web.auth import manager_required
+from tpweb.web.access import manager_required
 from tpweb.web.pages import render, user_today
 from tpweb.web.security import takes_files
 from tpweb.web.writes import write

@@ -23,13 +23,13 @@ from flask_wtf.csrf import generate_csrf
 from sqlalchemy import and_, or_
 
 from tpweb.domain.scope import contacts_for
+from tpweb.domain.tasks import MAX_PAGES as MAX_TASK_PAGES
+from tpweb.domain.tasks import my_open_records
 from tpweb.domain.touchpoints import active_touchpoints
 from tpweb.extensions import db
 from tpweb.models import Contact, Touchpoint, TouchpointRecord
-from tpweb.web.pages import render, user_today
-from tpweb.web.tasks import MAX_PAGES as MAX_TASK_PAGES
-from tpweb.web.tasks import my_open_records, task_count
-from tpweb.web.touchpoints.map import CLUSTER, LEAFLET
+from tpweb.web.assets import CLUSTER, LEAFLET
+from tpweb.web.pages import render, task_count, user_today
 
 bp = Blueprint("offline", __name__)
 

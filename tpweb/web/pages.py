@@ -8,6 +8,7 @@ from jinja2_fragments.flask import render_block
 from werkzeug.routing import IntegerConverter
 
 from tpweb.domain.schedule import due_label, due_state, today_in
+from tpweb.domain.tasks import task_total
 
 
 def render(template, block, status=200, **context):
@@ -28,6 +29,7 @@ def init_app(app):
     app.after_request(_add_vary)
     app.add_template_global(due_state)
     app.add_template_global(row_url)
+    app.add_template_global(task_count)
     # Filters, not macros: the templates call them once per row of a list.
     app.add_template_filter(due_state)
     app.add_template_filter(due_label)
@@ -70,6 +72,17 @@ def _add_vary(response):
     # One URL answers a page or a fragment, so caches must key on the htmx header.
     response.vary.add("HX-Request")
     return response
+
+
+# The navigation's My tasks count, once per request (My tasks itself sets it from its own page).
+TASK_COUNT = "tpweb.task_count"
+
+
+def task_count():
+    """How many items wait in the signed-in user's My tasks; one query, once per request."""
+    if TASK_COUNT not in request.environ:
+        request.environ[TASK_COUNT] = task_total(current_user, user_today())
+    return request.environ[TASK_COUNT]
 
 
 def user_today():

@@ -1,84 +1,22 @@
 """Managers: the team overview, a Sales Rep page, and moving accounts from one rep to another."""
 
-from datetime import timedelta
-
 from flask import Blueprint, abort, current_app, flash, redirect, request, url_for
-from sqlalchemy import Integer, and_, any_, bindparam, case, func, select, update
+from sqlalchemy import Integer, and_, any_, bindparam, func, select, update
 from sqlalchemy.dialects.postgresql import ARRAY
 
-from tpweb.domain.contacts import OPEN
 from tpweb.domain.scope import rep_or_404, sales_reps
 from tpweb.domain.search import contains
+from tpweb.domain.team import SORTS, team_overview
 from tpweb.extensions import db
-from tpweb.models import Account, Contact, Touchpoint, TouchpointRecord, User
-from tpweb.web.auth import manager_required
+from tpweb.models import Account, Contact, TouchpointRecord, User
+from tpweb.web.access import manager_required
 from tpweb.web.pages import choice_arg, int_arg, render, user_today, whole_number
-from tpweb.web.touchpoints.views import widget_context
+from tpweb.web.widget import widget_context
 from tpweb.web.writes import write
 
 bp = Blueprint("reps", __name__, url_prefix="/reps")
 
-SORTS = ("name", "overdue", "due_today", "next_7_days", "open_tasks", "unassigned")
 MAX_SELECTED = 10_000
-
-
-def _tally(condition):
-    return func.count(case((condition, 1)))
-
-
-def team_overview(today, sort="overdue", rep_id=None):
-    """Every active rep with their counts, in one query: (rep, {count name: n}).
-
-    The counts are grouped in one pass over the accounts and one over the open tasks: a scalar
-    subquery per rep and count read every account five times, and SQLite chose the next_call
-    index for "due today", reading every touchpoint due today once per rep (1 s at 200 reps and
-    50,000 touchpoints; see docs/benchmarks.md, B5).
-    """
-    week = today + timedelta(days=7)
-    per_rep = (
-        select(
-            Account.sales_rep_id.label("rep_id"),
-            _tally(Touchpoint.next_call < today).label("overdue"),
-            _tally(Touchpoint.next_call == today).label("due_today"),
-            _tally(and_(Touchpoint.next_call > today, Touchpoint.next_call <= week)).label(
-                "next_7_days"
-            ),
-            _tally(Touchpoint.id.is_(None)).label("unassigned"),
-        )
-        .outerjoin(Touchpoint, and_(Touchpoint.account_id == Account.id, ~Touchpoint.inactive))
-        .where(Account.active, Account.sales_rep_id.is_not(None))
-        .group_by(Account.sales_rep_id)
-    )
-    tasks = (
-        select(TouchpointRecord.assigned_to_id.label("rep_id"), func.count().label("open_tasks"))
-        .where(OPEN)
-        .group_by(TouchpointRecord.assigned_to_id)
-    )
-    if rep_id is not None:
-        per_rep = per_rep.where(Account.sales_rep_id == rep_id)
-        tasks = tasks.where(TouchpointRecord.assigned_to_id == rep_id)
-    per_rep, tasks = per_rep.subquery(), tasks.subquery()
-    counts = {
-        name: func.coalesce(column, 0)
-        for name, column in (
-            ("overdue", per_rep.c.overdue),
-            ("due_today", per_rep.c.due_today),
-            ("next_7_days", per_rep.c.next_7_days),
-            ("open_tasks", tasks.c.open_tasks),
-            ("unassigned", per_rep.c.unassigned),
-        )
-    }
-    query = (
-        sales_reps()
-        .add_columns(*(c.label(name) for name, c in counts.items()))
-        .outerjoin(per_rep, per_rep.c.rep_id == User.id)
-        .outerjoin(tasks, tasks.c.rep_id == User.id)
-    )
-    if rep_id is not None:
-        query = query.where(User.id == rep_id)
-    order = User.name if sort == "name" else counts[sort].desc()
-    rows = db.session.execute(query.order_by(order, User.name)).all()
-    return [(row[0], dict(zip(counts, row[1:], strict=True))) for row in rows]
 
 
 def _accounts_of(rep_id, text=""):
@@ -112,7 +50,7 @@ def show(rep_id):
     ).all()
     tasks = db.session.scalars(
         select(TouchpointRecord)
-        .where(TouchpointRecord.assigned_to_id == rep.id, OPEN)
+        .where(TouchpointRecord.assigned_to_id == rep.id, TouchpointRecord.is_open_task)
         .order_by(TouchpointRecord.date_due)
         .limit(200)
     ).all()
@@ -185,7 +123,11 @@ def reassign(rep_id):
         tasks = (
             select(TouchpointRecord.id)
             .join(TouchpointRecord.contact)
-            .where(TouchpointRecord.assigned_to_id == rep.id, OPEN, Contact.customer_id.in_(moved))
+            .where(
+                TouchpointRecord.assigned_to_id == rep.id,
+                TouchpointRecord.is_open_task,
+                Contact.customer_id.in_(moved),
+            )
         )
         # Both UPDATEs are in the history: the session records each row they change.
         db.session.execute(

@@ -1,8 +1,5 @@
 """The signed-in user's own settings: where and when reminder emails arrive."""
 
-from functools import cache
-from zoneinfo import available_timezones
-
 from flask import Blueprint, redirect, request, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
@@ -10,8 +7,8 @@ from wtforms import RadioField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, ValidationError
 
-from tpweb.domain.rules import EMAIL, LENGTHS
-from tpweb.web.forms import strip
+from tpweb.domain.rules import LENGTHS
+from tpweb.web.forms import optional_email, strip, zones
 from tpweb.web.pages import render
 from tpweb.web.writes import write
 
@@ -19,12 +16,6 @@ bp = Blueprint("settings", __name__)
 
 PAGE = "settings/index.html"
 DELIVERY = {"item": "One email per item", "digest": "One daily digest listing them all"}
-
-
-@cache
-def zones():
-    # Read from the tz database on disk: once per process is enough.
-    return frozenset(available_timezones())
 
 
 def zone_choices():
@@ -38,16 +29,14 @@ def hour(value):
     return int(value) if isinstance(value, str) and value.isdigit() else -1
 
 
-def email_address(form, field):
-    if field.data and not EMAIL.fullmatch(field.data):
-        raise ValidationError("Enter an email address like name@example.com, or leave it empty.")
-
-
 class SettingsForm(FlaskForm):
     email = StringField(
         "Email address",
         filters=[strip],
-        validators=[Length(max=LENGTHS["email"], message="At most 254 characters."), email_address],
+        validators=[
+            Length(max=LENGTHS["email"], message="At most 254 characters."),
+            optional_email,
+        ],
         description="Reminders go here. Leave it empty to get no reminder emails.",
     )
     timezone = SelectField(

@@ -10,9 +10,9 @@ from tpweb.domain.accounts import assignable_reps
 from tpweb.domain.scope import account_or_404, contact_or_404
 from tpweb.extensions import db
 from tpweb.models import Account, Contact, Touchpoint
+from tpweb.web.access import manager_required
 from tpweb.web.accounts import KINDS, bp
 from tpweb.web.accounts.forms import AccountForm, ContactForm, LocationForm, NotesForm
-from tpweb.web.auth import manager_required
 from tpweb.web.pages import render
 from tpweb.web.writes import write
 

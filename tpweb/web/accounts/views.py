@@ -15,7 +15,6 @@ from tpweb.models import Touchpoint
 from tpweb.web.accounts import KINDS, bp
 from tpweb.web.pages import choice_arg, int_arg, render, user_today
 from tpweb.web.touchpoints.forms import TouchpointForm
-from tpweb.web.touchpoints.views import apply
 from tpweb.web.writes import write
 
 
@@ -133,7 +132,7 @@ def add_touchpoint(account_id, kind):
     if not form.validate():
         return render("touchpoints/form.html", "form", 422, **context)
     tp = Touchpoint(account=account)
-    apply(form, tp)
+    form.apply_to(tp)
     tp.inactive = False
     db.session.add(tp)
     db.session.flush()

@@ -1,8 +1,8 @@
-"""The touchpoint record form (seed 000) and the form that records a response."""
+"""The touchpoint record form (seed 000)."""
 
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, SelectField, StringField, TextAreaField
-from wtforms.validators import DataRequired, InputRequired, Optional, ValidationError
+from wtforms.validators import DataRequired, InputRequired, Optional
 
 from tpweb.web.forms import DayField, longest, strip
 
@@ -35,20 +35,3 @@ class RecordForm(FlaskForm):
             self.date_due.errors.append("A follow-up response needs a date due.")
             return False
         return valid
-
-
-class ResponseForm(FlaskForm):
-    responded_on = DayField("Date of the response", validators=[InputRequired("Enter a date.")])
-    response_note = TextAreaField(
-        "Response",
-        filters=[strip],
-        validators=[DataRequired("Say what the response was."), longest("response_note")],
-    )
-
-    def __init__(self, *args, today=None, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.today = today
-
-    def validate_responded_on(self, field):
-        if field.data and self.today and field.data > self.today:
-            raise ValidationError("A response cannot be dated in the future.")

@@ -6,7 +6,7 @@ from jinja2_fragments.flask import render_block
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
-from tpweb.domain.contacts import OPEN, assignees, contact_counts, contact_page, history
+from tpweb.domain.contacts import assignees, contact_counts, contact_page, history
 from tpweb.domain.scope import contact_or_404, may_change
 from tpweb.extensions import db
 from tpweb.models import TouchpointRecord
@@ -56,7 +56,7 @@ def show(contact_id):
         entries=history(contact_ids=[contact.id]),
         open_tasks=db.session.scalars(
             select(TouchpointRecord)
-            .where(TouchpointRecord.contact_id == contact.id, OPEN)
+            .where(TouchpointRecord.contact_id == contact.id, TouchpointRecord.is_open_task)
             .options(joinedload(TouchpointRecord.author), joinedload(TouchpointRecord.assigned_to))
             .order_by(TouchpointRecord.date_due)
         ).all(),

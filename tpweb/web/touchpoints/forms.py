@@ -5,6 +5,7 @@ from wtforms import BooleanField, HiddenField, SelectField, TextAreaField
 from wtforms.validators import InputRequired, NumberRange, Optional, ValidationError
 
 from tpweb.domain import rules
+from tpweb.domain.schedule import next_call
 from tpweb.web.forms import DayField, WholeNumberField, longest, strip
 
 
@@ -61,6 +62,14 @@ class TouchpointForm(FlaskForm):
             self.next_call.errors.append(problem)
             return False
         return valid
+
+    def apply_to(self, tp):
+        """Copy the valid form onto `tp`; a blank Next Call is Last Call + Frequency."""
+        tp.last_call = self.last_call.data
+        tp.frequency_days = self.frequency_days.data
+        tp.next_call = self.next_call.data or next_call(tp.last_call, tp.frequency_days)
+        tp.comment = self.comment.data
+        tp.inactive = self.inactive.data
 
     def next_call_problem(self):
         """Why the Next Call worked out from valid Last Call and Frequency cannot be saved."""

@@ -10,13 +10,12 @@ JavaScript template literals. Leaflet and the cluster plugin come from static/ve
 
 import folium
 from branca.element import Element
-from flask import abort, current_app, jsonify, make_response, request, url_for
+from flask import current_app, jsonify, make_response, url_for
 from flask_login import current_user
 from folium.plugins import FastMarkerCluster
 from folium.template import Template
 from jinja2.utils import htmlsafe_json_dumps
 from markupsafe import Markup
-from sqlalchemy import and_
 
 from tpweb.domain.markers import (
     MAP_LABELS,
@@ -24,19 +23,18 @@ from tpweb.domain.markers import (
     UPCOMING_DAYS,
     bounds,
     marker_row,
-    parse_position,
 )
 from tpweb.domain.scope import touchpoint_or_404
-from tpweb.domain.touchpoints import map_counts, map_rows
+from tpweb.domain.touchpoints import LOCATED, map_counts, map_rows
 from tpweb.extensions import db
-from tpweb.models import Account, Touchpoint
+from tpweb.models import Touchpoint
+from tpweb.web.assets import CLUSTER, LEAFLET
 from tpweb.web.pages import render, user_today
 from tpweb.web.security import allow_inline_scripts
 from tpweb.web.touchpoints import bp
+from tpweb.web.widget import chosen_rep, position_arg
 
 MAP = "touchpoints/map.html"
-LEAFLET = "vendor/leaflet-1.9.4/"
-CLUSTER = "vendor/leaflet.markercluster-1.5.3/"
 # The page lists this many touchpoints without a location; the list view has them all.
 NO_LOCATION_SHOWN = 50
 # Where a map with no marker opens: the whole world, until Near me says otherwise.
@@ -44,15 +42,6 @@ WORLD = (20.0, 0.0)
 NEAR_ZOOM = 13
 # The map must have a maximum zoom for the cluster plugin; 19 is as close as tile servers go.
 MAX_ZOOM = 19
-located = and_(Account.latitude.is_not(None), Account.longitude.is_not(None))
-
-
-def position_arg():
-    """Near me's (lat, lon) from the query string, or None; anything else is a 400."""
-    try:
-        return parse_position(request.args.get("lat", ""), request.args.get("lon", ""))
-    except ValueError as error:
-        abort(400, str(error))
 
 
 def map_page(rep_id):
@@ -61,7 +50,7 @@ def map_page(rep_id):
     near = position_arg()
     found = map_counts(current_user, today, rep_id)
     counts = {state: found.get(state, 0) for state in MAP_STATES}
-    shown = map_rows(current_user, rep_id).where(~located).limit(NO_LOCATION_SHOWN)
+    shown = map_rows(current_user, rep_id).where(~LOCATED).limit(NO_LOCATION_SHOWN)
     unlocated = db.session.execute(shown).all()
     position = {"lat": near[0], "lon": near[1]} if near else {}
     return render(
@@ -81,13 +70,10 @@ def map_page(rep_id):
 @bp.get("/map-frame")
 def map_frame():
     """The map's own document: Leaflet from static/, one JSON row per located touchpoint."""
-    # views imports this module for index()'s dispatch, so the import waits until a request.
-    from tpweb.web.touchpoints.views import chosen_rep
-
     rep_id = chosen_rep()
     near = position_arg()
     today = user_today()
-    rows = db.session.execute(map_rows(current_user, rep_id).where(located)).all()
+    rows = db.session.execute(map_rows(current_user, rep_id).where(LOCATED)).all()
     show_rep = current_user.is_manager and rep_id is None
     markers = [marker_row(row, today, show_rep) for row in rows]
     response = make_response(build_map(markers, bounds(rows), near, today, show_rep))
@@ -100,7 +86,7 @@ def map_frame():
 def marker(touchpoint_id):
     """One marker's row, fresh after Complete or Reschedule; null once it is off the map."""
     touchpoint_or_404(current_user, touchpoint_id)
-    query = map_rows(current_user).where(Touchpoint.id == touchpoint_id, located)
+    query = map_rows(current_user).where(Touchpoint.id == touchpoint_id, LOCATED)
     row = db.session.execute(query).first()
     today = user_today()
     return jsonify(marker_row(row, today, current_user.is_manager) if row else None)

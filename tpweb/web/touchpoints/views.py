@@ -1,86 +1,28 @@
 """The widget's list, a touchpoint's card, Complete in two steps, Reschedule and Inactive."""
 
 import re
-from typing import NamedTuple
 
-from flask import abort, current_app, redirect, request, url_for
+from flask import abort, redirect, request, url_for
 from flask_login import current_user
 from jinja2_fragments.flask import render_block
 from sqlalchemy import select
 
-from tpweb.domain.schedule import DUE_STATES, after_call, next_call
-from tpweb.domain.scope import may_change, rep_or_404, touchpoint_or_404
-from tpweb.domain.touchpoints import active_touchpoints, widget_counts, widget_page
+from tpweb.domain.schedule import after_call, next_call
+from tpweb.domain.scope import may_change, touchpoint_or_404
+from tpweb.domain.touchpoints import active_touchpoints
 from tpweb.extensions import db
-from tpweb.models import ACCOUNT_KINDS, CallLog, CallLogType, Touchpoint
+from tpweb.models import CallLog, CallLogType, Touchpoint
 from tpweb.web.caching import revalidated, widget_lists
-from tpweb.web.pages import choice_arg, int_arg, render, url_pattern, user_today
+from tpweb.web.pages import choice_arg, render, user_today
 from tpweb.web.touchpoints import bp
 from tpweb.web.touchpoints.forms import CallLogForm, TouchpointForm
-from tpweb.web.touchpoints.map import map_page, position_arg
+from tpweb.web.touchpoints.map import map_page
+from tpweb.web.widget import chosen_rep, widget_context
 from tpweb.web.writes import write
 
 WIDGET = "touchpoints/widget.html"
 FORM = "touchpoints/form.html"
 COMPLETE = "touchpoints/complete.html"
-
-
-class CardUrls(NamedTuple):
-    """The %-patterns of a card's links (templates/touchpoints/card.html), for its id."""
-
-    complete: str
-    edit: str
-    show: str
-    accounts: dict
-
-
-@bp.app_template_global()
-def card_urls():
-    """The card's link patterns, for a list of cards (each built once per request by
-    url_pattern)."""
-    return CardUrls(
-        url_pattern("touchpoints.complete", "touchpoint_id"),
-        url_pattern("touchpoints.edit", "touchpoint_id"),
-        url_pattern("touchpoints.show", "touchpoint_id"),
-        {kind: url_pattern("accounts.show", "account_id", kind=kind) for kind in ACCOUNT_KINDS},
-    )
-
-
-def widget_context(rep_id=None):
-    """Everything the touchpoint widget shows, from the request's state and page."""
-    today = user_today()
-    state = choice_arg("state", DUE_STATES)
-    page = int_arg("page", 1, high=10_000)
-    near = position_arg()
-    items, more = widget_page(
-        current_user,
-        today,
-        rep_id=rep_id,
-        state=state,
-        page=page,
-        size=current_app.config["PAGE_SIZE"],
-        near=near,
-    )
-    return {
-        "items": items,
-        "more": more,
-        "page": page,
-        "state": state,
-        "today": today,
-        "rep_id": rep_id,
-        # Carried by the tabs and Show more, so Near me's order survives them.
-        "near": {"lat": near[0], "lon": near[1]} if near else {},
-        "counts": widget_counts(current_user, today, rep_id=rep_id),
-    }
-
-
-def chosen_rep():
-    """The sales rep a manager asked for with ?rep=, or None; a rep only ever sees their own
-    list. Not a rep (a manager, an admin, a deactivated user): 404, as on the Sales Rep page."""
-    rep_id = int_arg("rep")
-    if rep_id is None or not current_user.is_manager:
-        return None
-    return rep_or_404(rep_id).id
 
 
 @bp.get("")
@@ -201,20 +143,11 @@ def edit(touchpoint_id):
             "This account already has an active touchpoint; set that one inactive first."
         )
         return render(FORM, "form", 409, tp=tp, form=form)
-    apply(form, tp)
+    form.apply_to(tp)
     db.session.flush()
     if not request.htmx:
         return redirect(url_for(".show", touchpoint_id=tp.id), 303)
     return render_block("touchpoints/show.html", "card", tp=tp, today=user_today(), actions=True)
-
-
-def apply(form, tp):
-    """Copy a valid touchpoint form onto `tp`; a blank Next Call is Last Call + Frequency."""
-    tp.last_call = form.last_call.data
-    tp.frequency_days = form.frequency_days.data
-    tp.next_call = form.next_call.data or next_call(tp.last_call, tp.frequency_days)
-    tp.comment = form.comment.data
-    tp.inactive = form.inactive.data
 
 
 def has_other_active(tp):
