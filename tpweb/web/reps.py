@@ -39,7 +39,11 @@ def index():
 @manager_required
 def show(rep_id):
     """A Sales Rep page: their touchpoints, accounts and open tasks, all changeable in place."""
-    rep = rep_or_404(rep_id)
+    return rep_page(rep_or_404(rep_id))
+
+
+def rep_page(rep, status=200):
+    """The Sales Rep page of `rep`, as the request asks for it (filter, page, tab)."""
     today = user_today()
     text = request.args.get("q", "").strip()[:100]
     page = int_arg("page", 1, high=10_000)
@@ -57,6 +61,7 @@ def show(rep_id):
     return render(
         "reps/show.html",
         "content",
+        status,
         rep=rep,
         rep_counts=(team_overview(today, rep_id=rep.id) or [(rep, {})])[0][1],
         accounts=accounts,
@@ -116,8 +121,7 @@ def reassign(rep_id):
                 problem, status = "Some selected accounts are not this rep's any more; reload.", 409
     if problem:
         flash(problem, "error")
-        page, _ = show(rep.id)
-        return page, status
+        return rep_page(rep, status)
     moved = select(Account.id).where(chosen)
     if request.form.get("move_tasks") == "y":
         tasks = (
