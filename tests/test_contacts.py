@@ -614,3 +614,33 @@ def test_an_unchanged_contact_saved_again_adds_no_history(client, rep, customer,
     client.post(f"/contacts/{contact.id}/edit", data=data)
     shown = changes_of(client.get(f"/customers/{customer.id}").text)
     assert "contact Dana Freeze updated" not in shown
+
+
+def test_the_contact_page_reaches_them_in_one_tap_with_hostile_data_encoded(client, make, rep):
+    customer = make.customer(rep=rep, name="Far Co", address="9 Elm St", city="Joliet")
+    long_email = "a" * 100 + "@" + "b" * 11 + ".example"
+    contact = make.contact(customer, name="Q" * 80, phone="+1 (630) 555-0177 <x>", email=long_email)
+    hostile = make.contact(customer, name="Eve", phone="javascript:", email="javascript:alert(1)")
+
+    page = client.get(f"/contacts/{contact.id}").text
+    group = re.search(r'<div class="reach" role="group"[^>]*>(.*?)</div>', page, re.S).group(1)
+    links = {
+        label: html.unescape(href)
+        for href, label in re.findall(r'<a href="([^"]*)"[^>]*>([^<]*)</a>', group)
+    }
+
+    assert len(long_email) == 120
+    assert links == {
+        "Call": "tel:+16305550177",
+        "Text": "sms:+16305550177",
+        "Email": "mailto:" + long_email,
+        "Directions": "https://www.google.com/maps/dir/?api=1&destination=9+Elm+St,+Joliet",
+    }
+    assert "+1 (630) 555-0177 &lt;x&gt;" in page
+
+    # Neither a number nor an address: shown as typed, a link to nothing; their customer's
+    # place is still one tap away.
+    page = client.get(f"/contacts/{hostile.id}").text
+    assert not re.search(r'href="\s*javascript:', page, re.I)
+    assert "mailto:" not in page and "tel:" not in page and "sms:" not in page
+    assert "<dd>javascript:alert(1)</dd>" in page and "Directions" in page

@@ -314,7 +314,10 @@ def test_an_account_without_a_location_is_listed_as_no_location(client, make, ma
     assert "no location" in listed.split(">Unmapped Co<")[1].split("</article>")[0]
     assert "no location" not in listed.split(">Mapped Co<")[1].split("</article>")[0]
     assert "no location" in client.get(f"/customers/{unlocated.id}").text
-    assert "41.75000, -88.15000" in client.get(f"/customers/{located.id}").text
+    # Not the raw numbers: the page gives Directions to them.
+    page = client.get(f"/customers/{located.id}").text
+    assert "on the map" in page and "41.75000, -88.15000" not in page
+    assert "maps/dir/?api=1&amp;destination=41.75,-88.15" in page
 
 
 def test_a_location_is_cleared_by_saving_both_fields_empty(client, make, manager):

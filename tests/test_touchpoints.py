@@ -1,5 +1,7 @@
 """The touchpoint widget, Complete in two steps, Reschedule, Inactive, replays and conflicts."""
 
+import html
+import re
 from datetime import timedelta
 
 import pytest
@@ -514,3 +516,68 @@ def test_the_list_runs_a_fixed_number_of_queries_at_10_and_500(
     # The user; the ETag's fingerprint (tpweb.web.caching); the page of touchpoints with their
     # accounts, customers and reps; the counts; and for the whole page, the My tasks count.
     assert [queries for queries, _ in small + large] == [5, 4, 5, 4]
+
+
+REACH = re.compile(r'<div class="reach" role="group"[^>]*>(.*?)</div>', re.S)
+HREF = re.compile(r'<a href="([^"]*)"[^>]*>([^<]*)</a>')
+
+
+def reach_links(page):
+    """{label: href as the browser reads it} of each card's Call, Text, Email and Directions."""
+    return [
+        {label: html.unescape(href) for href, label in HREF.findall(group)}
+        for group in REACH.findall(page)
+    ]
+
+
+def test_a_card_calls_texts_emails_and_gives_directions_from_hostile_data(client, make, rep, today):
+    customer = make.customer(
+        rep=rep,
+        name="Hostile Co",
+        phone='javascript:alert("x")//+1 312 555 0100',
+        address='1 Main St "><script>alert(1)</script>',
+        city="Joliet & Co",
+    )
+    make.contact(customer, name="Inactive First", email="old@acme.example", active=False)
+    make.contact(customer, name="Zed Later", email="zed@acme.example")
+    make.contact(customer, name="Amy Main", email="amy'<b>@acme.example")
+    make.touchpoint(customer, last_call=today - timedelta(days=30), frequency_days=30)
+
+    page = client.get("/touchpoints?view=list").text
+
+    [links] = reach_links(page)
+    assert links == {
+        "Call": "tel:13125550100",
+        "Text": "sms:13125550100",
+        # The main contact: the first active one by name, as the customer page lists them.
+        "Email": "mailto:amy%27%3Cb%3E@acme.example",
+        "Directions": "https://www.google.com/maps/dir/?api=1&destination="
+        "1+Main+St+%22%3E%3Cscript%3Ealert%281%29%3C%2Fscript%3E,+Joliet+%26+Co",
+    }
+    # Typed text stays text: escaped where it shows, and no link is a javascript: URL.
+    assert "<script>alert(1)" not in page
+    assert not re.search(r'href="\s*javascript:', page, re.I)
+    assert 'title="Call javascript:alert(&#34;x&#34;)//+1 312 555 0100"' in page
+    assert "1 Main St &#34;&gt;&lt;script&gt;alert(1)&lt;/script&gt;, Joliet &amp; Co" in page
+
+
+def test_a_card_without_a_phone_takes_its_main_contacts_and_goes_to_its_pin(
+    client, make, rep, today
+):
+    customer = make.customer(rep=rep, name="Pinned Co", latitude=41.52503, longitude=-88.0817)
+    make.contact(customer, name="Dana", phone="(815) 555-0142", email="not an address")
+    jobsite = make.jobsite(customer, rep=rep, name="Pinned Yard")
+    for account in (customer, jobsite):
+        make.touchpoint(account, last_call=today - timedelta(days=30), frequency_days=30)
+
+    links = reach_links(client.get("/touchpoints?view=list").text)
+
+    # The jobsite's people are its customer's; it has no place of its own, so no Directions.
+    assert sorted(links, key=len) == [
+        {"Call": "tel:8155550142", "Text": "sms:8155550142"},
+        {
+            "Call": "tel:8155550142",
+            "Text": "sms:8155550142",
+            "Directions": "https://www.google.com/maps/dir/?api=1&destination=41.52503,-88.0817",
+        },
+    ]

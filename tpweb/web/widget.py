@@ -8,15 +8,26 @@ from flask import abort, current_app, request
 from flask_login import current_user
 
 from tpweb.domain.markers import parse_position
+from tpweb.domain.reach import account_reach, contact_reach, reach
 from tpweb.domain.schedule import DUE_STATES
 from tpweb.domain.scope import rep_or_404
-from tpweb.domain.touchpoints import widget_counts, widget_page
+from tpweb.domain.touchpoints import Card, widget_counts, widget_page
 from tpweb.models import ACCOUNT_KINDS
 from tpweb.web.pages import choice_arg, int_arg, url_pattern, user_today
 
 
 def init_app(app):
     app.add_template_global(card_urls)
+    app.add_template_global(reach_of)
+    app.add_template_global(account_reach)
+    app.add_template_global(contact_reach)
+    app.add_template_global(reach, "reach_for")
+
+
+def reach_of(tp):
+    """A card's Call, Text, Email and Directions: a list's Card carries them from its query; a
+    touchpoint loaded alone (its own page, its account's) has them from its account."""
+    return tp.reach if isinstance(tp, Card) else account_reach(tp.account)
 
 
 def position_arg():
