@@ -13,7 +13,15 @@ from sqlalchemy import func, select
 
 from tpweb.domain.schedule import today_in
 from tpweb.extensions import db
-from tpweb.models import Account, CallLog, CallLogType, Contact, Touchpoint, TouchpointRecord
+from tpweb.models import (
+    Account,
+    CallLog,
+    CallLogType,
+    Contact,
+    Touchpoint,
+    TouchpointRecord,
+    User,
+)
 
 from .conftest import TIMEZONE, new_rep, open_more
 
@@ -213,6 +221,10 @@ def test_a_task_badge_stays_one_line_when_its_title_wraps(page, server, sign_in,
                 const colour = getComputedStyle(probe).color; probe.remove(); return colour; }}"""
             )
             assert edge == expected, f"{when}: {edge} is not {colour}"
+    page.locator("#open-title").scroll_into_view_if_needed()
+    page.evaluate(
+        "window.scrollBy(0, document.querySelector('#open-title').getBoundingClientRect().top - 60)"
+    )
     screenshot("phone-contact-tasks")
 
 
@@ -291,3 +303,32 @@ def test_the_sign_in_button_shows_it_is_working(page, server, world):
     shows_spinner(button)
     held[0].continue_()
     expect(page.locator(".topbar .places")).to_be_visible()
+
+
+@pytest.mark.parametrize(
+    ("username", "paths"),
+    [
+        (
+            "rep1",
+            ["/", "/customers", "/contacts", "/unassigned", "/settings", "/touchpoints?view=map"],
+        ),
+        ("manager1", ["/", "/reps", "/reps/{rep}", "/customers", "/unassigned", "/imports"]),
+        ("admin", ["/admin/users", "/admin/call-types"]),
+    ],
+)
+def test_no_page_of_the_demo_scrolls_sideways_or_has_small_targets(
+    page, server, server_app, sign_in, screenshot, username, paths
+):
+    with server_app.app_context():
+        rep = db.session.scalar(select(User.id).where(User.username == "rep1"))
+        db.session.remove()
+    sign_in(username)
+    wide, small = [], []
+    for path in paths:
+        page.goto(server.url + path.format(rep=rep))
+        page.wait_for_load_state("networkidle")
+        if page.evaluate(SIDEWAYS) > 0:
+            wide.append((path, page.evaluate("document.documentElement.scrollWidth")))
+            screenshot(f"wide-{username}-{len(wide)}")
+        small += [(path, *target) for target in page.evaluate(SMALL_TARGETS)]
+    assert wide == [] and small == []
