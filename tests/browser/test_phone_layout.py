@@ -332,3 +332,28 @@ def test_no_page_of_the_demo_scrolls_sideways_or_has_small_targets(
             screenshot(f"wide-{username}-{len(wide)}")
         small += [(path, *target) for target in page.evaluate(SMALL_TARGETS)]
     assert wide == [] and small == []
+
+
+def test_a_map_popup_calls_and_gives_directions_in_one_tap(
+    page, server, sign_in, world, screenshot
+):
+    sign_in(world.username)
+    page.goto(server.url + "/touchpoints?view=map")
+    frame = page.frame_locator("[data-map-frame]")
+    pin = frame.locator(".tp-pin").first
+    expect(pin).to_have_attribute("title", world.customer_name)
+    pin.tap()
+    links = frame.locator(".leaflet-popup .tp-popup-reach a")
+    expect(links).to_have_text(["Call", "Text", "Email", "Directions"])
+    hrefs = [links.nth(i).get_attribute("href") for i in range(4)]
+    assert hrefs == [
+        "tel:+18155550142",
+        "sms:+18155550142",
+        "mailto:" + LONG_EMAIL,
+        "https://www.google.com/maps/dir/?api=1&destination=41.52503,-88.0817",
+    ]
+    for i in range(4):
+        box = links.nth(i).bounding_box()
+        assert box["width"] >= 44 and box["height"] >= 44
+    assert links.nth(3).evaluate("a => a.scrollWidth <= a.clientWidth")  # "Directions" fits
+    screenshot("phone-map-popup")
