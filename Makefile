@@ -35,7 +35,8 @@ run: install
 	$(BIN)/flask seed-demo --if-empty
 	$(BIN)/flask run --host 127.0.0.1 --port 5000
 
-test: install
+test: install node_modules/.installed
+	node --test tests/js/
 	$(BIN)/pytest
 	TPWEB_TEST_POSTGRES=$(TEST_POSTGRES) $(BIN)/pytest
 

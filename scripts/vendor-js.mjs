@@ -26,6 +26,7 @@ await build({
     contents: [
       'export { PrecacheController } from "workbox-precaching/PrecacheController.js";',
       'export { Router } from "workbox-routing/Router.js";',
+      'export { Route } from "workbox-routing/Route.js";',
       'export { NetworkFirst } from "workbox-strategies/NetworkFirst.js";',
       'export { NetworkOnly } from "workbox-strategies/NetworkOnly.js";',
       'export { CacheFirst } from "workbox-strategies/CacheFirst.js";',
