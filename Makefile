@@ -1,5 +1,7 @@
 # make run: install, migrate, load demo data into an empty database, serve on 127.0.0.1:5000.
 # make test: install, run the suite on SQLite, then again on PostgreSQL.
+# make lint and make test also install the offline client's Node tools (npm ci, package-lock.json)
+# and run ESLint and its unit tests (node --test tests/js/).
 # make bench: install (gunicorn, aiosmtpd; wrk and Chromium from apt when missing), then run the
 # benchmarks on their own data and write docs/benchmarks.md (PostgreSQL when DATABASE_URL names it).
 # make mutants: mutation testing of the domain rules on SQLite (slow, not in CI), from scratch,
@@ -16,6 +18,11 @@ APT := $(if $(filter 0,$(shell id -u)),,sudo) env DEBIAN_FRONTEND=noninteractive
 
 install: $(VENV)/.installed
 
+# The offline client's linter and unit tests (Node 20 and npm are on every machine).
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --ignore-scripts
+	touch $@
+
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
@@ -28,14 +35,16 @@ run: install
 	$(BIN)/flask seed-demo --if-empty
 	$(BIN)/flask run --host 127.0.0.1 --port 5000
 
-test: install
+test: install node_modules/.installed
+	node --test tests/js/
 	$(BIN)/pytest
 	TPWEB_TEST_POSTGRES=$(TEST_POSTGRES) $(BIN)/pytest
 
-lint: install
+lint: install node_modules/.installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
+	npx eslint .
 
 bench: install
 	$(BIN)/python -m pip install --quiet -r bench/requirements.txt

@@ -6,7 +6,10 @@ Content-Security-Policy keeps script-src 'self'. This module serves them what th
 - /sw.js, at the root so its scope is the whole app; its URL carries the version of the app shell,
   so a deploy that changes a shell file installs a new worker with a new precache;
 - /offline/shell: the shell's files and the app's own URLs the worker needs (writes it may queue,
-  where to sign in), public, as the worker installs before anyone signs in;
+  as templates with an `{id}`; where to sign in), and the markup of a queued write's placeholder
+  (templates/offline/pending.html), public, as the worker installs before anyone signs in;
+- X-Touchpoint-Version on the answers of Complete and Edit: the version of the touchpoint they
+  show, which the queue bases the phone's next write to it on;
 - /offline/urls: for the signed-in user, the pages and htmx fragments of the coming week to keep,
   and a fresh CSRF token for sending queued writes;
 - /offline (the page shown for a page that was never saved) and /offline/attention (the writes the
@@ -17,9 +20,21 @@ import hashlib
 from datetime import timedelta
 from pathlib import Path
 
-from flask import Blueprint, current_app, jsonify, make_response, request, session, url_for
+from flask import (
+    Blueprint,
+    before_render_template,
+    current_app,
+    g,
+    jsonify,
+    make_response,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
+from jinja2_fragments.flask import before_render_template_block
 from sqlalchemy import and_, or_
 
 from tpweb.domain.scope import contacts_for
@@ -29,7 +44,7 @@ from tpweb.domain.touchpoints import active_touchpoints
 from tpweb.extensions import db
 from tpweb.models import Contact, Touchpoint, TouchpointRecord
 from tpweb.web.assets import CLUSTER, LEAFLET
-from tpweb.web.pages import render, task_count, user_today
+from tpweb.web.pages import render, task_count, url_pattern, user_today
 
 bp = Blueprint("offline", __name__)
 
@@ -51,6 +66,10 @@ SHELL_FILES = (
     "offline.js",
     "map-frame.css",
     "map-frame.js",
+    "offline/bar.js",
+    "offline/attention.js",
+    "offline/forms.js",
+    "offline/pending.js",
     LEAFLET + "leaflet.js",
     LEAFLET + "leaflet.css",
     CLUSTER + "leaflet.markercluster.js",
@@ -59,12 +78,28 @@ SHELL_FILES = (
     "icons/icon-512.png",
 )
 
+# The service worker (a module worker) and every module it imports: the browser keeps them itself.
+WORKER_FILES = (
+    "sw.js",
+    "sw/config.js",
+    "sw/store.js",
+    "sw/queue.js",
+    "sw/writes.js",
+    "sw/kept.js",
+    "sw/refresh.js",
+    "sw/pages.js",
+    "vendor/workbox-7.4.1/workbox.js",
+    "vendor/idb-8.0.4/index.js",
+)
+# The answers that show one touchpoint at a version a queued write may be based on.
+VERSIONED = ("touchpoints.complete", "touchpoints.edit")
+
 
 def shell_version():
     """A digest of the shell's files and the worker's code, worked out once per process."""
     if "tpweb.offline_version" not in current_app.extensions:
         digest = hashlib.sha256()
-        for name in (*SHELL_FILES, "sw.js"):
+        for name in (*SHELL_FILES, *WORKER_FILES):
             content = Path(current_app.static_folder, name).read_bytes()
             digest.update(name.encode() + b"\0" + content)
         current_app.extensions["tpweb.offline_version"] = digest.hexdigest()[:16]
@@ -75,6 +110,30 @@ def shell_version():
 def offline_worker_url():
     """Where the page registers the service worker: its version and its settings in the URL."""
     return url_for("offline.service_worker", v=shell_version(), shell=url_for("offline.shell"))
+
+
+def _shown(sender, template=None, template_name=None, context=None, **extra):
+    """Note the touchpoint a Complete or Edit answer is rendered with: the last one rendered, so
+    an error page rendered after it (a write that raced too often) says none."""
+    if request and request.endpoint in VERSIONED:
+        g.tpweb_touchpoint = context.get("tp")
+
+
+@bp.record_once
+def _listen(state):
+    before_render_template.connect(_shown, state.app)
+    before_render_template_block.connect(_shown, state.app)
+
+
+@bp.after_app_request
+def touchpoint_version(response):
+    """X-Touchpoint-Version: the version of the touchpoint the answer shows (step two's form, the
+    saved card, the 409's current values). A replay's stored answer has none: its version is from
+    then, and the touchpoint's now may be someone else's change."""
+    tp = g.pop("tpweb_touchpoint", None)
+    if tp is not None and "Idempotent-Replayed" not in response.headers:
+        response.headers["X-Touchpoint-Version"] = str(tp.version)
+    return response
 
 
 @bp.get("/manifest.webmanifest")
@@ -122,10 +181,10 @@ def service_worker():
 def shell():
     """The app shell to precache, and the app's URLs the worker needs to know."""
     writes = [
-        url_for("touchpoints.complete", touchpoint_id=0),
-        url_for("touchpoints.edit", touchpoint_id=0),
-        url_for("contacts.create_record", contact_id=0),
-        url_for("tasks.respond", record_id=0),
+        _template("touchpoints.complete", "touchpoint_id"),
+        _template("touchpoints.edit", "touchpoint_id"),
+        _template("contacts.create_record", "contact_id"),
+        _template("tasks.respond", "record_id"),
     ]
     response = jsonify(
         version=shell_version(),
@@ -139,11 +198,19 @@ def shell():
         urls=url_for(".urls"),
         login=url_for("auth.login"),
         logout=url_for("auth.logout"),
-        # The queueable writes, each with 0 standing for the id (static/sw.js makes them patterns).
+        # The queueable writes, each with {id} standing for the id.
         writes=dict(zip(("complete", "edit", "record", "response"), writes, strict=True)),
+        # Step two of Complete, which a queued step one answers with (from the kept copy).
+        step_two=_template("touchpoints.edit", "touchpoint_id", logged=1),
+        pending=render_template("offline/pending.html"),
     )
     response.headers["Cache-Control"] = "no-cache"
     return response
+
+
+def _template(endpoint, id_name, **values):
+    """The endpoint's URL with `{id}` in the place of its id."""
+    return url_pattern(endpoint, id_name, **values).replace("%d", "{id}").replace("%%", "%")
 
 
 @bp.get("/offline")
