@@ -741,30 +741,37 @@ def history_of(subject):
     return sorted(db.session.execute(query).all())
 
 
-def test_an_accounts_import_of_many_batches_writes_every_updates_history(app, make, monkeypatch):
+def test_accounts_in_many_batches_each_get_their_history_and_a_step(app, make, monkeypatch):
     monkeypatch.setattr(importer, "BATCH", 1)
     ann = make.rep(username="ann")
     saved = [make.customer(rep=ann, external_id=f"A{n}", name=f"Acme {n}") for n in range(3)]
     db.session.execute(delete(History))  # the factories' own entries
     rows = "".join(f"customer,A{n},,Acme Co {n},ann\n" for n in range(3))
-    csvio.apply(db.session, planned(ACCOUNTS + rows + "customer,B1,,Birch,ann\n"))
+    heard = []
+    plan = planned(ACCOUNTS + rows + "customer,B1,,Birch,ann\ncustomer,B2,,Beech,ann\n")
+    csvio.apply(db.session, plan, progress=heard.append)
     db.session.commit()
-    birch = db.session.scalars(select(Account).filter_by(external_id="B1")).one()
-    assert [i for i, _ in history_of("account")] == sorted([a.id for a in saved] + [birch.id])
+    assert heard == [1] * 5  # the progress bar moves a batch at a time
+    new = db.session.scalars(select(Account.id).where(Account.external_id.in_(("B1", "B2"))))
+    assert [i for i, _ in history_of("account")] == sorted([a.id for a in saved] + list(new))
 
 
-def test_a_records_import_of_many_batches_writes_every_changes_history(dana, make, monkeypatch):
+def test_records_in_many_batches_each_get_their_history_and_a_step(dana, make, monkeypatch):
     monkeypatch.setattr(logs, "BATCH", 1)
     rows = "".join(f"R{n},Z1,Call,2026-11-02,ann,ann,\n" for n in range(2))
     csvio.apply(db.session, planned(RECORD_HEADER + rows))
     db.session.commit()
     db.session.execute(delete(History))
-    handed = rows.replace(",ann,ann,", ",ann,bo,") + "R2,Z1,Call,2026-11-02,ann,ann,\n"
+    handed = rows.replace(",ann,ann,", ",ann,bo,") + "".join(
+        f"R{n},Z1,Call,2026-11-02,ann,ann,\n" for n in (2, 3)
+    )
     plan = planned(RECORD_HEADER + handed)
-    assert plan.summary() == [("touchpoint record", 1, 2, 0)]
-    csvio.apply(db.session, plan)
+    assert plan.summary() == [("touchpoint record", 2, 2, 0)]
+    heard = []
+    csvio.apply(db.session, plan, progress=heard.append)
     db.session.commit()
+    assert heard == [1] * 4  # the progress bar moves a batch at a time
     records = dict(
         db.session.execute(select(TouchpointRecord.external_id, TouchpointRecord.id)).all()
     )
-    assert [i for i, _ in history_of("task")] == sorted(records[f"R{n}"] for n in range(3))
+    assert [i for i, _ in history_of("task")] == sorted(records.values())
