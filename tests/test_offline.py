@@ -239,6 +239,16 @@ def test_a_queued_write_sent_again_with_a_fresh_csrf_token_is_a_replay(client, m
     assert db.session.scalar(calls) == 1
 
 
+def edit_form(today, version):
+    return {
+        "last_call": today.isoformat(),
+        "frequency_days": "14",
+        "next_call": "",
+        "comment": "",
+        "version": version,
+    }
+
+
 def test_answers_carry_the_version_a_later_queued_write_is_based_on(client, make, rep, today):
     """Step one answers with step two's form at the touchpoint's new version, and a saved
     touchpoint's card says its version: the queue rebases the phone's next write on it."""
@@ -263,3 +273,19 @@ def test_answers_carry_the_version_a_later_queued_write_is_based_on(client, make
     assert f'id="touchpoint-{tp.id}"' in card.text
     # The queue reads the version from the header, never from the markup.
     assert card.headers["X-Touchpoint-Version"] == "3"
+
+
+def test_a_replayed_answer_carries_the_version_its_write_left(client, make, rep, today):
+    """A phone whose answer was lost sends the write again: the stored answer says the version
+    that write left, so the next queued write to the touchpoint is based on it, not refused."""
+    tp = due_in(make, rep, today, -1, "Replay Version Co")
+    phone = make.call_type("Phone")
+    form = {"called_on": today.isoformat(), "duration_minutes": "15", "call_type": str(phone.id)}
+    key = {**HTMX, "Idempotency-Key": "lost-answer-1"}
+
+    first = client.post(f"/touchpoints/{tp.id}/complete", data=form, headers=key)
+    client.post(f"/touchpoints/{tp.id}/edit", data=edit_form(today, "2"), headers=HTMX)
+    again = client.post(f"/touchpoints/{tp.id}/complete", data=form, headers=key)
+
+    assert again.headers["Idempotent-Replayed"] == "true"
+    assert first.headers["X-Touchpoint-Version"] == again.headers["X-Touchpoint-Version"] == "2"

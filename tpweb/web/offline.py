@@ -8,8 +8,8 @@ Content-Security-Policy keeps script-src 'self'. This module serves them what th
 - /offline/shell: the shell's files and the app's own URLs the worker needs (writes it may queue,
   as templates with an `{id}`; where to sign in), and the markup of a queued write's placeholder
   (templates/offline/pending.html), public, as the worker installs before anyone signs in;
-- X-Touchpoint-Version on the answers of Complete and Edit: the version of the touchpoint they
-  show, which the queue bases the phone's next write to it on;
+- (X-Touchpoint-Version, on the answers of Complete and Edit, is set by their views:
+  tpweb.web.touchpoints.views.versioned);
 - /offline/urls: for the signed-in user, the pages and htmx fragments of the coming week to keep,
   and a fresh CSRF token for sending queued writes;
 - /offline (the page shown for a page that was never saved) and /offline/attention (the writes the
@@ -22,9 +22,7 @@ from pathlib import Path
 
 from flask import (
     Blueprint,
-    before_render_template,
     current_app,
-    g,
     jsonify,
     make_response,
     render_template,
@@ -34,7 +32,6 @@ from flask import (
 )
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
-from jinja2_fragments.flask import before_render_template_block
 from sqlalchemy import and_, or_
 
 from tpweb.domain.scope import contacts_for
@@ -91,10 +88,9 @@ WORKER_FILES = (
     "vendor/workbox-7.4.1/workbox.js",
     "vendor/idb-8.0.4/index.js",
 )
+
+
 # The answers that show one touchpoint at a version a queued write may be based on.
-VERSIONED = ("touchpoints.complete", "touchpoints.edit")
-
-
 def shell_version():
     """A digest of the shell's files and the worker's code, worked out once per process."""
     if "tpweb.offline_version" not in current_app.extensions:
@@ -110,30 +106,6 @@ def shell_version():
 def offline_worker_url():
     """Where the page registers the service worker: its version and its settings in the URL."""
     return url_for("offline.service_worker", v=shell_version(), shell=url_for("offline.shell"))
-
-
-def _shown(sender, template=None, template_name=None, context=None, **extra):
-    """Note the touchpoint a Complete or Edit answer is rendered with: the last one rendered, so
-    an error page rendered after it (a write that raced too often) says none."""
-    if request and request.endpoint in VERSIONED:
-        g.tpweb_touchpoint = context.get("tp")
-
-
-@bp.record_once
-def _listen(state):
-    before_render_template.connect(_shown, state.app)
-    before_render_template_block.connect(_shown, state.app)
-
-
-@bp.after_app_request
-def touchpoint_version(response):
-    """X-Touchpoint-Version: the version of the touchpoint the answer shows (step two's form, the
-    saved card, the 409's current values). A replay's stored answer has none: its version is from
-    then, and the touchpoint's now may be someone else's change."""
-    tp = g.pop("tpweb_touchpoint", None)
-    if tp is not None and "Idempotent-Replayed" not in response.headers:
-        response.headers["X-Touchpoint-Version"] = str(tp.version)
-    return response
 
 
 @bp.get("/manifest.webmanifest")
