@@ -14,7 +14,7 @@ TEST_POSTGRES ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 
 APT := $(if $(filter 0,$(shell id -u)),,sudo) env DEBIAN_FRONTEND=noninteractive apt-get
 
-.PHONY: install run test lint bench mutants
+.PHONY: install run test lint bench mutants screenshots
 
 install: $(VENV)/.installed
 
@@ -53,6 +53,13 @@ bench: install
 	test -x /usr/bin/chromium || $(APT) install -y -qq chromium \
 		|| ($(APT) update -qq && $(APT) install -y -qq chromium) || echo "no Chromium: B4 is not run"
 	$(BIN)/python -m bench
+
+# make screenshots: every main screen at phone size, light and dark, into docs/screens/ (Chromium
+# from apt when missing).
+screenshots: install
+	test -x /usr/bin/chromium || $(APT) install -y -qq chromium \
+		|| ($(APT) update -qq && $(APT) install -y -qq chromium)
+	$(BIN)/python scripts/screenshots.py
 
 mutants: install
 	$(BIN)/python -m pip install --quiet --editable ".[dev,mutants]"
