@@ -14,7 +14,7 @@ TEST_POSTGRES ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 
 APT := $(if $(filter 0,$(shell id -u)),,sudo) env DEBIAN_FRONTEND=noninteractive apt-get
 
-.PHONY: install run test lint bench mutants screenshots
+.PHONY: install run test lint bench mutants screenshots lighthouse
 
 install: $(VENV)/.installed
 
@@ -60,6 +60,14 @@ screenshots: install
 	test -x /usr/bin/chromium || $(APT) install -y -qq chromium \
 		|| ($(APT) update -qq && $(APT) install -y -qq chromium)
 	$(BIN)/python scripts/screenshots.py
+
+# make lighthouse: Lighthouse 13 (mobile) on the rep's main pages, signed in; scores into
+# docs/benchmarks.md. Lighthouse 13 and the Node 22 it needs come from tools/lighthouse/.
+lighthouse: install
+	test -x /usr/bin/chromium || $(APT) install -y -qq chromium \
+		|| ($(APT) update -qq && $(APT) install -y -qq chromium)
+	cd tools/lighthouse && npm ci --no-audit --no-fund
+	$(BIN)/python scripts/lighthouse.py
 
 mutants: install
 	$(BIN)/python -m pip install --quiet --editable ".[dev,mutants]"
