@@ -1,5 +1,7 @@
 # make run: install, migrate, load demo data into an empty database, serve on 127.0.0.1:5000.
 # make test: install, run the suite on SQLite, then again on PostgreSQL.
+# make lint and make test also install the offline client's Node tools (npm ci, package-lock.json)
+# and run ESLint and its unit tests (node --test tests/js/).
 # make bench: install (gunicorn, aiosmtpd; wrk and Chromium from apt when missing), then run the
 # benchmarks on their own data and write docs/benchmarks.md (PostgreSQL when DATABASE_URL names it).
 # make mutants: mutation testing of the domain rules on SQLite (slow, not in CI), from scratch,
@@ -12,9 +14,14 @@ TEST_POSTGRES ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 
 APT := $(if $(filter 0,$(shell id -u)),,sudo) env DEBIAN_FRONTEND=noninteractive apt-get
 
-.PHONY: install run test lint bench mutants
+.PHONY: install run test lint bench mutants screenshots lighthouse
 
 install: $(VENV)/.installed
+
+# The offline client's linter and unit tests (Node 20 and npm are on every machine).
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --ignore-scripts
+	touch $@
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -28,14 +35,16 @@ run: install
 	$(BIN)/flask seed-demo --if-empty
 	$(BIN)/flask run --host 127.0.0.1 --port 5000
 
-test: install
+test: install node_modules/.installed
+	node --test tests/js/
 	$(BIN)/pytest
 	TPWEB_TEST_POSTGRES=$(TEST_POSTGRES) $(BIN)/pytest
 
-lint: install
+lint: install node_modules/.installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
+	npx eslint .
 
 bench: install
 	$(BIN)/python -m pip install --quiet -r bench/requirements.txt
@@ -44,6 +53,21 @@ bench: install
 	test -x /usr/bin/chromium || $(APT) install -y -qq chromium \
 		|| ($(APT) update -qq && $(APT) install -y -qq chromium) || echo "no Chromium: B4 is not run"
 	$(BIN)/python -m bench
+
+# make screenshots: every main screen at phone size, light and dark, into docs/screens/ (Chromium
+# from apt when missing).
+screenshots: install
+	test -x /usr/bin/chromium || $(APT) install -y -qq chromium \
+		|| ($(APT) update -qq && $(APT) install -y -qq chromium)
+	$(BIN)/python scripts/screenshots.py
+
+# make lighthouse: Lighthouse 13 (mobile) on the rep's main pages, signed in; scores into
+# docs/benchmarks.md. Lighthouse 13 and the Node 22 it needs come from tools/lighthouse/.
+lighthouse: install
+	test -x /usr/bin/chromium || $(APT) install -y -qq chromium \
+		|| ($(APT) update -qq && $(APT) install -y -qq chromium)
+	cd tools/lighthouse && npm ci --no-audit --no-fund
+	$(BIN)/python scripts/lighthouse.py
 
 mutants: install
 	$(BIN)/python -m pip install --quiet --editable ".[dev,mutants]"

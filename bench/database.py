@@ -50,8 +50,10 @@ def bench_database(name):
 
 
 def bench_app(url, **overrides):
-    """The app on `url`, configured as in production but for the database and secret key."""
-    return create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": SECRET_KEY, **overrides})
+    """The app on `url`, configured as in production but for the database, the secret key and
+    the map tiles (none: nothing leaves the machine, and B2's maps compare without them)."""
+    settings = {"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": SECRET_KEY, "TPWEB_TILE_URL": ""}
+    return create_app({**settings, **overrides})
 
 
 def migrate(app):

@@ -4,6 +4,9 @@ timeout, kill rate, then each survivor with its change and its fate.
 Run from the project root after `mutmut run` (`make mutants` does both). The survivors' fates are
 the bullets written by hand under "Equivalent mutants" in docs/testing.md: a survivor named there
 is explained; any other is listed as unexplained, to be killed by a test or explained.
+
+After a run of some modules only (`mutmut run 'tpweb.domain.csvio*'`), a module mutmut has not run
+keeps its row and its survivors from the table docs/testing.md has, their fates read again.
 """
 
 import json
@@ -81,8 +84,36 @@ def explained():
     return set(re.findall(r"`(tpweb\.[\w.ǁ]+__mutmut_\d+)`", section))
 
 
+def earlier():
+    """The table docs/testing.md has now: {module: (its row, its survivors' rows)}."""
+    text = DOC.read_text() if DOC.exists() else ""
+    lines = text.split(BEGIN, 1)[-1].split(END, 1)[0].splitlines() if BEGIN in text else []
+    rows = {}
+    for line in lines:
+        if line.startswith("| tpweb/"):
+            rows[line.split("|")[1].strip()] = (line, [])
+        # A change may hold a "|" itself; a fate does not.
+        elif survivor := re.fullmatch(r"\| `(tpweb\.[^`]+)` \| (.*) \| ([^|]*) \|", line):
+            name, diff, its_fate = survivor.groups()
+            for module, (_, survivors) in rows.items():
+                if re.match(re.escape(dotted(module)) + r"\.x[_ǁ]", name):
+                    survivors.append((name, diff, its_fate))
+    return rows
+
+
+def dotted(module):
+    """A module's path as its mutants' names start: tpweb/domain/scope.py, tpweb.domain.scope."""
+    return module.removesuffix(".py").removesuffix("/__init__").replace("/", ".")
+
+
+def fate(name, state, explanations):
+    text = "explained below" if name in explanations else "**unexplained**"
+    return text if state == "survived" else f"{state}; {text}"
+
+
 def table():
     explanations = explained()
+    kept = earlier()
     rows = [
         "| module | mutants | killed | survived | timeout | no tests | kill rate |",
         "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
@@ -93,7 +124,20 @@ def table():
         found = results(module)
         counts = Counter(status(code) for code in found.values())
         if not found or counts["not run"] == len(found):
-            rows.append(f"| {module} | not run yet | | | | | |")
+            if module not in kept or "not run yet" in kept[module][0]:
+                rows.append(f"| {module} | not run yet | | | | | |")
+                continue
+            row, its_survivors = kept[module]
+            rows.append(row)
+            cells = [c.strip() for c in row.strip("|").split("|")]
+            checked, killed, survived, timeout, no_tests = (int(c.split()[0]) for c in cells[1:6])
+            totals.update(
+                checked=checked, killed=killed, survived=survived, timeout=timeout,
+                **{"no tests": no_tests},
+            )  # fmt: skip
+            for name, diff, old_fate in its_survivors:
+                state = old_fate.split("; ")[0] if "; " in old_fate else "survived"
+                survivors.append((name, diff, fate(name, state, explanations)))
             continue
         checked = len(found) - counts["not run"]
         # A timeout is a mutant the tests noticed (it ran on forever), so it counts as killed.
@@ -107,7 +151,8 @@ def table():
         totals["checked"] += checked
         for name, code in sorted(found.items()):
             if status(code) in ("survived", "no tests", "other"):
-                survivors.append((name, module, status(code)))
+                state = status(code)
+                survivors.append((name, change(name, module), fate(name, state, explanations)))
     if totals["checked"]:
         rate = (totals["killed"] + totals["timeout"]) / totals["checked"]
         rows.append(
@@ -117,11 +162,8 @@ def table():
     lines = [*rows, "", f"Survivors: {len(survivors)}.", ""]
     if survivors:
         lines += ["| mutant | change | fate |", "| --- | --- | --- |"]
-        for name, module, state in survivors:
-            fate = "explained below" if name in explanations else "**unexplained**"
-            if state != "survived":
-                fate = f"{state}; {fate}"
-            lines.append(f"| `{name}` | {change(name, module)} | {fate} |")
+        for name, diff, its_fate in survivors:
+            lines.append(f"| `{name}` | {diff} | {its_fate} |")
     return "\n".join(lines)
 
 

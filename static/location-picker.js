@@ -92,6 +92,8 @@
       L.tileLayer(box.dataset.tiles, {
         maxZoom: 19,
         attribution: box.dataset.attribution,
+        // The page sends no Referer off the app's origin; tile servers want the site's origin.
+        referrerPolicy: "strict-origin-when-cross-origin",
       }).addTo(map);
       showPin(known);
       map.on("click", function (event) {

@@ -10,12 +10,12 @@ import pytest
 from sqlalchemy import delete, insert, select
 from sqlalchemy.orm.exc import StaleDataError
 
-from tpweb.domain import csvio
-from tpweb.domain.csvio import assign_external_ids, export_lines, report_lines
+from tpweb.domain import csvio, rules
+from tpweb.domain.csvio import assign_external_ids, export_lines, importer, logs, report_lines
 from tpweb.domain.csvio.sheet import FileError, escape_cell, parse, read, unescape_cell
 from tpweb.domain.rules import EARLIEST, LATEST
 from tpweb.extensions import db
-from tpweb.models import Account, Contact, History, User
+from tpweb.models import Account, Contact, History, TouchpointRecord, User
 
 from .factories import TEST_DATA
 
@@ -638,3 +638,140 @@ def test_past_touchpoints_are_matched_one_for_one_with_those_saved(app, make):
     plan = planned(text + "touchpoint,customer,A1,2025-01-01,30,yes\n" * 2)
     assert plan.errors == []
     assert plan.summary()[-1] == ("touchpoint", 1, 0, 1)
+
+
+# The rules a form applies, applied to a file's rows too; and every saved row's history, however
+# many batches a big file takes (a batch of one row stands in for a thousand).
+
+LOG_COLUMNS = ("external_id", "called_on", "account_kind", "account_external_id", "user",
+               "call_type")  # fmt: skip
+ANSWER_COLUMNS = ("external_id", "contact_external_id", "description", "date_completed", "author",
+                  "responded_on", "response_note")  # fmt: skip
+
+
+def test_a_call_dated_up_to_the_latest_today_anywhere_is_taken_and_a_day_later_refused():
+    latest = rules.latest_today()
+    for day, reasons in [
+        (latest, []),
+        (latest + timedelta(days=1), [f"called_on {latest + timedelta(days=1)} is in the future"]),
+    ]:
+        cells = ["L1", day.isoformat(), "customer", "C1", "ann", "Visit"]
+        assert parse(2, cells, LOG_COLUMNS, "call log").reasons == reasons
+
+
+def test_an_answer_needs_its_note_and_a_date_that_is_not_in_the_future():
+    tomorrow = rules.latest_today() + timedelta(days=1)
+
+    def answer(responded_on, note):
+        cells = ["R1", "Z1", "Call", "2026-11-02", "ann", responded_on, note]
+        return parse(2, cells, ANSWER_COLUMNS, "touchpoint record").reasons
+
+    assert answer("2026-11-03", "Quoted") == []
+    assert answer("2026-11-03", "") == ["response_note is required when responded_on is given"]
+    assert answer(tomorrow.isoformat(), "Quoted") == [f"responded_on {tomorrow} is in the future"]
+
+
+def test_an_empty_next_call_that_would_fall_after_the_latest_date_says_why():
+    row = touchpoint(last_call="2199-12-01", days="60")
+    assert row.reasons == [
+        "next_call is empty, and Last Call + 60 days is 2200-01-30, after 2199-12-31: "
+        "choose an earlier Last Call or fewer days."
+    ]
+
+
+def test_a_phone_with_letters_is_refused_quoting_it():
+    columns = ("kind", "external_id", "customer_external_id", "name", "phone")
+    row = parse(2, ["contact", "P1", "C1", "Dana", "call  Dana"], columns)
+    assert row.reasons == ["phone 'call Dana' may hold only digits, spaces and + ( ) - . x /"]
+
+
+@pytest.mark.parametrize(
+    ("who", "what"), [({"role": "manager"}, "a manager"), ({"active": False}, "deactivated")]
+)
+def test_a_new_accounts_sales_rep_who_is_no_active_rep_is_refused_saying_why(app, make, who, what):
+    make.user(username="mo", **{"role": "rep", **who})
+    assert reasons(ACCOUNTS + "customer,A1,,Acme,mo\n") == [
+        f"line 2: sales rep 'mo' is {what}: an account's sales rep is an active user with the "
+        "sales rep role"
+    ]
+
+
+def test_an_account_imported_back_keeps_its_rep_who_was_deactivated_since(app, make):
+    ann = make.rep(username="ann")
+    acme = make.customer(rep=ann, external_id="A1", name="Acme")
+    ann.active = False
+    db.session.commit()
+    plan = planned(ACCOUNTS + "customer,A1,,Acme Co,ann\n")
+    assert plan.errors == []
+    csvio.apply(db.session, plan)
+    db.session.commit()
+    db.session.refresh(acme)
+    assert (acme.name, acme.sales_rep_id) == ("Acme Co", ann.id)
+
+
+def test_a_task_for_a_deactivated_user_is_refused_new_or_handed_over(dana, make):
+    ann, bo = db.session.scalars(
+        select(User).where(User.username.in_(("ann", "bo"))).order_by(User.username)
+    )
+    make.record(dana, ann, assigned_to=ann, description="Call", external_id="R1")
+    bo.active = False
+    db.session.commit()
+    deactivated = "assigned_to 'bo' is deactivated: a task goes to an active user"
+    assert reasons(RECORD_HEADER + "R1,Z1,Call,2026-11-01,ann,bo,\nR2,Z1,Call,2026-11-01,ann,bo,\n"
+                   "R3,Z1,Call,2026-11-01,ann,ann,\n") == [
+        f"line 2: {deactivated}",
+        f"line 3: {deactivated}",
+    ]  # fmt: skip
+
+
+def test_a_task_imported_back_keeps_its_assignee_who_was_deactivated_since(dana, make):
+    ann, bo = db.session.scalars(
+        select(User).where(User.username.in_(("ann", "bo"))).order_by(User.username)
+    )
+    make.record(dana, ann, assigned_to=bo, description="Call", external_id="R1")
+    bo.active = False
+    db.session.commit()
+    plan = planned(RECORD_HEADER + "R1,Z1,Call,2026-11-01,ann,bo,\n")
+    assert plan.errors == []
+    assert plan.summary() == [("touchpoint record", 0, 0, 1)]
+
+
+def history_of(subject):
+    query = select(History.subject_id, History.action).where(History.subject == subject)
+    return sorted(db.session.execute(query).all())
+
+
+def test_accounts_in_many_batches_each_get_their_history_and_a_step(app, make, monkeypatch):
+    monkeypatch.setattr(importer, "BATCH", 1)
+    ann = make.rep(username="ann")
+    saved = [make.customer(rep=ann, external_id=f"A{n}", name=f"Acme {n}") for n in range(3)]
+    db.session.execute(delete(History))  # the factories' own entries
+    rows = "".join(f"customer,A{n},,Acme Co {n},ann\n" for n in range(3))
+    heard = []
+    plan = planned(ACCOUNTS + rows + "customer,B1,,Birch,ann\ncustomer,B2,,Beech,ann\n")
+    csvio.apply(db.session, plan, progress=heard.append)
+    db.session.commit()
+    assert heard == [1] * 5  # the progress bar moves a batch at a time
+    new = db.session.scalars(select(Account.id).where(Account.external_id.in_(("B1", "B2"))))
+    assert [i for i, _ in history_of("account")] == sorted([a.id for a in saved] + list(new))
+
+
+def test_records_in_many_batches_each_get_their_history_and_a_step(dana, make, monkeypatch):
+    monkeypatch.setattr(logs, "BATCH", 1)
+    rows = "".join(f"R{n},Z1,Call,2026-11-02,ann,ann,\n" for n in range(2))
+    csvio.apply(db.session, planned(RECORD_HEADER + rows))
+    db.session.commit()
+    db.session.execute(delete(History))
+    handed = rows.replace(",ann,ann,", ",ann,bo,") + "".join(
+        f"R{n},Z1,Call,2026-11-02,ann,ann,\n" for n in (2, 3)
+    )
+    plan = planned(RECORD_HEADER + handed)
+    assert plan.summary() == [("touchpoint record", 2, 2, 0)]
+    heard = []
+    csvio.apply(db.session, plan, progress=heard.append)
+    db.session.commit()
+    assert heard == [1] * 4  # the progress bar moves a batch at a time
+    records = dict(
+        db.session.execute(select(TouchpointRecord.external_id, TouchpointRecord.id)).all()
+    )
+    assert [i for i, _ in history_of("task")] == sorted(records.values())

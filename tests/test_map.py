@@ -14,6 +14,7 @@ import pytest
 from folium.plugins import FastMarkerCluster
 from sqlalchemy import insert, select
 
+from tpweb.config import OPENSTREETMAP_TILES, tile_url
 from tpweb.domain.markers import map_state, parse_position
 from tpweb.domain.reach import TO_LOCATION
 from tpweb.domain.schedule import today_in
@@ -309,6 +310,38 @@ def test_without_a_tile_url_the_map_has_no_tile_layer(client, make, rep, today):
     frame = frame_of(client, client.get("/touchpoints?view=map").text)
 
     assert "tileLayer" not in frame and ADDRESS.findall(frame) == [html.escape(TO_LOCATION)]
+
+
+@pytest.mark.parametrize(
+    ("setting", "url"),
+    [
+        (None, OPENSTREETMAP_TILES),
+        ("", OPENSTREETMAP_TILES),
+        ("none", ""),
+        (" NONE ", ""),
+        ("https://tiles.example.com/{z}/{x}/{y}.png", "https://tiles.example.com/{z}/{x}/{y}.png"),
+    ],
+)
+def test_streets_by_default_none_turns_them_off(monkeypatch, setting, url):
+    if setting is None:
+        monkeypatch.delenv("TPWEB_TILE_URL", raising=False)
+    else:
+        monkeypatch.setenv("TPWEB_TILE_URL", setting)
+    assert tile_url(os.environ.get("TPWEB_TILE_URL", "")) == url
+
+
+def test_openstreetmap_tiles_are_credited_allowed_and_sent_the_origin(
+    client, app, make, rep, today, monkeypatch
+):
+    monkeypatch.setitem(app.config, "TPWEB_TILE_URL", OPENSTREETMAP_TILES)
+    due_in(make, rep, today, 1, "Street Co")
+
+    response = client.get("/touchpoints/map-frame")
+
+    assert OPENSTREETMAP_TILES in response.text
+    assert "OpenStreetMap contributors" in response.text
+    assert '"referrerPolicy": "strict-origin-when-cross-origin"' in response.text
+    assert "https://tile.openstreetmap.org" in response.headers["Content-Security-Policy"]
 
 
 def test_folium_class_level_asset_lists_are_left_alone(client, make, rep, today):

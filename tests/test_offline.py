@@ -5,13 +5,14 @@ relies on. The worker itself runs in tests/browser/test_offline.py."""
 import re
 import struct
 from datetime import timedelta
+from pathlib import Path
 
 from sqlalchemy import func, select
 
 from tpweb.extensions import db
 from tpweb.models import CallLog
 from tpweb.web.access import PUBLIC_ENDPOINTS
-from tpweb.web.offline import SHELL_FILES
+from tpweb.web.offline import SHELL_FILES, WORKER_FILES
 
 from .conftest import Auth
 
@@ -95,11 +96,36 @@ def test_the_shell_holds_every_static_file_the_pages_and_the_map_load(client, re
         assert static_file(client, url)[0] == 200, url
     assert len(SHELL_FILES) + 2 == len(shell["files"])
     assert shell["writes"] == {
-        "complete": "/touchpoints/0/complete",
-        "edit": "/touchpoints/0/edit",
-        "record": "/contacts/0/touchpoints",
-        "response": "/tasks/0/response",
+        "complete": "/touchpoints/{id}/complete",
+        "edit": "/touchpoints/{id}/edit",
+        "record": "/contacts/{id}/touchpoints",
+        "response": "/tasks/{id}/response",
     }
+    assert shell["step_two"] == "/touchpoints/{id}/edit?logged=1"
+
+
+def test_the_worker_and_the_modules_it_imports_are_in_its_version(client):
+    """Every module of the worker (static/sw.js, static/sw/) counts in the version in its URL, so
+    a change to any of them installs a new worker with a new shell."""
+    static = Path(client.application.static_folder)
+    modules = {f"sw/{path.name}" for path in (static / "sw").glob("*.js")}
+    assert {"sw.js", *modules} <= set(WORKER_FILES)
+    for name in WORKER_FILES:
+        assert (static / name).is_file(), name
+    imported = {
+        name
+        for path in (static / "sw.js", *(static / "sw").glob("*.js"))
+        for name in re.findall(r'from "\./(?:static/)?(?:sw/)?([^"]+)"', path.read_text())
+    }
+    assert all(any(file.endswith(name.lstrip("./")) for file in WORKER_FILES) for name in imported)
+
+
+def test_a_queued_writes_placeholder_is_the_servers_own_template(client):
+    pending = client.get("/offline/shell").json["pending"]
+
+    for kind in ("step", "card", "entry"):
+        assert f'<template data-pending="{kind}">' in pending
+    assert 'class="tp tp--pending"' in pending and 'class="entry entry--pending"' in pending
 
 
 def test_the_shell_and_the_offline_page_need_no_sign_in(client):
@@ -213,6 +239,16 @@ def test_a_queued_write_sent_again_with_a_fresh_csrf_token_is_a_replay(client, m
     assert db.session.scalar(calls) == 1
 
 
+def edit_form(today, version):
+    return {
+        "last_call": today.isoformat(),
+        "frequency_days": "14",
+        "next_call": "",
+        "comment": "",
+        "version": version,
+    }
+
+
 def test_answers_carry_the_version_a_later_queued_write_is_based_on(client, make, rep, today):
     """Step one answers with step two's form at the touchpoint's new version, and a saved
     touchpoint's card says its version: the queue rebases the phone's next write on it."""
@@ -220,9 +256,11 @@ def test_answers_carry_the_version_a_later_queued_write_is_based_on(client, make
     phone = make.call_type("Phone")
     form = {"called_on": today.isoformat(), "duration_minutes": "15", "call_type": str(phone.id)}
 
-    step_two = client.post(f"/touchpoints/{tp.id}/complete", data=form, headers=HTMX).text
-    version = re.search(r'<input[^>]*name="version"[^>]*value="(\d+)"', step_two).group(1)
-    assert version == "2"
+    answer = client.post(f"/touchpoints/{tp.id}/complete", data=form, headers=HTMX)
+    version = re.search(r'<input[^>]*name="version"[^>]*value="(\d+)"', answer.text).group(1)
+    assert version == answer.headers["X-Touchpoint-Version"] == "2"
+    kept = client.get(f"/touchpoints/{tp.id}/edit?logged=1", headers=HTMX)
+    assert kept.headers["X-Touchpoint-Version"] == "2"
 
     edit = {
         "last_call": today.isoformat(),
@@ -231,5 +269,23 @@ def test_answers_carry_the_version_a_later_queued_write_is_based_on(client, make
         "comment": "",
         "version": version,
     }
-    card = client.post(f"/touchpoints/{tp.id}/edit", data=edit, headers=HTMX).text
-    assert f'id="touchpoint-{tp.id}"' in card and 'class="tp-dates" data-version="3"' in card
+    card = client.post(f"/touchpoints/{tp.id}/edit", data=edit, headers=HTMX)
+    assert f'id="touchpoint-{tp.id}"' in card.text
+    # The queue reads the version from the header, never from the markup.
+    assert card.headers["X-Touchpoint-Version"] == "3"
+
+
+def test_a_replayed_answer_carries_the_version_its_write_left(client, make, rep, today):
+    """A phone whose answer was lost sends the write again: the stored answer says the version
+    that write left, so the next queued write to the touchpoint is based on it, not refused."""
+    tp = due_in(make, rep, today, -1, "Replay Version Co")
+    phone = make.call_type("Phone")
+    form = {"called_on": today.isoformat(), "duration_minutes": "15", "call_type": str(phone.id)}
+    key = {**HTMX, "Idempotency-Key": "lost-answer-1"}
+
+    first = client.post(f"/touchpoints/{tp.id}/complete", data=form, headers=key)
+    client.post(f"/touchpoints/{tp.id}/edit", data=edit_form(today, "2"), headers=HTMX)
+    again = client.post(f"/touchpoints/{tp.id}/complete", data=form, headers=key)
+
+    assert again.headers["Idempotent-Replayed"] == "true"
+    assert first.headers["X-Touchpoint-Version"] == again.headers["X-Touchpoint-Version"] == "2"

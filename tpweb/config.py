@@ -35,6 +35,20 @@ WEAK_KEY = (
 NO_KEY_STATUS = 3
 
 
+# OpenStreetMap's standard tiles: free for light use under its tile usage policy (attribution
+# shown, tiles the phone has seen cached, no bulk prefetch); a busy installation names its own.
+OPENSTREETMAP_TILES = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
+
+
+def tile_url(setting):
+    """The tile URL template a TPWEB_TILE_URL setting names: unset or empty, OpenStreetMap's;
+    "none", no tiles ("")."""
+    setting = setting.strip()
+    if setting.lower() == "none":
+        return ""
+    return setting or OPENSTREETMAP_TILES
+
+
 class Config:
     # No default: production refuses to start without one; development makes its own (below).
     SECRET_KEY = os.environ.get("SECRET_KEY")
@@ -74,9 +88,10 @@ class Config:
     MAX_CONTENT_LENGTH = 8 * 1024 * 1024
     MAX_FORM_MEMORY_SIZE = 4 * 1024 * 1024
     PAGE_SIZE = 50
-    # Map tiles are the one thing the map loads from the network; empty: no tile layer, and the
-    # markers show on a plain background (a server with no network, tests, a demo).
-    TPWEB_TILE_URL = os.environ.get("TPWEB_TILE_URL", "")
+    # Map tiles are the one thing the map loads from the network: OpenStreetMap's standard tiles
+    # unless the operator names a tile server of their own; "none" turns them off (a server with no
+    # network, tests), and the pins show on a plain background.
+    TPWEB_TILE_URL = tile_url(os.environ.get("TPWEB_TILE_URL", ""))
     # Shown in the map's corner whenever tiles are; the tile provider's terms usually require it.
     TPWEB_TILE_ATTRIBUTION = os.environ.get(
         "TPWEB_TILE_ATTRIBUTION", "© OpenStreetMap contributors"

@@ -142,7 +142,7 @@ def server(request, tmp_path_factory):
         "SECRET_KEY": SECRET_KEY,
         # Plain HTTP on loopback: cookies without the Secure flag, as on a developer's machine.
         "TPWEB_ENV": "development",
-        "TPWEB_TILE_URL": "",
+        "TPWEB_TILE_URL": "none",
         "TPWEB_TIMEZONE": TIMEZONE,
         "PYTHONUNBUFFERED": "1",
         **dict(getattr(request, "param", ())),

@@ -6,7 +6,10 @@ Content-Security-Policy keeps script-src 'self'. This module serves them what th
 - /sw.js, at the root so its scope is the whole app; its URL carries the version of the app shell,
   so a deploy that changes a shell file installs a new worker with a new precache;
 - /offline/shell: the shell's files and the app's own URLs the worker needs (writes it may queue,
-  where to sign in), public, as the worker installs before anyone signs in;
+  as templates with an `{id}`; where to sign in), and the markup of a queued write's placeholder
+  (templates/offline/pending.html), public, as the worker installs before anyone signs in;
+- (X-Touchpoint-Version, on the answers of Complete and Edit, is set by their views:
+  tpweb.web.touchpoints.views.versioned);
 - /offline/urls: for the signed-in user, the pages and htmx fragments of the coming week to keep,
   and a fresh CSRF token for sending queued writes;
 - /offline (the page shown for a page that was never saved) and /offline/attention (the writes the
@@ -17,7 +20,16 @@ import hashlib
 from datetime import timedelta
 from pathlib import Path
 
-from flask import Blueprint, current_app, jsonify, make_response, request, session, url_for
+from flask import (
+    Blueprint,
+    current_app,
+    jsonify,
+    make_response,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 from sqlalchemy import and_, or_
@@ -29,7 +41,7 @@ from tpweb.domain.touchpoints import active_touchpoints
 from tpweb.extensions import db
 from tpweb.models import Contact, Touchpoint, TouchpointRecord
 from tpweb.web.assets import CLUSTER, LEAFLET
-from tpweb.web.pages import render, task_count, user_today
+from tpweb.web.pages import render, task_count, url_pattern, user_today
 
 bp = Blueprint("offline", __name__)
 
@@ -51,6 +63,10 @@ SHELL_FILES = (
     "offline.js",
     "map-frame.css",
     "map-frame.js",
+    "offline/bar.js",
+    "offline/attention.js",
+    "offline/forms.js",
+    "offline/pending.js",
     LEAFLET + "leaflet.js",
     LEAFLET + "leaflet.css",
     CLUSTER + "leaflet.markercluster.js",
@@ -59,12 +75,27 @@ SHELL_FILES = (
     "icons/icon-512.png",
 )
 
+# The service worker (a module worker) and every module it imports: the browser keeps them itself.
+WORKER_FILES = (
+    "sw.js",
+    "sw/config.js",
+    "sw/store.js",
+    "sw/queue.js",
+    "sw/writes.js",
+    "sw/kept.js",
+    "sw/refresh.js",
+    "sw/pages.js",
+    "vendor/workbox-7.4.1/workbox.js",
+    "vendor/idb-8.0.4/index.js",
+)
 
+
+# The answers that show one touchpoint at a version a queued write may be based on.
 def shell_version():
     """A digest of the shell's files and the worker's code, worked out once per process."""
     if "tpweb.offline_version" not in current_app.extensions:
         digest = hashlib.sha256()
-        for name in (*SHELL_FILES, "sw.js"):
+        for name in (*SHELL_FILES, *WORKER_FILES):
             content = Path(current_app.static_folder, name).read_bytes()
             digest.update(name.encode() + b"\0" + content)
         current_app.extensions["tpweb.offline_version"] = digest.hexdigest()[:16]
@@ -122,10 +153,10 @@ def service_worker():
 def shell():
     """The app shell to precache, and the app's URLs the worker needs to know."""
     writes = [
-        url_for("touchpoints.complete", touchpoint_id=0),
-        url_for("touchpoints.edit", touchpoint_id=0),
-        url_for("contacts.create_record", contact_id=0),
-        url_for("tasks.respond", record_id=0),
+        _template("touchpoints.complete", "touchpoint_id"),
+        _template("touchpoints.edit", "touchpoint_id"),
+        _template("contacts.create_record", "contact_id"),
+        _template("tasks.respond", "record_id"),
     ]
     response = jsonify(
         version=shell_version(),
@@ -139,11 +170,19 @@ def shell():
         urls=url_for(".urls"),
         login=url_for("auth.login"),
         logout=url_for("auth.logout"),
-        # The queueable writes, each with 0 standing for the id (static/sw.js makes them patterns).
+        # The queueable writes, each with {id} standing for the id.
         writes=dict(zip(("complete", "edit", "record", "response"), writes, strict=True)),
+        # Step two of Complete, which a queued step one answers with (from the kept copy).
+        step_two=_template("touchpoints.edit", "touchpoint_id", logged=1),
+        pending=render_template("offline/pending.html"),
     )
     response.headers["Cache-Control"] = "no-cache"
     return response
+
+
+def _template(endpoint, id_name, **values):
+    """The endpoint's URL with `{id}` in the place of its id."""
+    return url_pattern(endpoint, id_name, **values).replace("%d", "{id}").replace("%%", "%")
 
 
 @bp.get("/offline")

@@ -15,7 +15,16 @@ from tpweb.extensions import db, login_manager
 from tpweb.models import IdempotencyKey
 
 # Headers a replay must give back for the client to act as it did the first time.
-REPLAYED_HEADERS = ("Content-Type", "Location", "HX-Trigger", "HX-Retarget", "HX-Reswap")
+REPLAYED_HEADERS = (
+    "Content-Type",
+    "Location",
+    "HX-Trigger",
+    "HX-Retarget",
+    "HX-Reswap",
+    # The version a touchpoint write left: a phone whose answer was lost bases its next queued
+    # write to that touchpoint on it (static/sw/queue.js).
+    "X-Touchpoint-Version",
+)
 MAX_KEY_LENGTH = 100
 
 

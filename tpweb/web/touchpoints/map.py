@@ -117,6 +117,9 @@ def build_map(markers, box, near, today, show_rep):
             attr=current_app.config["TPWEB_TILE_ATTRIBUTION"],
             max_zoom=MAX_ZOOM,
             control=False,
+            # The page's own policy sends no Referer off the app's origin; tile servers (and
+            # OpenStreetMap's usage policy) want one naming the site, so tiles send the origin.
+            referrerPolicy="strict-origin-when-cross-origin",
         ).add_to(fmap)
     cluster = RowsMarkerCluster(
         [],

@@ -1,8 +1,9 @@
 """The widget's list, a touchpoint's card, Complete in two steps, Reschedule and Inactive."""
 
+import functools
 import re
 
-from flask import abort, redirect, request, url_for
+from flask import abort, make_response, redirect, request, url_for
 from flask_login import current_user
 from jinja2_fragments.flask import render_block
 from sqlalchemy import select
@@ -83,8 +84,26 @@ def call_types():
     ).all()
 
 
+def versioned(view):
+    """X-Touchpoint-Version on the answer: the version of the touchpoint the view left (step
+    two's form, the saved card, a 409's current values), which the offline queue rebases the
+    phone's next write to it on. Set inside `write`, so a replayed answer carries it too."""
+
+    @functools.wraps(view)
+    def wrapper(touchpoint_id):
+        response = make_response(view(touchpoint_id))
+        # In the session's identity map since the view looked it up: no query.
+        tp = db.session.get(Touchpoint, touchpoint_id)
+        if tp is not None:
+            response.headers["X-Touchpoint-Version"] = str(tp.version)
+        return response
+
+    return wrapper
+
+
 @bp.route("/<int:touchpoint_id>/complete", methods=["GET", "POST"])
 @write
+@versioned
 def complete(touchpoint_id):
     """Step one of Complete: the call log. Saved, it answers with step two, the touchpoint form."""
     tp = touchpoint_or_404(
@@ -125,6 +144,7 @@ def complete(touchpoint_id):
 
 @bp.route("/<int:touchpoint_id>/edit", methods=["GET", "POST"])
 @write
+@versioned
 def edit(touchpoint_id):
     """Reschedule or update a touchpoint; a change based on an older version is refused (409)."""
     tp = touchpoint_or_404(
