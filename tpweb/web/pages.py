@@ -85,6 +85,26 @@ def task_count():
     return request.environ[TASK_COUNT]
 
 
+# The event an htmx answer to a change sends (HX-Trigger): counts that depend on where they are
+# shown (the widget's tabs, for whichever rep and tab) ask for themselves again when it comes.
+CHANGED = "tpweb-changed"
+
+
+def changed(body, message, status=200, headers=None):
+    """The htmx answer to a change: `body` for its target; the navigation's My tasks count and
+    `message` in the status line, out of band from base.html's own blocks; and the CHANGED event."""
+    request.environ.pop(TASK_COUNT, None)  # counted again, after the change
+    extra = render_block("base.html", "task_count", oob=True) + render_block(
+        "base.html", "status", oob=True, status_message=message
+    )
+    return body + extra, status, {"HX-Trigger": CHANGED, **(headers or {})}
+
+
+def day_words(day):
+    """A date as a person reads it: "Sun Nov 2"."""
+    return day.strftime("%a %b %-d")
+
+
 def user_today():
     """Today's date where the signed-in user is."""
     return today_in(current_user.timezone)
