@@ -395,9 +395,7 @@ def test_an_answered_task_is_409_and_keeps_its_response(client, rep, task):
         respond(client, task, response_note="Second answer"),
     ):
         assert response.status_code == 409
-        assert '<p class="form-error" role="alert">This task is already closed.</p>' in (
-            response.text
-        )
+        assert '<p class="form-error">This task is already closed.</p>' in (response.text)
         assert 'name="response_note"' not in response.text
     assert stored(task).response_note == "First answer"
     assert snapshot() == before

@@ -105,3 +105,86 @@ def test_completing_a_card_moves_it_and_updates_every_count_without_a_reload(
     # The status line says it, then goes.
     expect(status.locator("p")).to_be_hidden(timeout=8_000)
     still_same_document(page, url)
+
+
+@pytest.fixture
+def two_reps(server_app):
+    """A rep of the test's own with five customers, and another rep to take some over."""
+    with server_app.app_context():
+        giver, n = new_rep("giver")
+        taker, _ = new_rep("taker")
+        accounts = [
+            Account(kind="customer", name=f"Quarry {n}-{i}", sales_rep=giver, city="Joliet")
+            for i in range(5)
+        ]
+        db.session.add_all([giver, taker, *accounts])
+        db.session.commit()
+        yield SimpleNamespace(
+            giver=giver.id, taker=taker.id, taker_name=taker.name, names=[a.name for a in accounts]
+        )
+        db.session.remove()
+
+
+@pytest.mark.parametrize("size", [{"width": 390, "height": 844}, {"width": 1280, "height": 800}])
+def test_a_manager_confirms_a_move_and_stays_on_the_reps_page(
+    page, server, sign_in, two_reps, screenshot, size
+):
+    page.set_viewport_size(size)
+    sign_in("manager1")
+    rep_url = f"{server.url}/reps/{two_reps.giver}"
+    page.goto(rep_url)
+    bar = page.locator(".bulk-bar")
+    expect(bar.locator(".bulk-count")).to_be_visible()
+    for name in two_reps.names[:2]:
+        page.get_by_label(f"Select {name}").check()
+    count = bar.locator(".bulk-count")
+    expect(count).to_be_visible()  # "2 selected", counted by CSS: see the screenshot
+    # Every row is a thumb's height, and its name is not part of the tick box.
+    row = page.locator(".account-picks li").first
+    assert row.bounding_box()["height"] >= 44
+    assert page.locator(".account-picks label a").count() == 0
+    bar.get_by_label("Move to").select_option(label=two_reps.taker_name)
+    assert bar.bounding_box()["y"] + bar.bounding_box()["height"] <= size["height"]  # in reach
+    screenshot(f"flows-reassign-{size['width']}")
+    bar.get_by_role("button", name="Move…").click()
+
+    heading = page.get_by_role("heading", name=f"Move 2 accounts to {two_reps.taker_name}?")
+    expect(heading).to_be_visible()
+    assert page.url == rep_url
+    screenshot(f"flows-reassign-confirm-{size['width']}")
+    page.get_by_role("button", name=f"Move 2 accounts to {two_reps.taker_name}").click()
+
+    expect(page.locator(".flash")).to_contain_text("Moved 2 accounts from ")
+    assert page.url == rep_url
+    expect(page.locator(".account-picks")).not_to_contain_text(two_reps.names[0])
+    expect(page.locator(".account-picks")).to_contain_text(two_reps.names[2])
+
+
+@pytest.mark.parametrize(
+    ("who", "path", "fill", "first_error"),
+    [
+        # The new-customer form: a latitude without its longitude.
+        ("manager1", "/customers/new", {"name": "Half Co", "latitude": "41.8"}, "longitude"),
+        # The admin's New user form, under the table of every user.
+        ("admin", "/admin/users", {"username": "No!", "name": "N", "password": "x"}, "username"),
+    ],
+)
+def test_a_failed_form_puts_its_first_error_in_focus_and_in_view(
+    page, server, sign_in, screenshot, who, path, fill, first_error
+):
+    sign_in(who)
+    page.goto(server.url + path)
+    form = page.locator("form.tp-form").last
+    for name, value in fill.items():
+        form.locator(f'[name="{name}"]').fill(value)
+    form.locator('[type="submit"]').last.click()
+
+    summary = page.locator(".error-summary")
+    expect(summary).to_be_visible()
+    expect(summary.locator(f'a[href="#{first_error}"]')).to_be_visible()
+    focused = page.locator(":focus")
+    expect(focused).to_have_attribute("name", first_error)
+    assert page.evaluate("document.activeElement.getAttribute('aria-invalid')") == "true"
+    box = focused.bounding_box()
+    assert box["y"] >= 0 and box["y"] + box["height"] <= page.viewport_size["height"]
+    screenshot(f"flows-form-error-{first_error}")

@@ -7,6 +7,7 @@ from flask_login import current_user
 from jinja2_fragments.flask import render_block
 from werkzeug.routing import IntegerConverter
 
+from tpweb.domain.history_words import sentence
 from tpweb.domain.schedule import due_label, due_state, today_in
 from tpweb.domain.tasks import task_total
 
@@ -27,6 +28,7 @@ class IdConverter(IntegerConverter):
 
 def init_app(app):
     app.after_request(_add_vary)
+    app.after_request(_failed_form_in_view)
     app.add_template_global(due_state)
     app.add_template_global(row_url)
     app.add_template_global(task_count)
@@ -34,6 +36,7 @@ def init_app(app):
     app.add_template_filter(due_state)
     app.add_template_filter(due_label)
     app.add_template_filter(strftime)
+    app.add_template_filter(history_sentence)
 
 
 # Two ids of as many digits, differing in every digit: the text of a URL around its id is what
@@ -68,9 +71,23 @@ def strftime(day, format):
     return day.strftime(format)
 
 
+def history_sentence(entry):
+    """An entry of an account's History as a sentence, in the signed-in user's time zone."""
+    return sentence(entry, current_user.timezone, user_today())
+
+
 def _add_vary(response):
     # One URL answers a page or a fragment, so caches must key on the htmx header.
     response.vary.add("HX-Request")
+    return response
+
+
+def _failed_form_in_view(response):
+    # A boosted page is scrolled to its top once swapped in, after htmx has focused its
+    # [autofocus] field: a form sent back with its errors (422, 409) would leave the first error,
+    # focused, out of sight. Let the focus do the scrolling instead.
+    if response.status_code in (409, 422) and request.htmx.boosted:
+        response.headers.setdefault("HX-Reswap", "innerHTML show:none")
     return response
 
 

@@ -75,7 +75,7 @@ def compute_next_call():
         form.next_call.data = next_call(form.last_call.data, form.frequency_days.data)
         # Shown from the data, not from what the browser sent: that is the date being replaced.
         form.next_call.raw_data = None
-    return render_block(FORM, "next_call", form=form, idp=idp)
+    return render_block(FORM, "next_call", form=form, idp=idp, typing=True)
 
 
 def contacts_at(account):
