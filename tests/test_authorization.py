@@ -303,6 +303,8 @@ TABLE = {
     "touchpoints.map_frame": Route(
         LIST, variants=("", "?rep={rep_a}", "?lat=41.88&lon=-87.63"), seen_by=(REP_A, MANAGER)
     ),
+    # Counts only: no row of anyone's to see.
+    "touchpoints.counts": Route(LIST, variants=("", "?state=overdue", "?rep={rep_a}")),
     "touchpoints.compute_next_call": Route(
         SELF, variants=("?last_call=2026-11-01&frequency_days=30",)
     ),

@@ -8,6 +8,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, ValidationError
 
 from tpweb.domain.rules import LENGTHS
+from tpweb.domain.zones import zone_choices
 from tpweb.web.forms import optional_email, strip, zones
 from tpweb.web.pages import render
 from tpweb.web.writes import write
@@ -16,10 +17,6 @@ bp = Blueprint("settings", __name__)
 
 PAGE = "settings/index.html"
 DELIVERY = {"item": "One email per item", "digest": "One daily digest listing them all"}
-
-
-def zone_choices():
-    return [SelectChoice(zone, zone.replace("_", " ")) for zone in sorted(zones())]
 
 
 def hour(value):
@@ -58,7 +55,7 @@ class SettingsForm(FlaskForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.timezone.choices = zone_choices()
+        self.timezone.choices = zone_choices(self.timezone.data)
 
     def validate_timezone(self, field):
         if field.data not in zones():
