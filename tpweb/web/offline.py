@@ -70,6 +70,8 @@ SHELL_FILES = (
     "offline/attention.js",
     "offline/forms.js",
     "offline/pending.js",
+    "offline/cards.js",
+    "offline/schedule.js",
     LEAFLET + "leaflet.js",
     LEAFLET + "leaflet.css",
     CLUSTER + "leaflet.markercluster.js",
