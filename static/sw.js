@@ -15,6 +15,7 @@ import { busy, precacheShell, router, shellRoutes } from "./static/sw/pages.js";
 import { admit, ownedBy, retry, sendQueue, shownChange, unavailable } from "./static/sw/queue.js";
 import { refresher, session } from "./static/sw/refresh.js";
 import { createStore } from "./static/sw/store.js";
+import { knowTiles } from "./static/sw/tiles.js";
 import { ACTIONS, send, uuid, writeHandler } from "./static/sw/writes.js";
 
 const TAG = "tpweb-queue";
@@ -196,5 +197,7 @@ self.addEventListener("sync", (event) => {
   }));
 });
 
-// The worker starting (the browser wakes it for a page or an event): send what waits.
+// The worker starting (the browser wakes it for a page or an event): send what waits; know which
+// requests are the map's tiles.
 sync().catch(() => {});
+settings().then(knowTiles).catch(() => {});
