@@ -4,9 +4,11 @@
    applied once whether it went straight out or waited in the queue; swaps in what the worker
    answers for a queued write (offline/pending.js); keeps the bar under the menu up to date
    (offline/bar.js); asks before signing out with writes still waiting; and renders Needs your
-   attention (offline/attention.js) from what the worker keeps. */
+   attention (offline/attention.js) from what the worker keeps; and opens Complete when the rep
+   comes back from a call made from a card (offline/calls.js). */
 import { renderAttention } from "./offline/attention.js";
 import { bar, plural, render, say, signedInAs, view } from "./offline/bar.js";
+import { watchCalls } from "./offline/calls.js";
 import { refreshList } from "./offline/cards.js";
 import { describe, fillStepTwo, nextCallHere } from "./offline/forms.js";
 import { pendingMarkup } from "./offline/pending.js";
@@ -177,6 +179,8 @@ if (window.htmx) {
     }
   });
 }
+
+watchCalls();
 
 if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
 else start();

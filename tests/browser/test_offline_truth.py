@@ -9,9 +9,10 @@ from datetime import timedelta
 from pathlib import Path
 
 from playwright.sync_api import expect
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
-from tpweb.models import CallLog
+from tpweb.extensions import db
+from tpweb.models import Account, CallLog
 
 from .test_offline import card, ready_offline, rows, waiting, world  # noqa: F401 (a fixture)
 
@@ -101,3 +102,71 @@ def test_a_touchpoint_completed_offline_shows_so_and_is_completed_once(
         select(func.count(CallLog.id)).where(CallLog.touchpoint_id == world.overdue.touchpoint),
     )
     assert calls == [(1,)]
+
+
+# Playwright cannot dial: the tap is kept from leaving the page, and the page is hidden and shown
+# again as the phone's dialler would, its clock moved on meanwhile.
+FAKE_DIALLER = """() => {
+    window.addEventListener("click", (event) => {
+        if (event.target.closest("a[href^='tel:']")) event.preventDefault();
+    });
+    let state = "visible";
+    Object.defineProperty(document, "visibilityState", {configurable: true, get: () => state});
+    Object.defineProperty(document, "hidden", {configurable: true, get: () => state === "hidden"});
+    window.tpwebVisibility = (next) => {
+        state = next;
+        document.dispatchEvent(new Event("visibilitychange"));
+    };
+}"""
+
+
+def test_back_from_a_call_complete_opens_with_the_time_away(
+    page,
+    server,
+    server_app,
+    sign_in,
+    world,  # noqa: F811
+):
+    with server_app.app_context():
+        db.session.execute(
+            update(Account).where(Account.id == world.overdue.id).values(phone="+1 312 555 0101")
+        )
+        db.session.commit()
+        db.session.remove()
+    page.clock.install()
+    sign_in(world.username)
+    # The touchpoint's own page (the list's cards get their Call links from the phone-first work).
+    touchpoint = f"{server.url}/touchpoints/{world.overdue.touchpoint}"
+    page.goto(touchpoint)
+    call = card(page, world.overdue.name).locator("a[href^='tel:'][data-touchpoint-id]")
+    expect(call).to_have_text("+1 312 555 0101")
+    page.evaluate(FAKE_DIALLER)
+
+    call.click()
+    page.evaluate("tpwebVisibility('hidden')")
+    page.clock.fast_forward("07:30")
+    page.evaluate("tpwebVisibility('visible')")
+
+    form = page.locator(f"#complete-{world.overdue.touchpoint}")
+    phone_today = page.evaluate("new Date().toLocaleDateString('en-CA')")
+    expect(form.get_by_label("Call date")).to_have_value(phone_today)
+    duration = form.get_by_label("Duration (minutes)")
+    expect(duration).to_have_value("8")  # 7 minutes 30 seconds, rounded up
+    expect(duration).to_be_focused()
+    duration.fill("9")  # the rep's own word over the estimate
+    form.get_by_role("button", name="Save call log").click()
+    expect(page.locator("form.tp-form")).to_contain_text("Step 2 of 2")
+    logged = select(CallLog.duration_minutes).where(
+        CallLog.touchpoint_id == world.overdue.touchpoint
+    )
+    assert rows(server_app, logged) == [(9,)]
+
+    # A tap on the number that never left the app (the rep said no to the dialler) opens nothing.
+    page.goto(touchpoint)
+    page.evaluate(FAKE_DIALLER)
+    card(page, world.overdue.name).locator("a[href^='tel:']").click()
+    page.clock.fast_forward("01:00")
+    page.evaluate("tpwebVisibility('hidden')")
+    page.evaluate("tpwebVisibility('visible')")
+    page.wait_for_timeout(500)  # what a Complete opened would have taken
+    assert page.locator("form.tp-form").count() == 0

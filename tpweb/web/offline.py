@@ -71,6 +71,7 @@ SHELL_FILES = (
     "offline/forms.js",
     "offline/pending.js",
     "offline/cards.js",
+    "offline/calls.js",
     "offline/schedule.js",
     LEAFLET + "leaflet.js",
     LEAFLET + "leaflet.css",
