@@ -146,6 +146,11 @@ def _settings_form(o, user):
     return {"email": "", "timezone": "America/Chicago", "reminder_hour": "6", "delivery": "item"}
 
 
+def _plan_defaults_form(o, user):
+    return {"home_latitude": "41.9", "home_longitude": "-87.7", "day_starts": "08:00",
+            "day_ends": "17:00", "visit_minutes": "30"}  # fmt: skip
+
+
 def _plan_form(o, user):
     return {"start": "here", "lat": "41.88", "lon": "-87.63", "end": "start",
             "day_starts": "08:00", "day_ends": "17:00", "visit_minutes": "30"}  # fmt: skip
@@ -304,6 +309,7 @@ TABLE = {
     "auth.login": Route(PUBLIC),
     "auth.logout": Route(SELF, form=_nothing),
     "settings.index": Route(SELF, form=_settings_form),
+    "settings.plan": Route(SELF, form=_plan_defaults_form),
     "dashboard.index": Route(LIST, variants=WIDGET_VARIANTS, seen_by=(REP_A, MANAGER)),
     "dashboard.unassigned": Route(
         LIST, variants=("", "?page=2", "?page=3", "?rep={rep_a}"), seen_by=(REP_A, MANAGER)

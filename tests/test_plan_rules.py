@@ -4,10 +4,11 @@ the best route found by trying every order of every choice of stops."""
 import itertools
 import random
 from datetime import date, timedelta
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from tpweb.domain import routing
+from tpweb.domain import navigate, routing
 from tpweb.domain.plan import (
     DUE_TODAY_VALUE,
     OVERDUE_VALUE,
@@ -181,3 +182,16 @@ def test_great_circle_and_the_estimate():
     seconds = routing.estimated_seconds([chicago, milwaukee], road_factor=1.3, speed_kmh=50)
     assert seconds[0][1] == seconds[1][0] == pytest.approx(130.6 * 1.3 / 50 * 3600, rel=0.01)
     assert seconds[0][0] == 0
+
+
+def test_a_long_day_goes_to_google_maps_in_legs_of_nine_waypoints_each_from_the_last():
+    points = [(41.0 + n / 100, -87.0) for n in range(25)]
+    legs = [parse_qs(urlsplit(url).query) for url in navigate.google_legs(points)]
+    assert len(legs) == 3
+    along = [legs[0]["origin"][0]]
+    for leg in legs:
+        assert leg["origin"][0] == along[-1]
+        along += (leg["waypoints"][0].split("|") if "waypoints" in leg else []) + leg["destination"]
+        assert len(leg.get("waypoints", [""])[0].split("|")) <= navigate.MAX_WAYPOINTS
+    assert along == [f"{lat:.6f},{lon:.6f}" for lat, lon in points]
+    assert navigate.google_legs(points[:1]) == []

@@ -77,6 +77,14 @@ class Candidate:
     def value(self, today):
         return stop_value(self.next_call, self.frequency_days, today, len(self.tasks))
 
+    def urgency(self, today):
+        """0 overdue, 1 due today, 2 upcoming, 3 an open task alone: the order a rep working
+        by hand takes them in (routing.seeds)."""
+        if self.next_call is None:
+            return 3
+        days = (self.next_call - today).days
+        return 0 if days < 0 else 1 if days == 0 else 2
+
 
 def reasons(candidate, today):
     """Why an account is on the plan: "overdue 12 days", "due today", "open task: quote"."""
@@ -203,6 +211,7 @@ def arrange(
         horizon,
         end_anywhere=end_anywhere,
         search_seconds=search_seconds,
+        ranks=[c.urgency(today) for c in located],
     )
     planned = [
         Stop(located[node - 1], begin + at, located[node - 1].value(today), [])

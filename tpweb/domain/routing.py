@@ -119,14 +119,24 @@ def penalty(value_units, horizon):
     return value_units * (horizon + 1)
 
 
-def solve(seconds, values, visits, horizon, *, end_anywhere=False, search_seconds=SEARCH_SECONDS):
+def solve(
+    seconds,
+    values,
+    visits,
+    horizon,
+    *,
+    end_anywhere=False,
+    search_seconds=SEARCH_SECONDS,
+    ranks=None,
+):
     """The most valuable route within `horizon` seconds, the shortest of those it finds.
 
     `seconds`: drive times between the start (0) and the stops (1..n), n + 1 rows and columns;
     `values`: each stop's value in whole units, `visits`: each stop's visit in seconds (lists
     of n). Back to the start unless `end_anywhere`. A disjunction per stop with its penalty for
-    being left out (penalty()), a time dimension of drive + visit capped at the horizon, guided
-    local search from parallel cheapest insertion (or-tools #1209) for `search_seconds`.
+    being left out (penalty()), a time dimension of drive + visit capped at the horizon, and
+    guided local search for `search_seconds` from the better of two greedy routes (seeds()).
+    `ranks`: each stop's urgency class (0 most urgent), for the "nearest most urgent next" seed.
     """
     n = len(values)
     start, end = 0, n + 1
@@ -157,7 +167,19 @@ def solve(seconds, values, visits, horizon, *, end_anywhere=False, search_second
         routing_enums_pb2.LocalSearchMetaheuristic.GUIDED_LOCAL_SEARCH
     )
     parameters.time_limit.FromMilliseconds(max(1, round(search_seconds * 1000)))
-    solution = model.SolveWithParameters(parameters)
+    model.CloseModelWithParameters(parameters)
+    seed = max(
+        seeds(matrix, values, service, horizon, end, ranks),
+        key=lambda order: (sum(values[n - 1] for n in order), -len(order)),
+    )
+    # Local search alone hardly leaves its first route on a tight day (trading one far stop for
+    # two near ones takes several moves at once): started from a good greedy route it only
+    # improves on it, so a plan never collects less than the rule a rep would follow by hand.
+    initial = model.ReadAssignmentFromRoutes([seed], True) if seed else None
+    if initial is not None:
+        solution = model.SolveFromAssignmentWithParameters(initial, parameters)
+    else:
+        solution = model.SolveWithParameters(parameters)
     if solution is None:  # not even the empty route: cannot happen with a horizon >= 0
         return Route([], [], list(range(1, n + 1)), 0, 0)
     order, arrivals = [], []
@@ -176,6 +198,35 @@ def solve(seconds, values, visits, horizon, *, end_anywhere=False, search_second
         drive=sum(matrix[a][b] for a, b in zip(nodes, nodes[1:], strict=False)),
         objective=solution.ObjectiveValue(),
     )
+
+
+def seeds(matrix, values, service, horizon, end, ranks=None):
+    """Greedy routes to start the search from: the next stop always the nearest of the most
+    urgent class (`ranks`) that still leaves time to reach the end, and the next stop always
+    the one of most value per second spent reaching and visiting it."""
+    n = len(values)
+
+    def build(choose):
+        here, at, order, left = 0, 0, [], set(range(1, n + 1))
+        while True:
+            fits = [
+                node
+                for node in left
+                if at + matrix[here][node] + service[node] + matrix[node][end] <= horizon
+            ]
+            if not fits:
+                return order
+            node = min(fits, key=lambda node: choose(here, node))
+            at += matrix[here][node] + service[node]
+            order.append(node)
+            left.remove(node)
+            here = node
+
+    ranked = ranks or [0] * n
+    return [
+        build(lambda here, node: (ranked[node - 1], matrix[here][node])),
+        build(lambda here, node: -values[node - 1] / (1 + matrix[here][node] + service[node])),
+    ]
 
 
 def timed(seconds, visits, order, begin=0, *, end_anywhere=False):

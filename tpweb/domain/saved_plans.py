@@ -12,7 +12,7 @@ from sqlalchemy import select
 from tpweb.domain import routing
 from tpweb.domain.plan import NO_TIME, reasons
 from tpweb.extensions import db
-from tpweb.models import CallLog, Plan, PlanStop, Touchpoint
+from tpweb.models import CallLog, Plan, PlanStop, Touchpoint, utcnow
 
 PLANNED, DONE, SKIPPED, LEFT_OUT = "planned", "done", "skipped", "left-out"
 
@@ -41,7 +41,7 @@ def save(rep, planned_by, day, settings, arranged):
         plan = Plan(rep=rep, day=day)
         db.session.add(plan)
     plan.planned_by = planned_by
-    plan.planned_at = None  # the column default: now
+    plan.planned_at = utcnow()
     plan.start_latitude, plan.start_longitude = settings.start
     plan.start_from, plan.end_mode = settings.start_from, settings.end_mode
     plan.day_starts, plan.day_ends = settings.day_starts, settings.day_ends

@@ -1,44 +1,16 @@
 """The Plan my day form: where the day starts and ends, its hours, a visit's length."""
 
-import re
-
 from flask_wtf import FlaskForm
 from wtforms import RadioField, StringField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import InputRequired, NumberRange, ValidationError
+from wtforms.validators import InputRequired, Length, NumberRange, ValidationError
 
 from tpweb.domain.markers import parse_position
-from tpweb.web.forms import WholeNumberField, strip
+from tpweb.web.forms import TimeField, WholeNumberField, strip
 
-TIME = re.compile(r"([01]?\d|2[0-4]):([0-5]\d)")
 MAX_VISIT = 8 * 60
 STARTS = {"here": "Where I am now", "home": "My home base"}
 ENDS = {"start": "Back where I started", "anywhere": "Anywhere (at the last stop)"}
-
-
-def minutes(text):
-    """ "HH:MM" (00:00 to 24:00) as minutes after midnight, or None."""
-    found = TIME.fullmatch(text or "")
-    if not found:
-        return None
-    value = int(found.group(1)) * 60 + int(found.group(2))
-    return value if value <= 24 * 60 else None
-
-
-def clock(value):
-    """Minutes after midnight as "HH:MM"."""
-    return f"{value // 60:02d}:{value % 60:02d}"
-
-
-class TimeField(StringField):
-    """A time of day as HH:MM (the phone's time picker), 00:00 to 24:00; .minutes holds it."""
-
-    minutes = None
-
-    def post_validate(self, form, validation_stopped):
-        self.minutes = minutes(self.data)
-        if not validation_stopped and self.minutes is None and not self.errors:
-            self.errors.append("Enter a time as HH:MM, from 00:00 to 24:00.")
 
 
 class PlanForm(FlaskForm):
@@ -48,16 +20,24 @@ class PlanForm(FlaskForm):
         validators=[InputRequired("Choose where the day starts.")],
         validate_choice=False,
     )
-    lat = StringField("Latitude", filters=[strip])
-    lon = StringField("Longitude", filters=[strip])
+    lat = StringField(
+        "Latitude", filters=[strip], validators=[Length(max=20, message="At most 20 characters.")]
+    )
+    lon = StringField(
+        "Longitude", filters=[strip], validators=[Length(max=20, message="At most 20 characters.")]
+    )
     end = RadioField(
         "End",
         choices=[SelectChoice(value, label) for value, label in ENDS.items()],
         validators=[InputRequired("Choose where the day ends.")],
         validate_choice=False,
     )
-    day_starts = TimeField("From", filters=[strip])
-    day_ends = TimeField("Until", filters=[strip])
+    day_starts = TimeField(
+        "From", filters=[strip], validators=[Length(max=5, message="Enter a time as HH:MM.")]
+    )
+    day_ends = TimeField(
+        "Until", filters=[strip], validators=[Length(max=5, message="Enter a time as HH:MM.")]
+    )
     visit_minutes = WholeNumberField(
         "Minutes per visit",
         validators=[

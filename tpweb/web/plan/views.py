@@ -25,9 +25,10 @@ from tpweb.domain.scope import rep_or_404
 from tpweb.extensions import db
 from tpweb.models import Plan, PlanStop
 from tpweb.web.access import manager_required
+from tpweb.web.forms import clock, minutes
 from tpweb.web.pages import render
 from tpweb.web.plan import bp
-from tpweb.web.plan.forms import PlanForm, clock, minutes
+from tpweb.web.plan.forms import PlanForm
 from tpweb.web.writes import write
 
 PAGE = "plan/index.html"
