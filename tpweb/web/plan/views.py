@@ -195,4 +195,5 @@ def plan_context(rep, plan):
         "directions": navigate.google_directions,
         "clock": lambda seconds: clock(seconds // 60),
         "km": plan.drive_seconds / 3600 * current_app.config["TPWEB_AVERAGE_SPEED_KMH"],
+        "planned_at": plan.planned_at.replace(tzinfo=UTC).astimezone(ZoneInfo(rep.timezone)),
     }
