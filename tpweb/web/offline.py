@@ -32,14 +32,14 @@ from flask import (
 )
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
-from sqlalchemy import and_, or_
+from sqlalchemy import and_, or_, select
 
 from tpweb.domain.scope import contacts_for
 from tpweb.domain.tasks import MAX_PAGES as MAX_TASK_PAGES
 from tpweb.domain.tasks import my_open_records
 from tpweb.domain.touchpoints import active_touchpoints
 from tpweb.extensions import db
-from tpweb.models import Contact, Touchpoint, TouchpointRecord
+from tpweb.models import Contact, Plan, Touchpoint, TouchpointRecord
 from tpweb.web.assets import CLUSTER, LEAFLET
 from tpweb.web.pages import render, task_count, url_pattern, user_today
 
@@ -63,6 +63,9 @@ SHELL_FILES = (
     "offline.js",
     "map-frame.css",
     "map-frame.js",
+    "plan.css",
+    "plan.js",
+    "plan-frame.js",
     "offline/bar.js",
     "offline/attention.js",
     "offline/forms.js",
@@ -229,7 +232,14 @@ def urls():
         url_for("touchpoints.map_frame"),
         url_for("tasks.index"),
         url_for(".attention"),
+        url_for("plan.index"),
     ]
+    # Today's plan and its map, when there is one (the plan's stops are among the touchpoints).
+    plan = db.session.scalar(
+        select(Plan.id).where(Plan.rep_id == current_user.id, Plan.day == today)
+    )
+    if plan is not None:
+        pages.append(url_for("plan.frame", plan_id=plan))
     # The widget's tabs and List | Map switch ask for these as htmx fragments.
     fragments = [url_for("touchpoints.index", view="map")] + [
         url_for("touchpoints.index", view="list", state=state)
