@@ -595,7 +595,7 @@ def oob(page, element_id):
 def test_complete_answers_with_the_counts_and_a_confirmation(client, make, rep, today, phone):
     tp = touchpoint_due(make, rep, today, -2, "Late Co", frequency=14)
     touchpoint_due(make, rep, today, 0, "Today Co")
-    assert 'id="nav-task-count">2<' in client.get("/touchpoints").text
+    assert 'id="nav-task-count" data-count="2">2<' in client.get("/touchpoints").text
 
     response = log_call(client, tp, today, phone)
 
