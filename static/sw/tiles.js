@@ -38,17 +38,24 @@ export const cacheable = {
   cacheWillUpdate: async ({ response }) => (response.status === 200 || response.type === "opaque" ? response : null),
 };
 
+// Tile servers found to send no CORS headers (their no-cors answer came when CORS failed): asked
+// no-cors at once from then on, rather than twice for every tile.
+const withoutCors = new Set();
+
 class TileFirst extends Strategy {
   async _handle(request, handler) {
     const kept = await handler.cacheMatch(request);
     if (kept) return kept;
+    const origin = new URL(request.url).origin;
     let response;
     try {
+      if (withoutCors.has(origin)) throw new Error("no CORS");
       response = await handler.fetch(new Request(request.url, {
         mode: "cors", credentials: "omit", referrer: request.referrer, referrerPolicy: request.referrerPolicy,
       }));
     } catch {
       response = await handler.fetch(request);
+      if (response.type === "opaque") withoutCors.add(origin);
     }
     await handler.cachePut(request, response.clone());
     return response;
