@@ -122,5 +122,16 @@ export function refreshList(sent) {
   stale = false;
   const tab = widget.querySelector(".tabs [aria-current]");
   const url = tab ? tab.getAttribute("hx-get") : location.pathname + location.search;
-  window.htmx.ajax("GET", url, { target: widget, swap: "outerHTML" });
+  refreshing = true;
+  window.htmx.ajax("GET", url, { target: widget, swap: "outerHTML" }).finally(() => { refreshing = false; });
+}
+
+let refreshing = false;
+
+// Whether an htmx request (its event's detail) is that fetch, on a page that is the list alone (the
+// dashboard has more that was kept): the page no longer shows kept data once it comes fresh.
+export function refreshedWholePage(detail) {
+  const path = detail.pathInfo && detail.pathInfo.requestPath;
+  return refreshing && !!path && new URL(path, location.href).pathname === location.pathname &&
+    !!detail.target && detail.target.id === "touchpoint-widget";
 }
