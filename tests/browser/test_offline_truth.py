@@ -56,6 +56,11 @@ def test_a_touchpoint_completed_offline_shows_so_and_is_completed_once(
     for badge in done.locator(".badge:visible").all():
         assert inside(done, badge), badge.text_content()
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    # The tabs count it where it now is: no longer overdue, upcoming.
+    tabs = page.locator("#touchpoint-widget .tabs")
+    expect(tabs.locator(".tab--overdue .count")).to_have_text("0")
+    expect(tabs.locator(".tab--upcoming .count")).to_have_text("2")
+    expect(tabs.locator(".tab--all .count")).to_have_text("2")
     # The other card is as the server drew it.
     expect(card(page, world.soon.name).locator(".tp-offline-badges")).to_have_count(0)
     # docs/screens/offline-list-waiting-{light,dark}.png are copies of these two.
