@@ -36,7 +36,7 @@ def test_the_weeks_accounts_streets_are_kept_before_the_map_is_opened(
     page.on("request", lambda request: "marker-icon.png?z=" in request.url and asked.append(1))
     ready_offline(page, sign_in, world.username)
     # The world's two accounts: a 3x3 block at zooms 14 to 16 around each.
-    kept = kept_tiles(page, 54, seconds=20)
+    kept = kept_tiles(page, 54, seconds=45)  # two at a time, after Ready offline
     assert len(kept) == 54, len(kept)
     for lat, lng in ((41.9, -87.9), (41.7, -88.1)):
         for zoom in (14, 15, 16):
