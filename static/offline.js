@@ -9,7 +9,7 @@
 import { renderAttention } from "./offline/attention.js";
 import { bar, plural, render, say, signedInAs, view } from "./offline/bar.js";
 import { watchCalls } from "./offline/calls.js";
-import { refreshList } from "./offline/cards.js";
+import { refreshList, refreshedWholePage } from "./offline/cards.js";
 import { describe, fillStepTwo, nextCallHere } from "./offline/forms.js";
 import { pendingMarkup } from "./offline/pending.js";
 
@@ -71,6 +71,8 @@ document.addEventListener("htmx:afterRequest", function (event) {
              detail.requestConfig.verb === "get") {
     view.shownFrom = null; // a fresh page
     view.notice = "";
+  } else if (detail.successful && refreshedWholePage(detail)) {
+    view.shownFrom = null; // the list, fetched again once the queue had gone
   }
   if (detail.successful && detail.requestConfig && detail.requestConfig.boosted) hello();
   var item = detail.elt.closest && detail.elt.closest("[data-attention-id]");

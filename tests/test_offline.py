@@ -9,6 +9,7 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
+from tpweb.config import OPENSTREETMAP_TILES, tile_prefetch
 from tpweb.extensions import db
 from tpweb.models import CallLog
 from tpweb.web.access import PUBLIC_ENDPOINTS
@@ -131,6 +132,28 @@ def test_the_worker_is_told_the_tile_url_and_may_fetch_tiles(client, app, monkey
     monkeypatch.setitem(app.config, "TPWEB_TILE_URL", "")
     assert client.get("/offline/shell").json["tiles"] == ""
     assert "connect-src 'self';" in client.get("/sw.js").headers["Content-Security-Policy"]
+
+
+def test_tiles_ahead_only_from_the_operators_own_tile_server(
+    client, app, rep, make, today, monkeypatch
+):
+    """TPWEB_TILE_PREFETCH=1 lets phones keep the streets around the week's accounts before a
+    visit; never from OpenStreetMap, whose policy forbids it, and not without the flag."""
+    assert tile_prefetch("1", "https://tiles.example.com/{z}/{x}/{y}.png")
+    assert not tile_prefetch("", "https://tiles.example.com/{z}/{x}/{y}.png")
+    assert not tile_prefetch("1", OPENSTREETMAP_TILES)
+    assert not tile_prefetch("1", "https://{s}.tile.OpenStreetMap.org/{z}/{x}/{y}.png")
+    assert not tile_prefetch("1", "")
+
+    account = make.customer(rep=rep, name="Placed Co", latitude=41.9, longitude=-87.6)
+    make.touchpoint(account, next_call=today)
+    assert client.get("/offline/shell").json["tile_prefetch"] is False
+    assert client.get("/offline/urls").json["places"] == []
+
+    monkeypatch.setitem(app.config, "TPWEB_TILE_URL", "/tiles/{z}/{x}/{y}.png")
+    monkeypatch.setitem(app.config, "TPWEB_TILE_PREFETCH", True)
+    assert client.get("/offline/shell").json["tile_prefetch"] is True
+    assert client.get("/offline/urls").json["places"] == [[41.9, -87.6]]
 
 
 def test_a_queued_writes_placeholder_is_the_servers_own_template(client):

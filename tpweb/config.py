@@ -40,6 +40,13 @@ NO_KEY_STATUS = 3
 OPENSTREETMAP_TILES = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
 
 
+def tile_prefetch(setting, url):
+    """Whether the phone may fetch the tiles around the week's accounts ahead of a visit: only when
+    TPWEB_TILE_PREFETCH=1 names the operator's own tile server, never OpenStreetMap's (its tile
+    policy forbids downloading tiles for offline use ahead of time)."""
+    return setting.strip() == "1" and bool(url) and "openstreetmap.org" not in url.lower()
+
+
 def tile_url(setting):
     """The tile URL template a TPWEB_TILE_URL setting names: unset or empty, OpenStreetMap's;
     "none", no tiles ("")."""
@@ -92,6 +99,8 @@ class Config:
     # unless the operator names a tile server of their own; "none" turns them off (a server with no
     # network, tests), and the pins show on a plain background.
     TPWEB_TILE_URL = tile_url(os.environ.get("TPWEB_TILE_URL", ""))
+    # The operator's own tile server allows it: phones keep the tiles around their week's accounts.
+    TPWEB_TILE_PREFETCH = tile_prefetch(os.environ.get("TPWEB_TILE_PREFETCH", ""), TPWEB_TILE_URL)
     # Shown in the map's corner whenever tiles are; the tile provider's terms usually require it.
     TPWEB_TILE_ATTRIBUTION = os.environ.get(
         "TPWEB_TILE_ATTRIBUTION", "© OpenStreetMap contributors"
@@ -214,6 +223,7 @@ class TestConfig(Config):
     REMEMBER_COOKIE_SECURE = False
     RATELIMIT_STORAGE_URI = "memory://"
     TPWEB_TILE_URL = ""
+    TPWEB_TILE_PREFETCH = False
     # No geocoder, whatever the environment says: a test that wants one sets a fake client.
     TPWEB_GEOCODER = ""
     # Mail stays in memory unless a test points the app at its own SMTP server.

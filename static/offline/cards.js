@@ -1,8 +1,9 @@
 /* Touchpoint cards as the phone has left them: a card whose writes wait on this phone shows what
    they will do once sent (a call logged: Completed, with its Next Call worked out by schedule.js as
    the server will; a Reschedule: its new dates), badged "Waiting to send", and without Complete
-   while a call log waits (the queue refuses a second one too, static/sw/queue.js's admit). The
-   card as the server drew it is kept on it, and put back once nothing waits. After the queue has
+   while a call log waits (the queue refuses a second one too, static/sw/queue.js's admit); the
+   list's tab counts follow. The card as the server drew it is kept on it, and put back once
+   nothing waits. After the queue has
    sent what waited, the list on screen is fetched again by htmx, as its own tab would. */
 import { afterCall, cardDate, dueLabel, dueState, isDay, today } from "./schedule.js";
 
@@ -68,6 +69,21 @@ function showDates(card, server, phone) {
   }
 }
 
+const STATES = ["overdue", "due-today", "upcoming"];
+
+// The widget's tab counts, moved by the phone's changes: `moves` holds a [from, to] due state for
+// each card shown otherwise than the server drew it. The server's counts are kept on each count.
+function recount(moves) {
+  document.querySelectorAll("#touchpoint-widget .tabs .tab .count").forEach((count) => {
+    const state = STATES.find((key) => count.parentElement.classList.contains("tab--" + key));
+    if (!state) return;
+    if (count.dataset.offlineDrawn === undefined) count.dataset.offlineDrawn = count.textContent;
+    const drawn = Number(count.dataset.offlineDrawn);
+    const delta = moves.reduce((sum, [from, to]) => sum + (to === state) - (from === state), 0);
+    count.textContent = String(Math.max(0, drawn + delta));
+  });
+}
+
 function mark(card, changes) {
   const header = card.querySelector(":scope > header");
   const server = drawn(card);
@@ -80,7 +96,7 @@ function mark(card, changes) {
   if (due) due.hidden = on;
   if (complete) complete.hidden = false;
   if (server) showDates(card, server, on ? phoneView(server, changes) : server);
-  if (!on || !header) return;
+  if (!on || !header) return null;
   const phone = server ? phoneView(server, changes) : phoneView({}, changes);
   const badges = document.createElement("span");
   badges.className = "tp-offline-badges";
@@ -93,6 +109,8 @@ function mark(card, changes) {
   }
   badges.append(badge("badge--pending", "Waiting to send"));
   header.append(badges);
+  const from = STATES.find((key) => card.classList.contains("tp--" + key));
+  return from && isDay(phone.next) ? [from, dueState(phone.next, today())] : null;
 }
 
 // Every card on the page, by the writes that wait for its touchpoint (the worker's state).
@@ -102,11 +120,14 @@ export function markCards(state) {
   changes.forEach((change) => {
     (byTouchpoint[String(change.touchpoint)] ||= []).push(change);
   });
+  const moves = [];
   document.querySelectorAll(".tp[id^='touchpoint-']:not(.tp--pending)").forEach((card) => {
     const mine = byTouchpoint[card.id.slice("touchpoint-".length)] || [];
     // Left alone while nothing waits for it and it shows nothing of the phone's.
-    if (mine.length || card.classList.contains("tp--waiting")) mark(card, mine);
+    const move = mine.length || card.classList.contains("tp--waiting") ? mark(card, mine) : null;
+    if (move && card.closest("#touchpoint-widget")) moves.push(move);
   });
+  recount(moves);
 }
 
 let stale = false;
@@ -122,5 +143,16 @@ export function refreshList(sent) {
   stale = false;
   const tab = widget.querySelector(".tabs [aria-current]");
   const url = tab ? tab.getAttribute("hx-get") : location.pathname + location.search;
-  window.htmx.ajax("GET", url, { target: widget, swap: "outerHTML" });
+  refreshing = true;
+  window.htmx.ajax("GET", url, { target: widget, swap: "outerHTML" }).finally(() => { refreshing = false; });
+}
+
+let refreshing = false;
+
+// Whether an htmx request (its event's detail) is that fetch, on a page that is the list alone (the
+// dashboard has more that was kept): the page no longer shows kept data once it comes fresh.
+export function refreshedWholePage(detail) {
+  const path = detail.pathInfo && detail.pathInfo.requestPath;
+  return refreshing && !!path && new URL(path, location.href).pathname === location.pathname &&
+    !!detail.target && detail.target.id === "touchpoint-widget";
 }

@@ -1,9 +1,11 @@
 /* Keeping the coming week: after sign-in and on online visits, the pages and fragments
    /offline/urls names for the signed-in user are fetched and kept, two at a time and none while
-   a page waits for a request (pages.js's idle), then what was not kept again for days expires. */
+   a page waits for a request (pages.js's idle), then what was not kept again for days expires.
+   Where the operator's own tile server allows it, the tiles around the week's accounts too. */
 import { settings } from "./config.js";
 import { FRAGMENTS, PAGES, forgetPages, keep, keepable, prune } from "./kept.js";
 import { idle } from "./pages.js";
+import { keepTile, tilesAround } from "./tiles.js";
 
 // A visit refreshes what is kept at most this often; a new user, or a sent queue, at once.
 const REFRESH_EVERY = 10 * 60 * 1000;
@@ -55,6 +57,10 @@ export function refresher(store, broadcast) {
     await inParallel(jobs, (job) => fetchAndKeep(config, job));
     await prune();
     await store.setMeta({ refreshedAt: Date.now(), saved: who.touchpoints });
+    if (config.tile_prefetch && config.tiles && who.places && who.places.length) {
+      await broadcast(); // ready offline; the streets follow
+      await inParallel(tilesAround(config.tiles, who.places, self.location.origin), keepTile);
+    }
   }
 
   // `pageUser`: the user the page says is signed in; a visit by the same user within

@@ -6,7 +6,6 @@ own cards without a reload.
 
 import re
 from datetime import timedelta
-from pathlib import Path
 
 from playwright.sync_api import expect
 from sqlalchemy import func, select, update
@@ -15,8 +14,6 @@ from tpweb.extensions import db
 from tpweb.models import Account, CallLog
 
 from .test_offline import card, ready_offline, rows, waiting, world  # noqa: F401 (a fixture)
-
-SCREENS = Path(__file__).resolve().parents[2] / "docs" / "screens"
 
 
 def inside(outer, inner):
@@ -59,14 +56,18 @@ def test_a_touchpoint_completed_offline_shows_so_and_is_completed_once(
     for badge in done.locator(".badge:visible").all():
         assert inside(done, badge), badge.text_content()
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    # The tabs count it where it now is: no longer overdue, upcoming.
+    tabs = page.locator("#touchpoint-widget .tabs")
+    expect(tabs.locator(".tab--overdue .count")).to_have_text("0")
+    expect(tabs.locator(".tab--upcoming .count")).to_have_text("2")
+    expect(tabs.locator(".tab--all .count")).to_have_text("2")
     # The other card is as the server drew it.
     expect(card(page, world.soon.name).locator(".tp-offline-badges")).to_have_count(0)
-    screenshot("offline-list-completed")
-    SCREENS.mkdir(exist_ok=True)
+    # docs/screens/offline-list-waiting-{light,dark}.png are copies of these two.
     done.scroll_into_view_if_needed()
-    page.screenshot(path=str(SCREENS / "offline-list-waiting-light.png"))
+    screenshot("offline-list-waiting-light")
     page.emulate_media(color_scheme="dark")
-    page.screenshot(path=str(SCREENS / "offline-list-waiting-dark.png"))
+    screenshot("offline-list-waiting-dark")
     page.emulate_media(color_scheme="light")
 
     # A second Complete of the same touchpoint (a form opened from another kept page): the queue
@@ -94,6 +95,8 @@ def test_a_touchpoint_completed_offline_shows_so_and_is_completed_once(
     expect(page.locator("#offline-bar")).to_contain_text("All changes sent.", timeout=15_000)
     fresh = card(page, world.overdue.name)
     expect(fresh.locator("header .badge")).to_have_text("Upcoming · in 30 days")
+    # The list page is no longer the kept copy: no banner offering Refresh.
+    expect(page.locator(".offline-banner")).to_have_count(0)
     expect(fresh.get_by_role("button", name="Complete")).to_be_visible()
     expect(fresh).not_to_have_attribute("data-offline-drawn", re.compile(".*"))
     assert page.evaluate("window.tpwebSamePage") is True

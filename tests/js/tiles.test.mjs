@@ -86,3 +86,28 @@ describe("the bound", () => {
     assert.deepEqual([...kept.get(TILES)].sort(), [urls[0], urls[3], urls[4]].sort());
   });
 });
+
+describe("tiles ahead of a visit (the operator's own tile server only)", async () => {
+  const { AHEAD_MOST, tileAt, tilesAround } = await import("../../static/sw/tiles.js");
+
+  it("finds the tile holding a place as Leaflet numbers them", () => {
+    assert.deepEqual(tileAt(0.0001, 0.0001, 1), [1, 0]);
+    assert.deepEqual(tileAt(41.85, -87.65, 10), [262, 380]); // Chicago
+    assert.deepEqual(tileAt(89.9, 180, 2), [3, 0]); // the edges stay on the map
+  });
+
+  it("keeps a 3x3 block at each of three zooms around a place, in the template's words", () => {
+    const urls = tilesAround("/tiles/{z}/{x}/{y}.png", [[41.85, -87.65]], "https://app.example");
+    assert.equal(urls.length, 27);
+    assert.ok(urls.includes("https://app.example/tiles/14/4202/6091.png"), urls.slice(0, 9));
+    assert.ok(urls.every((url) => /^https:\/\/app\.example\/tiles\/1[456]\/\d+\/\d+\.png$/.test(url)));
+  });
+
+  it("is bounded, well inside the cache's own bound, the closest views cut first", () => {
+    const places = Array.from({ length: 60 }, (_, i) => [40 + i * 0.05, -88 + i * 0.05]);
+    const urls = tilesAround("https://tiles.example/{z}/{x}/{y}.png", places, "https://app.example");
+    assert.equal(urls.length, AHEAD_MOST);
+    assert.ok(AHEAD_MOST <= EXPIRY.maxEntries / 2);
+    assert.ok(urls.some((url) => url.includes("/14/")) && !urls.some((url) => url.includes("/16/")));
+  });
+});

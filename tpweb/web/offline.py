@@ -184,9 +184,17 @@ def shell():
         pending=render_template("offline/pending.html"),
         # The map's tile URL template ("" for none): the worker keeps the tiles a phone has shown.
         tiles=current_app.config["TPWEB_TILE_URL"],
+        # Whether to keep the tiles around the week's accounts before a visit (the operator's own
+        # tile server only: config.tile_prefetch); /offline/urls then names their places.
+        tile_prefetch=_tile_prefetch(),
     )
     response.headers["Cache-Control"] = "no-cache"
     return response
+
+
+def _tile_prefetch():
+    config = current_app.config
+    return bool(config.get("TPWEB_TILE_PREFETCH") and config["TPWEB_TILE_URL"])
 
 
 def _template(endpoint, id_name, **values):
@@ -283,10 +291,17 @@ def urls():
     # My tasks comes a page at a time: the next pages, as its Show more asks htmx for them.
     task_pages = min(-(-task_count() // current_app.config["PAGE_SIZE"]), MAX_TASK_PAGES)
     fragments += [url_for("tasks.index", page=page) for page in range(2, task_pages + 1)]
+    # Where the week's accounts are, for a phone to keep their streets (TPWEB_TILE_PREFETCH).
+    places = [
+        [tp.account.latitude, tp.account.longitude]
+        for tp in touchpoints
+        if tp.account.latitude is not None and tp.account.longitude is not None
+    ]
     response = jsonify(
         user=current_user.id,
         csrf_token=generate_csrf(),
         touchpoints=len(touchpoints),
+        places=list(map(list, dict.fromkeys(map(tuple, places)))) if _tile_prefetch() else [],
         pages=list(dict.fromkeys(pages)),
         fragments=list(dict.fromkeys(fragments)),
     )
