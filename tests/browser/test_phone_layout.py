@@ -288,7 +288,9 @@ def test_a_slow_complete_shows_it_is_working_and_a_double_tap_saves_one_call_log
     assert call_logs(server_app, world.touchpoint) == 1
 
 
-def test_the_sign_in_button_shows_it_is_working(page, server, world):
+@pytest.mark.parametrize("motion", ["no-preference", "reduce"])
+def test_the_sign_in_button_shows_it_is_working(page, server, world, motion):
+    page.emulate_media(reduced_motion=motion)
     page.goto(server.url + "/login")
     page.fill("input[name=username]", world.username)
     page.fill("input[name=password]", "tpweb-demo")
@@ -301,6 +303,9 @@ def test_the_sign_in_button_shows_it_is_working(page, server, world):
     button.click()
     expect(button).to_be_disabled()
     shows_spinner(button)
+    # It turns, unless the phone asks for less motion: then it stands still.
+    turning = button.evaluate("b => getComputedStyle(b, '::before').animationName")
+    assert turning == ("none" if motion == "reduce" else "tp-spin")
     held[0].continue_()
     expect(page.locator(".topbar .places")).to_be_visible()
 
