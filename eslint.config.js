@@ -13,7 +13,7 @@ export default [
   },
   {
     // Leaflet and htmx, each loaded by its own <script> before these.
-    files: ["static/map-frame.js", "static/location-picker.js"],
+    files: ["static/map-frame.js", "static/plan-frame.js", "static/location-picker.js"],
     languageOptions: { globals: { L: "readonly" } },
   },
   { files: ["static/map.js"], languageOptions: { globals: { htmx: "readonly" } } },

@@ -14,10 +14,10 @@ import os
 import sys
 import time
 
-from . import data, lists, load, maps, offline, report, sweep, team
+from . import data, lists, load, maps, offline, plans, report, sweep, team
 from .database import bench_app, bench_database, describe, migrate
 
-ALL = ("B1", "B2", "B3", "B4", "B5")
+ALL = ("B1", "B2", "B3", "B4", "B5", "B6")
 
 
 def parse(argv):
@@ -80,6 +80,13 @@ def main(argv=None):
         users, per_user = (100, 20) if args.quick else (sweep.USERS, sweep.ITEMS_PER_USER)
         step(f"B3: the sweep, {users * per_user:,} items for {users:,} users, and smtplib")
         rows += sweep.run(users, per_user, rounds=args.rounds, step=step)
+    if "B6" in args.only:  # the domain alone: no database
+        step("B6: Plan my day, 30 and 100 candidates, against 30 s searches and a greedy plan")
+        rows += plans.run(
+            instances=3 if args.quick else 10,
+            quality_instances=1 if args.quick else 3,
+            quality_seconds=5 if args.quick else 30,
+        )
     rows.sort(key=lambda row: row.id)
     print(report.text_table(rows))
     facts = report.machine(database, load.loader() if "B1" in args.only else None)

@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 from tpweb.domain.schedule import today_in
 from tpweb.extensions import db
-from tpweb.models import Account, Touchpoint, TouchpointRecord, User
+from tpweb.models import Account, Plan, PlanStop, Touchpoint, TouchpointRecord, User
 
 from .conftest import snapshot
 from .factories import PASSWORD
@@ -107,6 +107,14 @@ def _record(o, kind):
     return {"record_id": o["record"].id}
 
 
+def _plan(o, kind):
+    return {"plan_id": o["plan"].id}
+
+
+def _plan_stop(o, kind):
+    return {"stop_id": o["plan_stop"].id}
+
+
 def _rep_a(o, kind):
     return {"rep_id": o[REP_A].id}
 
@@ -136,6 +144,16 @@ def _new_user_form(o, user):
 
 def _settings_form(o, user):
     return {"email": "", "timezone": "America/Chicago", "reminder_hour": "6", "delivery": "item"}
+
+
+def _plan_defaults_form(o, user):
+    return {"home_latitude": "41.9", "home_longitude": "-87.7", "day_starts": "08:00",
+            "day_ends": "17:00", "visit_minutes": "30"}  # fmt: skip
+
+
+def _plan_form(o, user):
+    return {"start": "here", "lat": "41.88", "lon": "-87.63", "end": "start",
+            "day_starts": "08:00", "day_ends": "17:00", "visit_minutes": "30"}  # fmt: skip
 
 
 def _call_log_form(o, user):
@@ -291,6 +309,7 @@ TABLE = {
     "auth.login": Route(PUBLIC),
     "auth.logout": Route(SELF, form=_nothing),
     "settings.index": Route(SELF, form=_settings_form),
+    "settings.plan": Route(SELF, form=_plan_defaults_form),
     "dashboard.index": Route(LIST, variants=WIDGET_VARIANTS, seen_by=(REP_A, MANAGER)),
     "dashboard.unassigned": Route(
         LIST, variants=("", "?page=2", "?page=3", "?rep={rep_a}"), seen_by=(REP_A, MANAGER)
@@ -303,6 +322,8 @@ TABLE = {
     "touchpoints.map_frame": Route(
         LIST, variants=("", "?rep={rep_a}", "?lat=41.88&lon=-87.63"), seen_by=(REP_A, MANAGER)
     ),
+    # Counts only: no row of anyone's to see.
+    "touchpoints.counts": Route(LIST, variants=("", "?state=overdue", "?rep={rep_a}")),
     "touchpoints.compute_next_call": Route(
         SELF, variants=("?last_call=2026-11-01&frequency_days=30",)
     ),
@@ -371,6 +392,10 @@ TABLE = {
     "reps.deactivate": Route(
         MANAGER_ONLY, args=_rep_a, form=_nothing, works=Works(303, _deactivated, args=_idle)
     ),
+    "plan.index": Route(LIST, form=_plan_form, seen_by=(REP_A,)),
+    "plan.frame": Route(OWN, args=_plan, seen_by=(REP_A, MANAGER)),
+    "plan.change_stop": Route(OWN, args=_plan_stop, form=lambda o, user: {"action": "skip"}),
+    "plan.rep_plan": Route(MANAGER_ONLY, args=_rep_a, seen_by=(MANAGER,)),
     "admin.users": Route(ADMIN_ONLY),
     "admin.create_user": Route(ADMIN_ONLY, form=_new_user_form),
     "admin.edit_user": Route(ADMIN_ONLY, args=_user_a, form=_user_form),
@@ -547,6 +572,29 @@ def build(app, make, baseline=False):
         ),
     }
     make.touchpoint(o["closed"], last_call=today - timedelta(days=3), inactive=True)
+    # Rep A's plan of today, its one stop the marked customer.
+    plan = Plan(
+        rep=rep_a,
+        day=today,
+        planned_by=rep_a,
+        start_latitude=41.88,
+        start_longitude=-87.63,
+        day_starts=480,
+        day_ends=1020,
+        visit_minutes=30,
+    )
+    stop = PlanStop(
+        account_id=customer.id,
+        touchpoint_id=o["touchpoint"].id,
+        position=1,
+        arrival=9 * 3600,
+        value=12.0,
+        why="overdue 10 days",
+    )
+    plan.stops.append(stop)
+    db.session.add(plan)
+    db.session.commit()
+    o |= {"plan": plan, "plan_stop": stop}
     return o, before
 
 

@@ -1,5 +1,6 @@
 """The customer list, and creating, editing and deactivating customers, jobsites and contacts."""
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -326,3 +327,17 @@ def test_a_location_is_cleared_by_saving_both_fields_empty(client, make, manager
     assert client.post(f"/customers/{customer.id}/edit", data=form).status_code == 303
     db.session.refresh(customer)
     assert (customer.latitude, customer.longitude) == (None, None)
+
+
+def test_latitude_without_longitude_is_named_at_the_top_and_focused(client, manager):
+    response = client.post("/customers/new", data=customer_form(longitude=""))
+    assert response.status_code == 422
+    summary = response.text.split('class="error-summary"')[1].split("</div>")[0]
+    assert "Fix this to save:" in summary
+    assert (
+        '<a href="#longitude">Longitude: Give both latitude and longitude, or neither.</a>'
+        in summary
+    )
+    field = re.search(r'<input [^>]*name="longitude"[^>]*>', response.text).group(0)
+    assert "autofocus" in field and 'aria-describedby="longitude-error"' in field
+    assert response.text.index("error-summary") < response.text.index('name="name"')

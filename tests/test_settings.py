@@ -22,7 +22,10 @@ def test_the_nav_links_to_settings_which_shows_the_users_own(client, auth, make)
     assert 'href="/settings"' in client.get("/").text
     page = client.get("/settings").text
     assert 'value="kim@example.com"' in page
-    assert '<option selected value="Europe/Berlin">Europe/Berlin</option>' in page
+    assert (
+        '<option selected value="Europe/Berlin">Berlin, Paris, Madrid, Rome, Warsaw</option>'
+        in page
+    )
     assert '<option selected value="5">05:00</option>' in page
     assert re.search(r'<input checked id="delivery-0"[^>]* value="item">', page)
 

@@ -581,3 +581,77 @@ def test_a_card_without_a_phone_takes_its_main_contacts_and_goes_to_its_pin(
             "Directions": "https://www.google.com/maps/dir/?api=1&destination=41.52503,-88.0817",
         },
     ]
+
+# Every change shows at once: the card, the tab counts, the navigation's count, a status line.
+
+
+def oob(page, element_id):
+    """The out-of-band element with `element_id` in an htmx answer, as text."""
+    match = re.search(rf'<[a-z]+ [^>]*id="{element_id}"[^>]*hx-swap-oob[^>]*>(.*?)</', page, re.S)
+    assert match, f"no out-of-band #{element_id}"
+    return match.group(0)
+
+
+def test_complete_answers_with_the_counts_and_a_confirmation(client, make, rep, today, phone):
+    tp = touchpoint_due(make, rep, today, -2, "Late Co", frequency=14)
+    touchpoint_due(make, rep, today, 0, "Today Co")
+    assert 'id="nav-task-count">2<' in client.get("/touchpoints").text
+
+    response = log_call(client, tp, today, phone)
+
+    assert response.headers["HX-Trigger"] == "tpweb-changed"
+    assert oob(response.text, "nav-task-count").endswith(">1</")  # Late Co is no longer due
+    status = oob(response.text, "status-line")
+    next_call = today + timedelta(days=14)
+    assert f"Call logged for Late Co. Next Call {next_call:%a %b %-d}" in status
+    # The tabs, asked for again on that event, for the tab the rep is on.
+    tabs = client.get("/touchpoints/counts?state=overdue", headers=HTMX).text
+    assert tabs.strip().startswith('<nav class="tabs" id="touchpoint-tabs"')
+    assert counts_of(tabs) == {"All": 2, "Overdue": 0, "Due today": 1, "Upcoming": 1}
+    assert 'hx-get="/touchpoints/counts?state=overdue"' in tabs
+
+
+def counts_of(tabs):
+    return {
+        label.strip(): int(count)
+        for label, count in re.findall(r'>\s*([A-Za-z ]+?) <span class="count">(\d+)<', tabs)
+    }
+
+
+def test_step_two_answers_with_the_card_in_its_new_state(client, make, rep, today, phone):
+    tp = touchpoint_due(make, rep, today, -2, "Late Co", frequency=14)
+    log_call(client, tp, today, phone)
+    db.session.refresh(tp)
+    edit = {"last_call": today.isoformat(), "frequency_days": "14", "next_call": ""}
+
+    response = client.post(
+        f"/touchpoints/{tp.id}/edit?logged=1", data={**edit, "version": tp.version}, headers=HTMX
+    )
+
+    assert response.status_code == 200 and response.headers["HX-Trigger"] == "tpweb-changed"
+    assert f'<article class="tp tp--upcoming" id="touchpoint-{tp.id}">' in response.text
+    assert "Late Co: Next Call" in oob(response.text, "status-line")
+    # An Overdue tab keeps only overdue cards: this one leaves it (app.css).
+    page = client.get("/touchpoints?view=list&state=overdue").text
+    assert 'class="tp-list" data-only="overdue"' in page
+
+
+def test_step_two_stays_complete_when_it_fails_validation(client, make, rep, today, phone):
+    tp = touchpoint_due(make, rep, today, -2, "Late Co", frequency=14)
+    step_two = log_call(client, tp, today, phone).text
+    assert f'action="/touchpoints/{tp.id}/edit?logged=1"' in step_two
+    db.session.refresh(tp)
+
+    response = client.post(
+        f"/touchpoints/{tp.id}/edit?logged=1",
+        data={"last_call": today.isoformat(), "frequency_days": "0", "version": tp.version},
+        headers=HTMX,
+    )
+
+    assert response.status_code == 422
+    assert "Complete · Step 2 of 2" in response.text and "Reschedule" not in response.text
+    page = client.post(
+        f"/touchpoints/{tp.id}/edit?logged=1",
+        data={"last_call": today.isoformat(), "frequency_days": "0", "version": tp.version},
+    ).text
+    assert "<h1>Complete: Late Co</h1>" in page

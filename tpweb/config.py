@@ -105,6 +105,18 @@ class Config:
     TPWEB_GEOCODER_TIMEOUT = float(os.environ.get("TPWEB_GEOCODER_TIMEOUT", "3"))
     # An object with geopy's .geocode(query) in place of the configured one (tests set a fake).
     TPWEB_GEOCODER_CLIENT = None
+    # Plan my day. Drive times from great-circle distance × TPWEB_ROAD_FACTOR at
+    # TPWEB_AVERAGE_SPEED_KMH (defaults in tpweb/domain/routing.py: 1.3 and 50 km/h), unless
+    # TPWEB_ROUTING_URL names an OSRM server (its table service; e.g. http://osrm:5000), asked
+    # with a timeout of TPWEB_ROUTING_TIMEOUT seconds and the estimate used when it fails.
+    TPWEB_ROUTING_URL = os.environ.get("TPWEB_ROUTING_URL", "")
+    TPWEB_ROUTING_TIMEOUT = float(os.environ.get("TPWEB_ROUTING_TIMEOUT", "3"))
+    TPWEB_ROAD_FACTOR = float(os.environ.get("TPWEB_ROAD_FACTOR", "1.3"))
+    TPWEB_AVERAGE_SPEED_KMH = float(os.environ.get("TPWEB_AVERAGE_SPEED_KMH", "50"))
+    # How long the solver searches for a plan: the CPU a plan costs (docs/benchmarks.md, B6).
+    TPWEB_PLAN_SECONDS = float(os.environ.get("TPWEB_PLAN_SECONDS", "0.8"))
+    # The local time of day a plan starts from ("HH:MM") instead of the clock: tests, demos.
+    TPWEB_PLAN_NOW = os.environ.get("TPWEB_PLAN_NOW", "")
     # Reminder emails: links in them start with the public URL; the worker's queue on REDIS_URL.
     TPWEB_PUBLIC_URL = os.environ.get("TPWEB_PUBLIC_URL", "http://127.0.0.1:5000")
     TPWEB_QUEUE = os.environ.get("TPWEB_QUEUE", "tpweb")
@@ -207,3 +219,7 @@ class TestConfig(Config):
     # Mail stays in memory unless a test points the app at its own SMTP server.
     MAIL_BACKEND = "locmem"
     TPWEB_PUBLIC_URL = "https://tpweb.example"
+    # Plans from the estimate, in a short search, as of 07:00 (before the day's hours begin).
+    TPWEB_ROUTING_URL = ""
+    TPWEB_PLAN_SECONDS = 0.2
+    TPWEB_PLAN_NOW = "07:00"

@@ -44,6 +44,13 @@ class User(UserMixin, db.Model):
     # Overnight reminders: the local hour to send, and one digest instead of one email per item.
     reminder_hour: Mapped[int] = mapped_column(default=6)
     reminder_digest: Mapped[bool] = mapped_column(default=False)
+    # Plan my day's defaults: where the day starts without the phone's position, the working
+    # hours (minutes after local midnight) and how long a visit takes.
+    home_latitude: Mapped[float | None]
+    home_longitude: Mapped[float | None]
+    day_starts: Mapped[int] = mapped_column(default=8 * 60, server_default="480")
+    day_ends: Mapped[int] = mapped_column(default=17 * 60, server_default="1020")
+    visit_minutes: Mapped[int] = mapped_column(default=30, server_default="30")
     # Bumped to end every session of this user (sign-out everywhere, deactivation).
     session_version: Mapped[int] = mapped_column(default=1)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -251,6 +258,74 @@ class TouchpointRecord(db.Model):
     @classmethod
     def _is_open_task_condition(cls):
         return and_(cls.response_required, cls.responded_on.is_(None))
+
+
+class Plan(db.Model):
+    """A rep's plan of one day (Plan my day): where and when it starts, who made it and when.
+    Made again, the same row is updated: one plan per rep and day."""
+
+    __tablename__ = "plans"
+    __table_args__ = (
+        UniqueConstraint("rep_id", "day", name="uq_plans_rep_day"),
+        CheckConstraint("end_mode IN ('start', 'anywhere')", name="end_mode"),
+        CheckConstraint("day_starts BETWEEN 0 AND 1440", name="day_starts"),
+        CheckConstraint("day_ends BETWEEN 0 AND 1440", name="day_ends"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    rep_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    day: Mapped[date]
+    planned_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    planned_at: Mapped[datetime] = mapped_column(default=utcnow)
+    start_latitude: Mapped[float]
+    start_longitude: Mapped[float]
+    # "here" (the phone's position) or "home" (the home base in Settings).
+    start_from: Mapped[str] = mapped_column(String(10), default="here")
+    end_mode: Mapped[str] = mapped_column(String(10), default="start")
+    day_starts: Mapped[int]
+    day_ends: Mapped[int]
+    visit_minutes: Mapped[int]
+    # "estimate" (great circle) or "road" (the OSRM server's drive times).
+    travel: Mapped[str] = mapped_column(String(10), default="estimate")
+    # When the route as it stands ends, and the seconds of driving in it.
+    ends_at: Mapped[int] = mapped_column(default=0)
+    drive_seconds: Mapped[int] = mapped_column(default=0)
+
+    rep: Mapped[User] = relationship(foreign_keys=[rep_id])
+    planned_by: Mapped[User] = relationship(foreign_keys=[planned_by_id])
+    stops: Mapped[list["PlanStop"]] = relationship(
+        back_populates="plan",
+        order_by="PlanStop.id",
+        cascade="all, delete-orphan",
+    )
+
+
+class PlanStop(db.Model):
+    """An account on a plan: in the route (a position and an arrival), or left out (why)."""
+
+    __tablename__ = "plan_stops"
+    __table_args__ = (
+        CheckConstraint("status IN ('planned', 'done', 'skipped', 'left-out')", name="status"),
+        Index("ix_plan_stops_plan", "plan_id", "position"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    plan_id: Mapped[int] = mapped_column(ForeignKey("plans.id", ondelete="CASCADE"))
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"))
+    touchpoint_id: Mapped[int | None] = mapped_column(ForeignKey("touchpoints.id"))
+    # 1, 2, ... along the route; None when left out.
+    position: Mapped[int | None]
+    status: Mapped[str] = mapped_column(String(10), default="planned")
+    # Seconds after local midnight: when the rep arrives (None when left out).
+    arrival: Mapped[int | None]
+    value: Mapped[float] = mapped_column(default=0.0)
+    # Why it is on the plan, one reason a line ("overdue 12 days", "open task: quote").
+    why: Mapped[str] = mapped_column(Text, default="")
+    # Why a stop left out is ("no time", "no location"); empty on the route.
+    left_out_why: Mapped[str] = mapped_column(String(20), default="")
+
+    plan: Mapped[Plan] = relationship(back_populates="stops")
+    account: Mapped[Account] = relationship()
 
 
 class IdempotencyKey(db.Model):

@@ -144,6 +144,9 @@ def server(request, tmp_path_factory):
         "TPWEB_ENV": "development",
         "TPWEB_TILE_URL": "none",
         "TPWEB_TIMEZONE": TIMEZONE,
+        # Plan my day plans from this time of day, not the clock: the same plan at any hour.
+        "TPWEB_PLAN_NOW": "07:00",
+        "TPWEB_PLAN_SECONDS": "0.3",
         "PYTHONUNBUFFERED": "1",
         **dict(getattr(request, "param", ())),
     }

@@ -13,6 +13,7 @@ from tpweb.web import (
     imports,
     offline,
     pages,
+    plan,
     reps,
     security,
     settings,
@@ -21,7 +22,19 @@ from tpweb.web import (
     widget,
 )
 
-AREAS = (auth, dashboard, touchpoints, accounts, contacts, tasks, reps, settings, imports, offline)
+AREAS = (
+    auth,
+    dashboard,
+    touchpoints,
+    accounts,
+    contacts,
+    tasks,
+    reps,
+    settings,
+    imports,
+    offline,
+    plan,
+)
 
 
 def init_app(app):

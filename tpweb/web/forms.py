@@ -4,7 +4,7 @@ import re
 from functools import cache
 from zoneinfo import available_timezones
 
-from wtforms import DateField, IntegerField
+from wtforms import DateField, IntegerField, StringField
 from wtforms.validators import Length, StopValidation, ValidationError
 
 from tpweb.domain import rules
@@ -79,3 +79,32 @@ optional_email = matching(
 def zones():
     # Read from the tz database on disk: once per process is enough.
     return frozenset(available_timezones())
+
+
+# A time of day, HH:MM: Plan my day's hours and their defaults in Settings.
+TIME = re.compile(r"([01]?\d|2[0-4]):([0-5]\d)")
+
+
+def minutes(text):
+    """Minutes after midnight of a time typed as HH:MM (00:00 to 24:00), or None."""
+    found = TIME.fullmatch(text or "")
+    if not found:
+        return None
+    value = int(found.group(1)) * 60 + int(found.group(2))
+    return value if value <= 24 * 60 else None
+
+
+def clock(value):
+    """Minutes after midnight as "HH:MM"."""
+    return f"{value // 60:02d}:{value % 60:02d}"
+
+
+class TimeField(StringField):
+    """A time of day as HH:MM (the phone's time picker), 00:00 to 24:00; .minutes holds it."""
+
+    minutes = None
+
+    def post_validate(self, form, validation_stopped):
+        self.minutes = minutes(self.data)
+        if not validation_stopped and self.minutes is None and not self.errors:
+            self.errors.append("Enter a time as HH:MM, from 00:00 to 24:00.")

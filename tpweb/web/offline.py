@@ -32,14 +32,14 @@ from flask import (
 )
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
-from sqlalchemy import and_, or_
+from sqlalchemy import and_, or_, select
 
 from tpweb.domain.scope import contacts_for
 from tpweb.domain.tasks import MAX_PAGES as MAX_TASK_PAGES
 from tpweb.domain.tasks import my_open_records
 from tpweb.domain.touchpoints import active_touchpoints
 from tpweb.extensions import db
-from tpweb.models import Contact, Touchpoint, TouchpointRecord
+from tpweb.models import Contact, Plan, Touchpoint, TouchpointRecord
 from tpweb.web.assets import CLUSTER, LEAFLET
 from tpweb.web.pages import render, task_count, url_pattern, user_today
 
@@ -63,10 +63,16 @@ SHELL_FILES = (
     "offline.js",
     "map-frame.css",
     "map-frame.js",
+    "plan.css",
+    "plan.js",
+    "plan-frame.js",
     "offline/bar.js",
     "offline/attention.js",
     "offline/forms.js",
     "offline/pending.js",
+    "offline/cards.js",
+    "offline/calls.js",
+    "offline/schedule.js",
     LEAFLET + "leaflet.js",
     LEAFLET + "leaflet.css",
     CLUSTER + "leaflet.markercluster.js",
@@ -85,6 +91,7 @@ WORKER_FILES = (
     "sw/kept.js",
     "sw/refresh.js",
     "sw/pages.js",
+    "sw/tiles.js",
     "vendor/workbox-7.4.1/workbox.js",
     "vendor/idb-8.0.4/index.js",
 )
@@ -175,6 +182,8 @@ def shell():
         # Step two of Complete, which a queued step one answers with (from the kept copy).
         step_two=_template("touchpoints.edit", "touchpoint_id", logged=1),
         pending=render_template("offline/pending.html"),
+        # The map's tile URL template ("" for none): the worker keeps the tiles a phone has shown.
+        tiles=current_app.config["TPWEB_TILE_URL"],
     )
     response.headers["Cache-Control"] = "no-cache"
     return response
@@ -223,7 +232,14 @@ def urls():
         url_for("touchpoints.map_frame"),
         url_for("tasks.index"),
         url_for(".attention"),
+        url_for("plan.index"),
     ]
+    # Today's plan and its map, when there is one (the plan's stops are among the touchpoints).
+    plan = db.session.scalar(
+        select(Plan.id).where(Plan.rep_id == current_user.id, Plan.day == today)
+    )
+    if plan is not None:
+        pages.append(url_for("plan.frame", plan_id=plan))
     # The widget's tabs and List | Map switch ask for these as htmx fragments.
     fragments = [url_for("touchpoints.index", view="map")] + [
         url_for("touchpoints.index", view="list", state=state)

@@ -1,14 +1,17 @@
-"""The signed-in user's own settings: where and when reminder emails arrive."""
+"""The signed-in user's own settings: where and when reminder emails arrive; Plan my day's
+home base, working hours and visit length."""
 
 from flask import Blueprint, redirect, request, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import RadioField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import InputRequired, Length, ValidationError
+from wtforms.validators import InputRequired, Length, NumberRange, ValidationError
 
+from tpweb.domain.markers import parse_position
 from tpweb.domain.rules import LENGTHS
-from tpweb.web.forms import optional_email, strip, zones
+from tpweb.domain.zones import zone_choices
+from tpweb.web.forms import TimeField, WholeNumberField, clock, optional_email, strip, zones
 from tpweb.web.pages import render
 from tpweb.web.writes import write
 
@@ -16,10 +19,6 @@ bp = Blueprint("settings", __name__)
 
 PAGE = "settings/index.html"
 DELIVERY = {"item": "One email per item", "digest": "One daily digest listing them all"}
-
-
-def zone_choices():
-    return [SelectChoice(zone, zone.replace("_", " ")) for zone in sorted(zones())]
 
 
 def hour(value):
@@ -58,7 +57,7 @@ class SettingsForm(FlaskForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.timezone.choices = zone_choices()
+        self.timezone.choices = zone_choices(self.timezone.data)
 
     def validate_timezone(self, field):
         if field.data not in zones():
@@ -73,6 +72,67 @@ class SettingsForm(FlaskForm):
             raise ValidationError("Choose one email per item or a daily digest.")
 
 
+class PlanDefaultsForm(FlaskForm):
+    """Plan my day's defaults: the home base a day may start from, the hours, a visit's length."""
+
+    home_latitude = StringField(
+        "Home base latitude",
+        filters=[strip],
+        validators=[Length(max=20, message="At most 20 characters.")],
+    )
+    home_longitude = StringField(
+        "Home base longitude",
+        filters=[strip],
+        validators=[Length(max=20, message="At most 20 characters.")],
+    )
+    day_starts = TimeField(
+        "Day starts", filters=[strip], validators=[Length(max=5, message="Enter a time as HH:MM.")]
+    )
+    day_ends = TimeField(
+        "Day ends", filters=[strip], validators=[Length(max=5, message="Enter a time as HH:MM.")]
+    )
+    visit_minutes = WholeNumberField(
+        "Minutes per visit",
+        validators=[
+            InputRequired("Enter how many minutes a visit takes."),
+            NumberRange(1, 480, "A visit takes from 1 minute to 8 hours (480 minutes)."),
+        ],
+    )
+    home = None
+
+    def validate_home_latitude(self, field):
+        try:
+            self.home = parse_position(field.data, self.home_longitude.data)
+        except ValueError as error:
+            raise ValidationError(
+                "Enter both as decimal degrees (latitude -90 to 90, longitude -180 to 180), "
+                "or leave both empty."
+            ) from error
+
+    def validate(self, extra_validators=None):
+        valid = super().validate(extra_validators)
+        begin, until = self.day_starts.minutes, self.day_ends.minutes
+        if begin is not None and until is not None and until <= begin:
+            self.day_ends.errors.append("The day must end after it starts (at most 24 hours).")
+            valid = False
+        return valid
+
+
+def plan_defaults(user, formdata=None):
+    data = {
+        "home_latitude": "" if user.home_latitude is None else f"{user.home_latitude:.6f}",
+        "home_longitude": "" if user.home_longitude is None else f"{user.home_longitude:.6f}",
+        "day_starts": clock(user.day_starts),
+        "day_ends": clock(user.day_ends),
+        "visit_minutes": user.visit_minutes,
+    }
+    return PlanDefaultsForm(formdata=formdata, data=data)
+
+
+def page(form, plan_form, status=200, block="content", **flags):
+    return render(PAGE, block, status, form=form, plan_form=plan_form, **flags)
+
+
 @bp.route("/settings", methods=["GET", "POST"])
 @write
 def index():
@@ -80,11 +140,27 @@ def index():
     user = current_user
     form = SettingsForm(obj=user, delivery="digest" if user.reminder_digest else "item")
     if request.method == "GET":
-        return render(PAGE, "form", form=form, saved="saved" in request.args)
+        saved = "saved" in request.args
+        return page(form, plan_defaults(user), saved=saved, plan_saved="plan_saved" in request.args)
     if not form.validate():
-        return render(PAGE, "form", 422, form=form, saved=False)
+        return page(form, plan_defaults(user), 422, block="form", saved=False)
     user.email = form.email.data or None
     user.timezone = form.timezone.data
     user.reminder_hour = form.reminder_hour.data
     user.reminder_digest = form.delivery.data == "digest"
     return redirect(url_for("settings.index", saved=1), 303)
+
+
+@bp.post("/settings/plan")
+@write
+def plan():
+    """Plan my day's defaults: home base, working hours, minutes per visit."""
+    user = current_user
+    plan_form = plan_defaults(user, formdata=request.form)
+    if not plan_form.validate():
+        form = SettingsForm(obj=user, delivery="digest" if user.reminder_digest else "item")
+        return page(form, plan_form, 422, block="plan_form")
+    user.home_latitude, user.home_longitude = plan_form.home or (None, None)
+    user.day_starts, user.day_ends = plan_form.day_starts.minutes, plan_form.day_ends.minutes
+    user.visit_minutes = plan_form.visit_minutes.data
+    return redirect(url_for("settings.index", plan_saved=1), 303)

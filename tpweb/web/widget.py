@@ -58,10 +58,24 @@ def card_urls():
     )
 
 
+def tabs_context(rep_id=None):
+    """What the widget's tabs show: which is chosen, whose list, near where, and the counts."""
+    today = user_today()
+    near = position_arg()
+    return {
+        "state": choice_arg("state", DUE_STATES),
+        "today": today,
+        "rep_id": rep_id,
+        # Carried by the tabs and Show more, so Near me's order survives them.
+        "near": {"lat": near[0], "lon": near[1]} if near else {},
+        "counts": widget_counts(current_user, today, rep_id=rep_id),
+    }
+
+
 def widget_context(rep_id=None):
     """Everything the touchpoint widget shows, from the request's state and page."""
-    today = user_today()
-    state = choice_arg("state", DUE_STATES)
+    tabs = tabs_context(rep_id)
+    today, state = tabs["today"], tabs["state"]
     page = int_arg("page", 1, high=10_000)
     near = position_arg()
     items, more = widget_page(
@@ -77,12 +91,7 @@ def widget_context(rep_id=None):
         "items": items,
         "more": more,
         "page": page,
-        "state": state,
-        "today": today,
-        "rep_id": rep_id,
-        # Carried by the tabs and Show more, so Near me's order survives them.
-        "near": {"lat": near[0], "lon": near[1]} if near else {},
-        "counts": widget_counts(current_user, today, rep_id=rep_id),
+        **tabs,
     }
 
 

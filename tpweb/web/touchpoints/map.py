@@ -9,7 +9,6 @@ JavaScript template literals. Leaflet and the cluster plugin come from static/ve
 """
 
 import folium
-from branca.element import Element
 from flask import current_app, jsonify, make_response, url_for
 from flask_login import current_user
 from folium.plugins import FastMarkerCluster
@@ -29,7 +28,7 @@ from tpweb.domain.scope import touchpoint_or_404
 from tpweb.domain.touchpoints import LOCATED, map_counts, map_rows
 from tpweb.extensions import db
 from tpweb.models import Touchpoint
-from tpweb.web.assets import CLUSTER, LEAFLET
+from tpweb.web.assets import CLUSTER, LEAFLET, Raw
 from tpweb.web.pages import render, user_today
 from tpweb.web.security import allow_inline_scripts
 from tpweb.web.touchpoints import bp
@@ -146,23 +145,6 @@ def build_map(markers, box, near, today, show_rep):
     fmap.get_root().html.add_child(Raw(frame_config(today, near, tile_url, show_rep)))
     fmap.get_root().html.add_child(Raw(MARKER_ROWS.format(htmlsafe_json_dumps(markers))))
     return fmap.get_root().render()
-
-
-class Raw(Element):
-    """Markup put in the document as it is.
-
-    branca compiles the text of every Element, and every script a folium object renders, as a
-    Jinja template: marker rows inside folium's script were evaluated on the server (a comment
-    "{{ 7*7 }}" showed 49, and Jinja's globals reach os) and lexing them took most of the frame's
-    time (13 ms of 2,000 rows). Rows go in a JSON block of this class instead.
-    """
-
-    def __init__(self, markup):
-        super().__init__()
-        self.markup = markup
-
-    def render(self, **kwargs):
-        return self.markup
 
 
 # htmlsafe_json_dumps escapes <, >, & and ', so nothing in a row can close the block.

@@ -1,0 +1,84 @@
+"""The Plan my day form: where the day starts and ends, its hours, a visit's length."""
+
+from flask_wtf import FlaskForm
+from wtforms import RadioField, StringField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import InputRequired, Length, NumberRange, ValidationError
+
+from tpweb.domain.markers import parse_position
+from tpweb.web.forms import TimeField, WholeNumberField, strip
+
+MAX_VISIT = 8 * 60
+STARTS = {"here": "Where I am now", "home": "My home base"}
+ENDS = {"start": "Back where I started", "anywhere": "Anywhere (at the last stop)"}
+
+
+class PlanForm(FlaskForm):
+    start = RadioField(
+        "Start from",
+        choices=[SelectChoice(value, label) for value, label in STARTS.items()],
+        validators=[InputRequired("Choose where the day starts.")],
+        validate_choice=False,
+    )
+    lat = StringField(
+        "Latitude", filters=[strip], validators=[Length(max=20, message="At most 20 characters.")]
+    )
+    lon = StringField(
+        "Longitude", filters=[strip], validators=[Length(max=20, message="At most 20 characters.")]
+    )
+    end = RadioField(
+        "End",
+        choices=[SelectChoice(value, label) for value, label in ENDS.items()],
+        validators=[InputRequired("Choose where the day ends.")],
+        validate_choice=False,
+    )
+    day_starts = TimeField(
+        "From", filters=[strip], validators=[Length(max=5, message="Enter a time as HH:MM.")]
+    )
+    day_ends = TimeField(
+        "Until", filters=[strip], validators=[Length(max=5, message="Enter a time as HH:MM.")]
+    )
+    visit_minutes = WholeNumberField(
+        "Minutes per visit",
+        validators=[
+            InputRequired("Enter how many minutes a visit takes."),
+            NumberRange(1, MAX_VISIT, "A visit takes from 1 minute to 8 hours (480 minutes)."),
+        ],
+    )
+
+    def __init__(self, *args, home=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.home = home
+        self.position = None
+
+    def validate_start(self, field):
+        if field.data not in STARTS:
+            raise ValidationError("Choose where the day starts.")
+        if field.data == "home":
+            if self.home is None:
+                raise ValidationError(
+                    "You have no home base yet: set one in Settings, or start from where you are."
+                )
+            self.position = self.home
+            return
+        try:
+            self.position = parse_position(self.lat.data, self.lon.data)
+        except ValueError as error:
+            raise ValidationError(f"Your position is not valid: {error}") from error
+        if self.position is None:
+            raise ValidationError(
+                "Your position is not known: tap Use my position (allow location), "
+                "or start from your home base."
+            )
+
+    def validate_end(self, field):
+        if field.data not in ENDS:
+            raise ValidationError("Choose where the day ends.")
+
+    def validate(self, extra_validators=None):
+        valid = super().validate(extra_validators)
+        begin, until = self.day_starts.minutes, self.day_ends.minutes
+        if begin is not None and until is not None and until <= begin:
+            self.day_ends.errors.append("The day must end after it starts (at most 24 hours).")
+            valid = False
+        return valid
