@@ -131,10 +131,12 @@ def test_the_tab_bar_holds_the_four_places_and_more_holds_the_rest(
     box = bar.bounding_box()
     assert box["y"] + box["height"] == pytest.approx(844, abs=1), "fixed to the bottom"
     places = bar.locator(":scope > li > a.place")
-    expect(places).to_have_count(4)
+    # The rep's places (Plan my day among them), each a full-width share of the bar.
     expect(places.locator(".place-label")).to_have_text(
-        ["Today", "Map", re.compile(r"^Tasks \d+$"), "Contacts"]
+        ["Today", "Map", "Plan", re.compile(r"^Tasks \d+$"), "Contacts"]
     )
+    for i in range(places.count()):
+        assert places.nth(i).bounding_box()["width"] >= 56
     expect(places.first).to_have_attribute("aria-current", "page")
     expect(page.get_by_role("button", name="Sign out")).to_be_hidden()
 
