@@ -378,6 +378,7 @@ TABLE = {
     "contacts.show": Route(OWN, args=_contact, seen_by=(REP_A, MANAGER)),
     "contacts.create_record": Route(OWN, args=_contact, form=_record_form),
     "tasks.index": Route(LIST, seen_by=(REP_A,)),
+    "tasks.count": Route(SELF),
     "tasks.respond": Route(OWN, args=_record, form=_response_form, seen_by=(REP_A, MANAGER)),
     "reps.index": Route(MANAGER_ONLY, variants=("", "?sort=name", "?sort=open_tasks")),
     "reps.show": Route(

@@ -102,3 +102,18 @@ def test_an_htmx_post_gets_the_form_alone(client, auth, make):
 def test_settings_need_a_signed_in_user(client):
     response = client.get("/settings")
     assert response.status_code == 302 and "/login" in response.location
+
+
+def test_the_zone_list_is_grouped_short_and_keeps_a_zone_stored_before(client, auth, make):
+    rep = make.rep(timezone="Etc/GMT+5")
+    auth.login(rep)
+    page = client.get("/settings").text
+    zones = page.split('name="timezone"')[1].split("</select>")[0]
+    assert zones.count("<option") < 50 and zones.count("<optgroup") == 5
+    assert "Factory" not in zones and "Zulu" not in zones and "localtime" not in zones
+    assert '<option selected value="Etc/GMT+5">Etc / GMT+5</option>' in zones
+
+    response = client.post("/settings", data={**GOOD, "timezone": "Etc/GMT+5"})
+    assert response.status_code == 303
+    db.session.refresh(rep)
+    assert rep.timezone == "Etc/GMT+5"

@@ -147,7 +147,7 @@ def test_complete_and_a_record_made_offline_reach_the_server_once(
     expect(waiting(page)).to_have_text("2 changes waiting to send")
     screenshot("offline-complete-pending")
 
-    # Log activity on the contact (its Create Touchpoint), still offline.
+    # Log activity on the contact, still offline.
     page.goto(f"{server.url}/contacts/{world.contact.id}")
     page.get_by_role("button", name="Log activity").click()
     page.get_by_label("Description", exact=True).fill("Asked for a quote, from the basement")

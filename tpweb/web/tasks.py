@@ -59,6 +59,13 @@ def index():
     return render("tasks/index.html", "content", **context)
 
 
+@bp.get("/tasks/count")
+def count():
+    """How many items wait in My tasks: the counts on a page other than the navigation's ask for
+    it again after a change (pages.CHANGED)."""
+    return str(pages.task_count())
+
+
 @bp.route("/tasks/<int:record_id>/response", methods=["GET", "POST"])
 @write
 def respond(record_id):

@@ -2,6 +2,7 @@
 
 import functools
 import re
+from datetime import date
 
 from flask import abort, flash, make_response, redirect, request, url_for
 from flask_login import current_user
@@ -220,6 +221,8 @@ def conflict(tp, submitted, logged=False):
         if name == "next_call" and yours is None:
             yours = next_call(submitted.last_call.data, submitted.frequency_days.data)
         if theirs != yours:
+            if isinstance(yours, date):
+                yours = day_words(yours)
             form[name].errors = [f"Changed meanwhile to this value; you had {yours or '—'}."]
     form.form_errors.append(
         "Someone changed this touchpoint while you were editing. "
