@@ -48,7 +48,7 @@ def beside(page, field):
 
 def nav_count(page):
     return int(
-        re.search(r'<span class="count nav-count" id="nav-task-count">(\d+)</span>', page).group(1)
+        re.search(r'<span class="count nav-count" id="nav-task-count"[^>]*>(\d+)<', page).group(1)
     )
 
 

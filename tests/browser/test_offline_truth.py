@@ -167,7 +167,7 @@ def test_back_from_a_call_complete_opens_with_the_time_away(
     # A tap on the number that never left the app (the rep said no to the dialler) opens nothing.
     page.goto(touchpoint)
     page.evaluate(FAKE_DIALLER)
-    card(page, world.overdue.name).locator("a[href^='tel:']").click()
+    card(page, world.overdue.name).get_by_role("link", name="Call", exact=True).click()
     page.clock.fast_forward("01:00")
     page.evaluate("tpwebVisibility('hidden')")
     page.evaluate("tpwebVisibility('visible')")

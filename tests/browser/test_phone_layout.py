@@ -131,10 +131,12 @@ def test_the_tab_bar_holds_the_four_places_and_more_holds_the_rest(
     box = bar.bounding_box()
     assert box["y"] + box["height"] == pytest.approx(844, abs=1), "fixed to the bottom"
     places = bar.locator(":scope > li > a.place")
-    expect(places).to_have_count(4)
+    # The rep's places (Plan my day among them), each a full-width share of the bar.
     expect(places.locator(".place-label")).to_have_text(
-        ["Today", "Map", re.compile(r"^Tasks \d+$"), "Contacts"]
+        ["Today", "Map", "Plan", re.compile(r"^Tasks \d+$"), "Contacts"]
     )
+    for i in range(places.count()):
+        assert places.nth(i).bounding_box()["width"] >= 56
     expect(places.first).to_have_attribute("aria-current", "page")
     expect(page.get_by_role("button", name="Sign out")).to_be_hidden()
 
@@ -288,7 +290,9 @@ def test_a_slow_complete_shows_it_is_working_and_a_double_tap_saves_one_call_log
     assert call_logs(server_app, world.touchpoint) == 1
 
 
-def test_the_sign_in_button_shows_it_is_working(page, server, world):
+@pytest.mark.parametrize("motion", ["no-preference", "reduce"])
+def test_the_sign_in_button_shows_it_is_working(page, server, world, motion):
+    page.emulate_media(reduced_motion=motion)
     page.goto(server.url + "/login")
     page.fill("input[name=username]", world.username)
     page.fill("input[name=password]", "tpweb-demo")
@@ -301,6 +305,9 @@ def test_the_sign_in_button_shows_it_is_working(page, server, world):
     button.click()
     expect(button).to_be_disabled()
     shows_spinner(button)
+    # It turns, unless the phone asks for less motion: then it stands still.
+    turning = button.evaluate("b => getComputedStyle(b, '::before').animationName")
+    assert turning == ("none" if motion == "reduce" else "tp-spin")
     held[0].continue_()
     expect(page.locator(".topbar .places")).to_be_visible()
 
