@@ -30,7 +30,7 @@ def test_the_demo_rep_plans_the_day_completes_a_stop_skips_one_and_opens_it_offl
     page.context.set_geolocation(POSITION)
     sign_in("rep1")
     expect(page.locator("[data-offline-saved]")).to_be_visible(timeout=20_000)
-    open_plan(page)
+    page.get_by_role("link", name="Plan", exact=True).tap()
     expect(page.get_by_role("heading", name="Plan my day")).to_be_visible()
 
     page.get_by_role("button", name="Use my position").tap()
@@ -80,7 +80,7 @@ def test_the_demo_rep_plans_the_day_completes_a_stop_skips_one_and_opens_it_offl
     expect(form).not_to_have_class(re.compile(r"htmx-(added|settling)"))
     form.get_by_role("button", name="Save call log").tap()
     expect(page.get_by_text("Step 2 of 2")).to_be_visible()
-    open_plan(page)
+    page.get_by_role("link", name="Plan", exact=True).tap()
     done = page.locator(".plan-stop--done")
     expect(done).to_have_count(1)
     expect(done.locator("strong a")).to_have_text(done_name)
@@ -111,9 +111,3 @@ def test_the_demo_rep_plans_the_day_completes_a_stop_skips_one_and_opens_it_offl
     assert stop_names(page) == after
     expect(page.locator(".plan-left-out li", has_text=skipped)).to_contain_text("skipped")
     screenshot("plan-offline")
-
-
-def open_plan(page):
-    """Plan my day from the navigation: under More, on a phone as at a desk."""
-    page.locator(".more-nav > summary").tap()
-    page.locator(".more-list").get_by_role("link", name="Plan my day").tap()
