@@ -14,7 +14,7 @@ TEST_POSTGRES ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 
 APT := $(if $(filter 0,$(shell id -u)),,sudo) env DEBIAN_FRONTEND=noninteractive apt-get
 
-.PHONY: install run test lint bench mutants
+.PHONY: install run test lint bench mutants screenshots lighthouse
 
 install: $(VENV)/.installed
 
@@ -53,6 +53,21 @@ bench: install
 	test -x /usr/bin/chromium || $(APT) install -y -qq chromium \
 		|| ($(APT) update -qq && $(APT) install -y -qq chromium) || echo "no Chromium: B4 is not run"
 	$(BIN)/python -m bench
+
+# make screenshots: every main screen at phone size, light and dark, into docs/screens/ (Chromium
+# from apt when missing).
+screenshots: install
+	test -x /usr/bin/chromium || $(APT) install -y -qq chromium \
+		|| ($(APT) update -qq && $(APT) install -y -qq chromium)
+	$(BIN)/python scripts/screenshots.py
+
+# make lighthouse: Lighthouse 13 (mobile) on the rep's main pages, signed in; scores into
+# docs/benchmarks.md. Lighthouse 13 and the Node 22 it needs come from tools/lighthouse/.
+lighthouse: install
+	test -x /usr/bin/chromium || $(APT) install -y -qq chromium \
+		|| ($(APT) update -qq && $(APT) install -y -qq chromium)
+	cd tools/lighthouse && npm ci --no-audit --no-fund
+	$(BIN)/python scripts/lighthouse.py
 
 mutants: install
 	$(BIN)/python -m pip install --quiet --editable ".[dev,mutants]"

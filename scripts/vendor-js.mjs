@@ -31,6 +31,8 @@ await build({
       'export { NetworkOnly } from "workbox-strategies/NetworkOnly.js";',
       'export { CacheFirst } from "workbox-strategies/CacheFirst.js";',
       'export { CacheExpiration } from "workbox-expiration/CacheExpiration.js";',
+      'export { ExpirationPlugin } from "workbox-expiration/ExpirationPlugin.js";',
+      'export { Strategy } from "workbox-strategies/Strategy.js";',
     ].join("\n"),
     resolveDir: root,
   },

@@ -2,8 +2,9 @@
    and messages to and from the page around the frame (static/map.js).
 
    A row is [lat, lon, touchpoint id, state, account name, customer name (jobsites), next call,
-   last call, comment, account id, sales rep name]: see tpweb/touchpoints/markers.py. Its strings
-   are user text: they only ever reach the page through textContent, never as HTML. */
+   last call, comment, account id, sales rep name, phone number (+ and digits), email (encoded)]:
+   see tpweb/domain/markers.py. Its strings are user text: they only ever reach the page through
+   textContent, never as HTML. */
 (function () {
   "use strict";
 
@@ -23,7 +24,8 @@
   function fromRow(row) {
     return {
       lat: row[0], lon: row[1], id: row[2], state: row[3], name: row[4], customer: row[5],
-      next: row[6], last: row[7], comment: row[8], account: row[9], rep: row[10]
+      next: row[6], last: row[7], comment: row[8], account: row[9], rep: row[10],
+      number: row[11], email: row[12]
     };
   }
 
@@ -83,6 +85,28 @@
     return link;
   }
 
+  // Call, Text, Email and Directions in the phone's own apps: the server sends the number as
+  // + and digits and the email already encoded (tpweb/domain/reach.py); directions go to the pin.
+  function reach(tp) {
+    var links = el("div", "tp-popup-reach");
+    var targets = [
+      ["Call", tp.number && "tel:" + tp.number],
+      ["Text", tp.number && "sms:" + tp.number],
+      ["Email", tp.email && "mailto:" + tp.email],
+      ["Directions", config().directionsUrl + tp.lat + "," + tp.lon]
+    ];
+    targets.forEach(function (target) {
+      if (!target[1]) return;
+      var link = el("a", "tp-reach", target[0]);
+      link.href = target[1];
+      // The maps site in a tab of its own (the app stays put when no maps app takes the link).
+      link.target = target[0] === "Directions" ? "_blank" : "_top";
+      if (link.target === "_blank") link.rel = "noopener";
+      links.appendChild(link);
+    });
+    return links;
+  }
+
   function popup(tp) {
     var box = el("div", "tp-popup");
     var title = el("strong", "tp-popup-title");
@@ -101,6 +125,7 @@
     box.appendChild(dates);
     if (config().showRep && tp.rep) box.appendChild(el("p", "tp-popup-rep", "Sales Rep: " + tp.rep));
     if (tp.comment) box.appendChild(el("p", "tp-popup-comment", tp.comment));
+    box.appendChild(reach(tp));
     var actions = el("div", "tp-popup-actions");
     actions.appendChild(action(tp, "complete", "Complete", "tp-button"));
     actions.appendChild(action(tp, "edit", "Reschedule", "tp-button tp-button--secondary"));

@@ -4,9 +4,12 @@
    applied once whether it went straight out or waited in the queue; swaps in what the worker
    answers for a queued write (offline/pending.js); keeps the bar under the menu up to date
    (offline/bar.js); asks before signing out with writes still waiting; and renders Needs your
-   attention (offline/attention.js) from what the worker keeps. */
+   attention (offline/attention.js) from what the worker keeps; and opens Complete when the rep
+   comes back from a call made from a card (offline/calls.js). */
 import { renderAttention } from "./offline/attention.js";
 import { bar, plural, render, say, signedInAs, view } from "./offline/bar.js";
+import { watchCalls } from "./offline/calls.js";
+import { refreshList } from "./offline/cards.js";
 import { describe, fillStepTwo, nextCallHere } from "./offline/forms.js";
 import { pendingMarkup } from "./offline/pending.js";
 
@@ -44,6 +47,16 @@ document.addEventListener("htmx:beforeSwap", (event) => {
   const xhr = event.detail.xhr;
   const pending = xhr && xhr.status === 202 && xhr.getResponseHeader("X-Offline-Pending");
   if (pending) event.detail.serverResponse = pendingMarkup(event.detail.serverResponse, JSON.parse(decodeURIComponent(pending)));
+});
+
+// A write the queue refused (a second Complete of a touchpoint whose first waits): nothing to swap.
+document.addEventListener("htmx:beforeSwap", (event) => {
+  const xhr = event.detail.xhr;
+  const refused = xhr && xhr.getResponseHeader("X-Offline-Refused");
+  if (!refused) return;
+  event.detail.shouldSwap = false;
+  event.detail.isError = false;
+  say(decodeURIComponent(refused));
 });
 
 /* ---- what htmx got ---- */
@@ -85,7 +98,10 @@ document.addEventListener("htmx:sendError", function () {
   say("No connection: that needs the network.");
 });
 
-document.addEventListener("htmx:afterSettle", render);
+document.addEventListener("htmx:afterSettle", function () {
+  render();
+  refreshList(false); // one that waited for a form to close
+});
 
 // Signing out with writes still waiting: ask first. They stay on the phone, and go once the
 // same user signs in again.
@@ -119,13 +135,16 @@ function listen() {
   navigator.serviceWorker.addEventListener("message", function (event) {
     var data = event.data || {};
     if (data.type === "state") {
-      if ("sentAt" in view.state && data.sentAt && view.state.sentAt !== data.sentAt) {
+      var sent = "sentAt" in view.state && data.sentAt && view.state.sentAt !== data.sentAt;
+      if (sent) {
         view.notice = data.waiting ? plural(data.lastSent, "change", "changes") + " sent." : "All changes sent.";
       }
       var changed = view.state.attention !== data.attention;
       view.state = data;
       (data.keys || []).forEach(function (key) { view.queued[key] = true; });
       render();
+      // The queue has drained: the list on screen shows the server's now, without a reload.
+      if (sent && !data.waiting) refreshList(true);
       if (changed && document.getElementById("offline-attention")) post({ type: "attention" });
     } else if (data.type === "attention") {
       renderAttention(data.items || []);
@@ -160,6 +179,8 @@ if (window.htmx) {
     }
   });
 }
+
+watchCalls();
 
 if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
 else start();

@@ -12,9 +12,10 @@
 import { SETTINGS_URL, SHELL, settings } from "./static/sw/config.js";
 import { forgetPages } from "./static/sw/kept.js";
 import { busy, precacheShell, router, shellRoutes } from "./static/sw/pages.js";
-import { ownedBy, retry, sendQueue, unavailable } from "./static/sw/queue.js";
+import { admit, ownedBy, retry, sendQueue, shownChange, unavailable } from "./static/sw/queue.js";
 import { refresher, session } from "./static/sw/refresh.js";
 import { createStore } from "./static/sw/store.js";
+import { knowTiles } from "./static/sw/tiles.js";
 import { ACTIONS, send, uuid, writeHandler } from "./static/sw/writes.js";
 
 const TAG = "tpweb-queue";
@@ -37,10 +38,13 @@ function counted(promise) {
   return promise;
 }
 
+// Resolves with the queue's refusal ({ refused }) or its place ({ id }).
 async function enqueue(item) {
-  await store.put("queue", item);
+  const admitted = await admit(store, item);
+  if (admitted.refused) return admitted;
   if (self.registration.sync) await self.registration.sync.register(TAG).catch(() => {});
   await broadcast();
+  return admitted;
 }
 
 // The queue sent again after the server's Retry-After, once however many ask; the promise settles
@@ -96,7 +100,7 @@ async function snapshot() {
   const [queued, refused, state] = await Promise.all([store.all("queue"), store.all("attention"), store.meta()]);
   // The signed-in user's own; with nobody signed in, everything on the phone.
   const own = (item) => !state.user || ownedBy(item, state.user);
-  const queue = queued.filter(own);
+  const queue = queued.filter(own).sort((a, b) => a.id - b.id);
   const attention = refused.filter(own);
   return {
     type: "state",
@@ -104,6 +108,7 @@ async function snapshot() {
     keys: queue.map((item) => item.key),
     attentionKeys: attention.map((item) => item.key),
     touchpoints: queue.map((item) => item.touchpoint).filter(Boolean),
+    changes: queue.filter((item) => item.touchpoint).map(shownChange),
     attention: attention.length,
     needsSignIn: !!state.needsSignIn && queue.length > 0,
     refreshedAt: state.refreshedAt || null,
@@ -192,5 +197,7 @@ self.addEventListener("sync", (event) => {
   }));
 });
 
-// The worker starting (the browser wakes it for a page or an event): send what waits.
+// The worker starting (the browser wakes it for a page or an event): send what waits; know which
+// requests are the map's tiles.
 sync().catch(() => {});
+settings().then(knowTiles).catch(() => {});

@@ -371,3 +371,55 @@ def test_call_logs_are_listed_newest_first_with_type_duration_and_author(client,
     second = f"Phone · 10 min Call log {older:%b %-d, %Y} · by Rita Rep · at {customer.name} Asked"
     assert first in text and second in text
     assert text.index(first) < text.index(second)
+
+
+def reach_links(page):
+    """{label: href as the browser reads it} of the page's Call, Text, Email and Directions."""
+    group = re.search(r'<div class="reach" role="group"[^>]*>(.*?)</div>', page, re.S)
+    assert group, "no Call/Text/Email/Directions on the page"
+    pairs = re.findall(r'<a href="([^"]*)"[^>]*>([^<]*)</a>', group.group(1))
+    return {label: html.unescape(href) for href, label in pairs}
+
+
+def test_the_account_page_offers_directions_not_coordinates_and_escapes_hostile_data(
+    client, make, rep
+):
+    customer = make.customer(
+        rep=rep,
+        name="Pinned Co",
+        phone="' onclick='alert(1)' 815 555 0100",
+        address="<script>alert(1)</script> Main St",
+        latitude=41.525031,
+        longitude=-88.081712,
+    )
+    make.contact(customer, name="Dana", phone="javascript:alert(2)", email='d"a@acme.example')
+
+    page = client.get(f"/customers/{customer.id}").text
+
+    assert reach_links(page) == {
+        "Call": "tel:18155550100",
+        "Text": "sms:18155550100",
+        "Email": "mailto:d%22a@acme.example",
+        "Directions": "https://www.google.com/maps/dir/?api=1&destination=41.52503,-88.08171",
+    }
+    assert "41.52503, -88.08171" not in page and "on the map" in summary(page)
+    assert (
+        "<script>alert(1)" not in page and "&lt;script&gt;alert(1)&lt;/script&gt; Main St" in page
+    )
+    assert not re.search(r'href="\s*javascript:', page, re.I)
+    # The contact's own number is no number: shown as typed, with no link to call it.
+    assert "· javascript:alert(2)" in page and 'href="tel:2"' not in page
+
+
+def test_a_jobsite_without_a_phone_or_place_reaches_its_customers_main_contact(client, make, rep):
+    customer = make.customer(rep=rep, name="Parent Co", phone="")
+    make.contact(customer, name="Ann", phone="312-555-0101", email="ann@parent.example")
+    jobsite = make.jobsite(customer, rep=rep, name="North Yard")
+
+    links = reach_links(client.get(f"/jobsites/{jobsite.id}").text)
+
+    assert links == {
+        "Call": "tel:3125550101",
+        "Text": "sms:3125550101",
+        "Email": "mailto:ann@parent.example",
+    }

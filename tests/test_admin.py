@@ -1,5 +1,7 @@
 """Admin: users and call log types, for admins only."""
 
+import re
+
 import pytest
 from sqlalchemy import select
 
@@ -120,3 +122,49 @@ def test_admin_pages_are_404_for_everyone_else(client, make, auth, role):
     assert client.post("/admin/users", data=new_user()).status_code == 404
     assert client.post("/admin/call-types", data={"name": "X"}).status_code == 404
     assert snapshot() == before
+
+
+def test_a_failed_new_user_lists_each_error_and_puts_the_first_in_focus(client, admin):
+    response = client.post("/admin/users", data=new_user(username="No Spaces!", name=""))
+
+    assert response.status_code == 422
+    summary = response.text.split('class="error-summary"')[1].split("</div>")[0]
+    assert "Fix these 2 to save:" in summary
+    assert '<a href="#username">Username: 2 to 80 of a-z' in summary
+    assert '<a href="#name">Name: Enter a name.</a>' in summary
+    field = re.search(r'<input [^>]*name="username"[^>]*>', response.text).group(0)
+    assert 'aria-invalid="true"' in field and 'aria-describedby="username-error"' in field
+    assert "autofocus" in field
+    assert 'id="username-error"' in response.text
+
+
+def test_the_manager_list_offers_managers_only(client, admin, make):
+    make.manager(name="Mona Manager")
+    make.rep(name="Rita Rep")
+    page = client.get("/admin/users").text
+    managers = page.split('name="manager_id"')[1].split("</select>")[0]
+    assert "Mona Manager" in managers
+    assert "Ada Admin" not in managers and "Rita Rep" not in managers
+
+
+def test_the_zone_list_is_short_grouped_and_keeps_an_unusual_stored_zone(client, admin, make):
+    odd = make.rep(name="Jo Jujuy", timezone="America/Argentina/Jujuy")
+    page = client.get(f"/admin/users/{odd.id}").text
+    zones = page.split('name="timezone"')[1].split("</select>")[0]
+    assert zones.count("<option") < 50 and "Factory" not in zones and "localtime" not in zones
+    assert '<optgroup label="United States &amp; Canada">' in zones
+    assert '<option value="America/Chicago">Central — Chicago, Dallas, Winnipeg</option>' in zones
+    assert (
+        '<optgroup label="Your current zone"><option selected value="America/Argentina/Jujuy">'
+        "America / Argentina / Jujuy</option></optgroup>" in zones
+    )
+
+    data = {"name": "Jo Jujuy", "role": "rep", "manager_id": "0", "email": ""}
+    response = client.post(
+        f"/admin/users/{odd.id}", data={**data, "timezone": "America/Argentina/Jujuy"}
+    )
+    assert response.status_code == 303
+    db.session.refresh(odd)
+    assert odd.timezone == "America/Argentina/Jujuy"
+    refused = client.post(f"/admin/users/{odd.id}", data={**data, "timezone": "Mars/Olympus"})
+    assert refused.status_code == 422

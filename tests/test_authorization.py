@@ -322,6 +322,8 @@ TABLE = {
     "touchpoints.map_frame": Route(
         LIST, variants=("", "?rep={rep_a}", "?lat=41.88&lon=-87.63"), seen_by=(REP_A, MANAGER)
     ),
+    # Counts only: no row of anyone's to see.
+    "touchpoints.counts": Route(LIST, variants=("", "?state=overdue", "?rep={rep_a}")),
     "touchpoints.compute_next_call": Route(
         SELF, variants=("?last_call=2026-11-01&frequency_days=30",)
     ),
@@ -376,6 +378,7 @@ TABLE = {
     "contacts.show": Route(OWN, args=_contact, seen_by=(REP_A, MANAGER)),
     "contacts.create_record": Route(OWN, args=_contact, form=_record_form),
     "tasks.index": Route(LIST, seen_by=(REP_A,)),
+    "tasks.count": Route(SELF),
     "tasks.respond": Route(OWN, args=_record, form=_response_form, seen_by=(REP_A, MANAGER)),
     "reps.index": Route(MANAGER_ONLY, variants=("", "?sort=name", "?sort=open_tasks")),
     "reps.show": Route(

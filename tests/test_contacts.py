@@ -132,7 +132,7 @@ def test_a_record_without_response_required_is_not_a_task(client, rep, contact, 
     assert "Open tasks 0" in visible(page) and "Answered" not in page
     assert "No contacts match." in client.get("/contacts?response_required=1").text
     assert "Chatted at the gym" not in client.get("/tasks").text
-    assert '<span class="count nav-count">0</span>' in client.get("/tasks").text
+    assert '<span class="count nav-count" id="nav-task-count" data-count="0">0</span>' in client.get("/tasks").text
 
 
 def test_a_record_without_response_required_needs_no_date_due(client, rep, contact):
@@ -300,7 +300,7 @@ def test_a_second_rep_sees_none_of_it(client, make, auth, rep, customer, contact
     assert "No contacts match." in client.get("/contacts?q=Dana").text
     tasks = client.get("/tasks").text
     assert "Reactivate the membership" not in tasks
-    assert '<span class="count nav-count">0</span>' in tasks
+    assert '<span class="count nav-count" id="nav-task-count" data-count="0">0</span>' in tasks
     assert "My tasks: 0 waiting" in visible(client.get("/").text)
 
     assert client.get(f"/contacts/{contact.id}").status_code == 404
@@ -588,12 +588,12 @@ def test_a_rep_editing_a_contact_puts_the_change_in_the_customers_history(
             "phone": "555-0100", "active": "y"}  # fmt: skip
     assert client.post(f"/contacts/{contact.id}/edit", data=data).status_code == 303
     shown = changes_of(client.get(f"/customers/{customer.id}").text)
-    assert "Rita Rep · contact Dana Freeze updated title: Owner → Manager" in shown
+    assert "Contact Dana Freeze: title changed from “Owner” to “Manager” by Rita Rep" in shown
     # A rename shows the contact by its new name, and the old one in the change.
     client.post(f"/contacts/{contact.id}/edit", data=data | {"name": "Dana Thaw"})
     shown = changes_of(client.get(f"/customers/{customer.id}").text)
-    assert "Rita Rep · contact Dana Thaw updated name: Dana Freeze → Dana Thaw" in shown
-    assert shown.index("name: Dana Freeze → Dana Thaw") < shown.index("title: Owner → Manager")
+    assert "Contact Dana Thaw: name changed from “Dana Freeze” to “Dana Thaw” by Rita Rep" in shown
+    assert shown.index("name changed from") < shown.index("title changed from")
 
 
 def test_a_contact_added_and_set_inactive_are_in_the_customers_history(client, rep, customer):
@@ -602,10 +602,8 @@ def test_a_contact_added_and_set_inactive_are_in_the_customers_history(client, r
     lee = db.session.scalar(select(Contact).filter_by(name="Lee Leaving"))
     client.post(f"/contacts/{lee.id}/edit", data={"name": "Lee Leaving", "title": "Buyer"})
     shown = changes_of(client.get(f"/customers/{customer.id}").text)
-    assert "Rita Rep · contact Lee Leaving set inactive active: True → False" in shown
-    assert "Rita Rep · contact Lee Leaving created name: — → Lee Leaving title: — → Buyer" in (
-        shown
-    )
+    assert "Contact Lee Leaving set inactive by Rita Rep" in shown
+    assert "Contact Lee Leaving created by Rita Rep" in shown
 
 
 def test_an_unchanged_contact_saved_again_adds_no_history(client, rep, customer, contact):
@@ -614,3 +612,33 @@ def test_an_unchanged_contact_saved_again_adds_no_history(client, rep, customer,
     client.post(f"/contacts/{contact.id}/edit", data=data)
     shown = changes_of(client.get(f"/customers/{customer.id}").text)
     assert "contact Dana Freeze updated" not in shown
+
+
+def test_the_contact_page_reaches_them_in_one_tap_with_hostile_data_encoded(client, make, rep):
+    customer = make.customer(rep=rep, name="Far Co", address="9 Elm St", city="Joliet")
+    long_email = "a" * 100 + "@" + "b" * 11 + ".example"
+    contact = make.contact(customer, name="Q" * 80, phone="+1 (630) 555-0177 <x>", email=long_email)
+    hostile = make.contact(customer, name="Eve", phone="javascript:", email="javascript:alert(1)")
+
+    page = client.get(f"/contacts/{contact.id}").text
+    group = re.search(r'<div class="reach" role="group"[^>]*>(.*?)</div>', page, re.S).group(1)
+    links = {
+        label: html.unescape(href)
+        for href, label in re.findall(r'<a href="([^"]*)"[^>]*>([^<]*)</a>', group)
+    }
+
+    assert len(long_email) == 120
+    assert links == {
+        "Call": "tel:+16305550177",
+        "Text": "sms:+16305550177",
+        "Email": "mailto:" + long_email,
+        "Directions": "https://www.google.com/maps/dir/?api=1&destination=9+Elm+St,+Joliet",
+    }
+    assert "+1 (630) 555-0177 &lt;x&gt;" in page
+
+    # Neither a number nor an address: shown as typed, a link to nothing; their customer's
+    # place is still one tap away.
+    page = client.get(f"/contacts/{hostile.id}").text
+    assert not re.search(r'href="\s*javascript:', page, re.I)
+    assert "mailto:" not in page and "tel:" not in page and "sms:" not in page
+    assert "<dd>javascript:alert(1)</dd>" in page and "Directions" in page

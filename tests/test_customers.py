@@ -1,5 +1,6 @@
 """The customer list, and creating, editing and deactivating customers, jobsites and contacts."""
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -314,7 +315,10 @@ def test_an_account_without_a_location_is_listed_as_no_location(client, make, ma
     assert "no location" in listed.split(">Unmapped Co<")[1].split("</article>")[0]
     assert "no location" not in listed.split(">Mapped Co<")[1].split("</article>")[0]
     assert "no location" in client.get(f"/customers/{unlocated.id}").text
-    assert "41.75000, -88.15000" in client.get(f"/customers/{located.id}").text
+    # Not the raw numbers: the page gives Directions to them.
+    page = client.get(f"/customers/{located.id}").text
+    assert "on the map" in page and "41.75000, -88.15000" not in page
+    assert "maps/dir/?api=1&amp;destination=41.75,-88.15" in page
 
 
 def test_a_location_is_cleared_by_saving_both_fields_empty(client, make, manager):
@@ -323,3 +327,17 @@ def test_a_location_is_cleared_by_saving_both_fields_empty(client, make, manager
     assert client.post(f"/customers/{customer.id}/edit", data=form).status_code == 303
     db.session.refresh(customer)
     assert (customer.latitude, customer.longitude) == (None, None)
+
+
+def test_latitude_without_longitude_is_named_at_the_top_and_focused(client, manager):
+    response = client.post("/customers/new", data=customer_form(longitude=""))
+    assert response.status_code == 422
+    summary = response.text.split('class="error-summary"')[1].split("</div>")[0]
+    assert "Fix this to save:" in summary
+    assert (
+        '<a href="#longitude">Longitude: Give both latitude and longitude, or neither.</a>'
+        in summary
+    )
+    field = re.search(r'<input [^>]*name="longitude"[^>]*>', response.text).group(0)
+    assert "autofocus" in field and 'aria-describedby="longitude-error"' in field
+    assert response.text.index("error-summary") < response.text.index('name="name"')

@@ -45,7 +45,7 @@ def test_setting_a_customer_inactive_writes_a_history_row_for_each_of_its_touchp
         assert (row.action, row.user_id) == ("set inactive", manager.id)
         assert json.loads(row.changes) == {"inactive": [False, True]}
     page = client.get(f"/customers/{customer.id}").text
-    assert "Mona Manager · touchpoint set inactive" in page
+    assert "Touchpoint set inactive by Mona Manager" in page
 
 
 def test_a_bulk_update_through_the_session_is_recorded_row_by_row(make):

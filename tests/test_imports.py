@@ -310,4 +310,4 @@ def test_call_logs_and_records_preview_then_import_from_their_exports_form(
     assert (record.description, record.is_open_task) == ("Send the quote", True)
     # The new task is in its customer's history, as the manager's, like one made in the app.
     acme = db.session.scalar(select(Account).filter_by(external_id="C1"))
-    assert "Mona Manager · task created" in client.get(f"/customers/{acme.id}").text
+    assert "Task created by Mona Manager" in client.get(f"/customers/{acme.id}").text

@@ -16,6 +16,7 @@ from sqlalchemy import insert, select
 
 from tpweb.config import OPENSTREETMAP_TILES, tile_url
 from tpweb.domain.markers import map_state, parse_position
+from tpweb.domain.reach import TO_LOCATION
 from tpweb.domain.schedule import today_in
 from tpweb.extensions import db
 from tpweb.models import Account, Touchpoint
@@ -294,8 +295,9 @@ def test_the_map_page_names_no_address_outside_the_app_but_the_tiles(
     frame = frame_of(client, page)
 
     assert TILES in frame
+    # The popups' Directions link (a tap, not a request of the page's) is the one other address.
     outside = [a for doc in (page, frame) for a in ADDRESS.findall(doc) if a != TILES]
-    assert outside == []
+    assert outside == [html.escape(TO_LOCATION)]
     assert "/static/vendor/leaflet-1.9.4/leaflet.js" in frame
     assert "/static/vendor/leaflet.markercluster-1.5.3/leaflet.markercluster.js" in frame
     # Opened alone, the frame names the app's icon, or the browser asks for /favicon.ico.
@@ -307,7 +309,7 @@ def test_without_a_tile_url_the_map_has_no_tile_layer(client, make, rep, today):
 
     frame = frame_of(client, client.get("/touchpoints?view=map").text)
 
-    assert "tileLayer" not in frame and ADDRESS.findall(frame) == []
+    assert "tileLayer" not in frame and ADDRESS.findall(frame) == [html.escape(TO_LOCATION)]
 
 
 @pytest.mark.parametrize(
@@ -405,3 +407,20 @@ def test_template_syntax_in_a_name_or_comment_is_never_evaluated(client, make, r
     assert "evaluated" not in frame and os.getcwd() not in frame
     row = marker_rows(frame)[0]
     assert row[4] == "Acme {{ 'ev' ~ 'aluated' }}" and row[8] == tp.comment
+
+
+def test_a_pin_carries_its_number_and_email_as_data_for_the_popups_links(client, make, rep, today):
+    tp = due_in(make, rep, today, 1, "Call Co", phone='javascript:alert(1)//+1 312 555 0100"')
+    make.contact(tp.account, name="Amy", email='amy"<b>@call.example')
+    due_in(make, rep, today, 2, "Quiet Co")
+
+    frame = frame_of(client, client.get("/touchpoints?view=map").text)
+    rows = {row[4]: row[11:] for row in marker_rows(frame)}
+
+    # The popup writes "tel:", "sms:" or "mailto:" before them, and Directions from the pin.
+    assert rows == {
+        "Call Co": ["113125550100", "amy%22%3Cb%3E@call.example"],
+        "Quiet Co": ["", ""],
+    }
+    assert f'data-directions-url="{html.escape(TO_LOCATION)}"' in frame
+    assert client.get(f"/touchpoints/{tp.id}/marker").json[11:] == rows["Call Co"]

@@ -277,7 +277,7 @@ def test_the_contact_page_offers_edit_to_whoever_may_change_the_contact(world):
     for who, offered in (("owner", True), ("manager", True), ("jobsite_rep", False)):
         page = world["clients"][who].get(url).text
         assert ("Edit contact" in page) is offered, who
-        assert "Create Touchpoint" in page, who
+        assert "Log activity" in page, who
 
 
 def family_changes(w, today):

@@ -120,6 +120,19 @@ def test_the_worker_and_the_modules_it_imports_are_in_its_version(client):
     assert all(any(file.endswith(name.lstrip("./")) for file in WORKER_FILES) for name in imported)
 
 
+def test_the_worker_is_told_the_tile_url_and_may_fetch_tiles(client, app, monkeypatch):
+    """The worker keeps the tiles a phone has shown: it has their URL template from the shell, and
+    its own fetches of them (CORS first) are allowed by its Content-Security-Policy."""
+    monkeypatch.setitem(app.config, "TPWEB_TILE_URL", "https://tiles.example.com/{z}/{x}/{y}.png")
+    assert client.get("/offline/shell").json["tiles"] == "https://tiles.example.com/{z}/{x}/{y}.png"
+    policy = client.get("/sw.js").headers["Content-Security-Policy"]
+    assert "connect-src 'self' https://tiles.example.com;" in policy
+
+    monkeypatch.setitem(app.config, "TPWEB_TILE_URL", "")
+    assert client.get("/offline/shell").json["tiles"] == ""
+    assert "connect-src 'self';" in client.get("/sw.js").headers["Content-Security-Policy"]
+
+
 def test_a_queued_writes_placeholder_is_the_servers_own_template(client):
     pending = client.get("/offline/shell").json["pending"]
 

@@ -162,6 +162,10 @@ def test_building_the_map_of_2000_touchpoints_stays_under_10_mb(app, today):
             self.name, self.customer_name = f"Prairie Ridge Plumbing {i:04d} LLC", ""
             self.comment = "Spouse Rosa; kids Dan and Amy. Cubs fan." * (i % 3 == 0)
             self.rep_name = "Rita Rep"
+            # The popup's one-tap links: a phone, an email, directions to the pin.
+            self.account_phone, self.contact_phone = "(312) 555-0100", ""
+            self.contact_email = f"office{i}@prairie-ridge.example"
+            self.account_address, self.account_city = f"{i} Prairie Ridge Rd", "Joliet"
 
     rows = [Row(i) for i in range(2000)]
     with app.test_request_context("/touchpoints/map-frame"):

@@ -22,7 +22,10 @@ def test_the_nav_links_to_settings_which_shows_the_users_own(client, auth, make)
     assert 'href="/settings"' in client.get("/").text
     page = client.get("/settings").text
     assert 'value="kim@example.com"' in page
-    assert '<option selected value="Europe/Berlin">Europe/Berlin</option>' in page
+    assert (
+        '<option selected value="Europe/Berlin">Berlin, Paris, Madrid, Rome, Warsaw</option>'
+        in page
+    )
     assert '<option selected value="5">05:00</option>' in page
     assert re.search(r'<input checked id="delivery-0"[^>]* value="item">', page)
 
@@ -99,3 +102,18 @@ def test_an_htmx_post_gets_the_form_alone(client, auth, make):
 def test_settings_need_a_signed_in_user(client):
     response = client.get("/settings")
     assert response.status_code == 302 and "/login" in response.location
+
+
+def test_the_zone_list_is_grouped_short_and_keeps_a_zone_stored_before(client, auth, make):
+    rep = make.rep(timezone="Etc/GMT+5")
+    auth.login(rep)
+    page = client.get("/settings").text
+    zones = page.split('name="timezone"')[1].split("</select>")[0]
+    assert zones.count("<option") < 50 and zones.count("<optgroup") == 5
+    assert "Factory" not in zones and "Zulu" not in zones and "localtime" not in zones
+    assert '<option selected value="Etc/GMT+5">Etc / GMT+5</option>' in zones
+
+    response = client.post("/settings", data={**GOOD, "timezone": "Etc/GMT+5"})
+    assert response.status_code == 303
+    db.session.refresh(rep)
+    assert rep.timezone == "Etc/GMT+5"

@@ -47,7 +47,14 @@ def beside(page, field):
 
 
 def nav_count(page):
-    return int(re.search(r'<span class="count nav-count">(\d+)</span>', page).group(1))
+    return int(
+        re.search(r'<span class="count nav-count" id="nav-task-count">(\d+)</span>', page).group(1)
+    )
+
+
+def heading_count(page):
+    """The count beside My tasks' heading."""
+    return int(re.search(r'My tasks <span class="count"[^>]*>(\d+)</span>', page).group(1))
 
 
 def dashboard_count(client):
@@ -94,7 +101,7 @@ def test_a_follow_up_from_creation_to_response(client, rep, customer, contact, t
     assert "Upcoming · in 2 days" in tasks
     assert f'href="/tasks/{record.id}/response"' in tasks
     assert nav_count(tasks) == 1
-    assert 'My tasks <span class="count">1</span>' in tasks
+    assert heading_count(tasks) == 1
     assert dashboard_count(client) == 1
 
     form = client.get(f"/tasks/{record.id}/response", headers=HTMX)
@@ -203,12 +210,12 @@ def test_my_tasks_come_a_page_at_a_time_overdue_first(
     shown = [visible(page) for page in (first, second, last)]
     pages = [[text for text in order + ["Task +5"] if text in page] for page in shown]
     assert pages == [order[:3], order[3:], ["Task +5"]]
-    assert nav_count(first) == 7 and 'My tasks <span class="count">7</span>' in first
+    assert nav_count(first) == 7 and heading_count(first) == 7
     assert '<a class="more" role="button" href="/tasks?page=2" hx-get="/tasks?page=2"' in first
     assert "<html" not in second and "<h1" not in second and 'href="/tasks?page=3"' in second
     assert "Show more" not in last and "Nothing waits" not in last
     assert without_js.startswith("<!doctype html>") and "Task +5" in without_js
-    assert nav_count(without_js) == 7 and 'My tasks <span class="count">7</span>' in without_js
+    assert nav_count(without_js) == 7 and heading_count(without_js) == 7
 
 
 def test_a_phone_keeps_every_page_of_my_tasks_for_offline_use(client, app, make, rep, contact):
@@ -229,7 +236,7 @@ def test_a_phone_keeps_every_page_of_my_tasks_for_offline_use(client, app, make,
 def test_past_the_last_page_my_tasks_is_empty_and_keeps_its_count(client, rep, task):
     page = client.get("/tasks?page=4").text
     assert "Reactivate the membership" not in page and "Nothing waits" not in page
-    assert nav_count(page) == 1 and 'My tasks <span class="count">1</span>' in page
+    assert nav_count(page) == 1 and heading_count(page) == 1
     assert 'No more here. <a href="/tasks">Back to the first page</a>' in page
 
 
@@ -393,9 +400,7 @@ def test_an_answered_task_is_409_and_keeps_its_response(client, rep, task):
         respond(client, task, response_note="Second answer"),
     ):
         assert response.status_code == 409
-        assert '<p class="form-error" role="alert">This task is already closed.</p>' in (
-            response.text
-        )
+        assert '<p class="form-error">This task is already closed.</p>' in (response.text)
         assert 'name="response_note"' not in response.text
     assert stored(task).response_note == "First answer"
     assert snapshot() == before
@@ -508,3 +513,61 @@ def test_tasks_run_a_fixed_number_of_queries_at_5_and_100(
     # The last page, its rows alone (Show more) and as a whole page: the same statements.
     last = queries_for(HTMX, "/tasks?page=3"), queries_for({}, "/tasks?page=3")
     assert last == ((4, (20, 0)), (4, (20, 0)))  # items 101 to 120: the latest tasks
+
+
+# A change shows at once: the counts, the contact's summary and a status line, with no reload.
+
+
+def test_logging_a_task_redraws_the_contact_with_its_count_and_the_action(
+    client, rep, contact, today
+):
+    response = client.post(
+        f"/contacts/{contact.id}/touchpoints",
+        data={
+            "description": "Send the <b>price</b> list",
+            "response_required": "y",
+            "date_due": (today + timedelta(days=3)).isoformat(),
+            "date_completed": today.isoformat(),
+            "assigned_to": rep.id,
+        },
+        headers={**HTMX, "HX-Current-URL": f"http://localhost/contacts/{contact.id}"},
+    )
+
+    assert response.status_code == 200
+    assert response.headers["HX-Trigger"] == "tpweb-changed"
+    assert response.headers["HX-Retarget"] == "#main"
+    assert response.headers["HX-Replace-Url"] == f"/contacts/{contact.id}"
+    page = visible(response.text)
+    assert "Open tasks 1" in page and "Log activity" in page
+    assert "Send the <b>price</b> list" in page and "<b>price" not in response.text
+    assert nav_count(response.text.replace(' hx-swap-oob="true"', "")) == 1
+    due = today + timedelta(days=3)
+    assert f"Activity logged. Task for {rep.name}, due {due:%a %b %-d}." in page
+
+
+def test_a_response_on_the_contacts_page_updates_its_open_tasks(client, rep, contact, task):
+    assert "Open tasks 1" in visible(client.get(f"/contacts/{contact.id}").text)
+
+    response = respond(
+        client, task, headers={**HTMX, "HX-Current-URL": f"http://localhost/contacts/{contact.id}"}
+    )
+
+    assert response.status_code == 200 and response.headers["HX-Trigger"] == "tpweb-changed"
+    assert f'id="contact-summary-{contact.id}" hx-swap-oob="true"' in response.text
+    assert "Open tasks 0" in visible(response.text)
+    assert nav_count(response.text.replace(' hx-swap-oob="true"', "")) == 0
+    assert "Response recorded: “Reactivate the membership” is closed." in visible(response.text)
+
+
+def test_a_response_on_my_tasks_updates_the_count_only(client, rep, contact, task):
+    response = respond(client, task, headers={**HTMX, "HX-Current-URL": "http://localhost/tasks"})
+
+    assert "contact-summary" not in response.text  # not on this page: nothing to swap
+    assert nav_count(response.text.replace(' hx-swap-oob="true"', "")) == 0
+
+
+def test_the_counts_on_a_page_ask_for_themselves_after_a_change(client, rep, contact, task):
+    for page in (client.get("/").text, client.get("/tasks").text):
+        assert 'hx-get="/tasks/count" hx-trigger="tpweb-changed from:body">1<' in page
+    respond(client, task)
+    assert client.get("/tasks/count", headers=HTMX).text == "0"

@@ -1,5 +1,7 @@
 """The touchpoint widget, Complete in two steps, Reschedule, Inactive, replays and conflicts."""
 
+import html
+import re
 from datetime import timedelta
 
 import pytest
@@ -390,7 +392,7 @@ def test_reschedule_with_a_stale_version_is_409_and_shows_what_changed(client, m
     assert response.status_code == 409
     assert "Someone changed this touchpoint" in response.text
     assert f'value="{(today + timedelta(days=10)).isoformat()}"' in response.text
-    assert f"you had {(today + timedelta(days=2)).isoformat()}" in response.text
+    assert f"you had {today + timedelta(days=2):%a %b %-d}." in response.text
     assert snapshot() == before
 
 
@@ -514,3 +516,142 @@ def test_the_list_runs_a_fixed_number_of_queries_at_10_and_500(
     # The user; the ETag's fingerprint (tpweb.web.caching); the page of touchpoints with their
     # accounts, customers and reps; the counts; and for the whole page, the My tasks count.
     assert [queries for queries, _ in small + large] == [5, 4, 5, 4]
+
+
+REACH = re.compile(r'<div class="reach" role="group"[^>]*>(.*?)</div>', re.S)
+HREF = re.compile(r'<a href="([^"]*)"[^>]*>([^<]*)</a>')
+
+
+def reach_links(page):
+    """{label: href as the browser reads it} of each card's Call, Text, Email and Directions."""
+    return [
+        {label: html.unescape(href) for href, label in HREF.findall(group)}
+        for group in REACH.findall(page)
+    ]
+
+
+def test_a_card_calls_texts_emails_and_gives_directions_from_hostile_data(client, make, rep, today):
+    customer = make.customer(
+        rep=rep,
+        name="Hostile Co",
+        phone='javascript:alert("x")//+1 312 555 0100',
+        address='1 Main St "><script>alert(1)</script>',
+        city="Joliet & Co",
+    )
+    make.contact(customer, name="Inactive First", email="old@acme.example", active=False)
+    make.contact(customer, name="Zed Later", email="zed@acme.example")
+    make.contact(customer, name="Amy Main", email="amy'<b>@acme.example")
+    make.touchpoint(customer, last_call=today - timedelta(days=30), frequency_days=30)
+
+    page = client.get("/touchpoints?view=list").text
+
+    [links] = reach_links(page)
+    assert links == {
+        "Call": "tel:13125550100",
+        "Text": "sms:13125550100",
+        # The main contact: the first active one by name, as the customer page lists them.
+        "Email": "mailto:amy%27%3Cb%3E@acme.example",
+        "Directions": "https://www.google.com/maps/dir/?api=1&destination="
+        "1+Main+St+%22%3E%3Cscript%3Ealert%281%29%3C%2Fscript%3E,+Joliet+%26+Co",
+    }
+    # Typed text stays text: escaped where it shows, and no link is a javascript: URL.
+    assert "<script>alert(1)" not in page
+    assert not re.search(r'href="\s*javascript:', page, re.I)
+    assert 'title="Call javascript:alert(&#34;x&#34;)//+1 312 555 0100"' in page
+    assert "1 Main St &#34;&gt;&lt;script&gt;alert(1)&lt;/script&gt;, Joliet &amp; Co" in page
+
+
+def test_a_card_without_a_phone_takes_its_main_contacts_and_goes_to_its_pin(
+    client, make, rep, today
+):
+    customer = make.customer(rep=rep, name="Pinned Co", latitude=41.52503, longitude=-88.0817)
+    make.contact(customer, name="Dana", phone="(815) 555-0142", email="not an address")
+    jobsite = make.jobsite(customer, rep=rep, name="Pinned Yard")
+    for account in (customer, jobsite):
+        make.touchpoint(account, last_call=today - timedelta(days=30), frequency_days=30)
+
+    links = reach_links(client.get("/touchpoints?view=list").text)
+
+    # The jobsite's people are its customer's; it has no place of its own, so no Directions.
+    assert sorted(links, key=len) == [
+        {"Call": "tel:8155550142", "Text": "sms:8155550142"},
+        {
+            "Call": "tel:8155550142",
+            "Text": "sms:8155550142",
+            "Directions": "https://www.google.com/maps/dir/?api=1&destination=41.52503,-88.0817",
+        },
+    ]
+
+# Every change shows at once: the card, the tab counts, the navigation's count, a status line.
+
+
+def oob(page, element_id):
+    """The out-of-band element with `element_id` in an htmx answer, as text."""
+    match = re.search(rf'<[a-z]+ [^>]*id="{element_id}"[^>]*hx-swap-oob[^>]*>(.*?)</', page, re.S)
+    assert match, f"no out-of-band #{element_id}"
+    return match.group(0)
+
+
+def test_complete_answers_with_the_counts_and_a_confirmation(client, make, rep, today, phone):
+    tp = touchpoint_due(make, rep, today, -2, "Late Co", frequency=14)
+    touchpoint_due(make, rep, today, 0, "Today Co")
+    assert 'id="nav-task-count" data-count="2">2<' in client.get("/touchpoints").text
+
+    response = log_call(client, tp, today, phone)
+
+    assert response.headers["HX-Trigger"] == "tpweb-changed"
+    assert oob(response.text, "nav-task-count").endswith(">1</")  # Late Co is no longer due
+    status = oob(response.text, "status-line")
+    next_call = today + timedelta(days=14)
+    assert f"Call logged for Late Co. Next Call {next_call:%a %b %-d}" in status
+    # The tabs, asked for again on that event, for the tab the rep is on.
+    tabs = client.get("/touchpoints/counts?state=overdue", headers=HTMX).text
+    assert tabs.strip().startswith('<nav class="tabs" id="touchpoint-tabs"')
+    assert counts_of(tabs) == {"All": 2, "Overdue": 0, "Due today": 1, "Upcoming": 1}
+    assert 'hx-get="/touchpoints/counts?state=overdue"' in tabs
+
+
+def counts_of(tabs):
+    return {
+        label.strip(): int(count)
+        for label, count in re.findall(r'>\s*([A-Za-z ]+?) <span class="count">(\d+)<', tabs)
+    }
+
+
+def test_step_two_answers_with_the_card_in_its_new_state(client, make, rep, today, phone):
+    tp = touchpoint_due(make, rep, today, -2, "Late Co", frequency=14)
+    log_call(client, tp, today, phone)
+    db.session.refresh(tp)
+    edit = {"last_call": today.isoformat(), "frequency_days": "14", "next_call": ""}
+
+    response = client.post(
+        f"/touchpoints/{tp.id}/edit?logged=1", data={**edit, "version": tp.version}, headers=HTMX
+    )
+
+    assert response.status_code == 200 and response.headers["HX-Trigger"] == "tpweb-changed"
+    assert f'<article class="tp tp--upcoming" id="touchpoint-{tp.id}">' in response.text
+    assert "Late Co: Next Call" in oob(response.text, "status-line")
+    # An Overdue tab keeps only overdue cards: this one leaves it (app.css).
+    page = client.get("/touchpoints?view=list&state=overdue").text
+    assert 'class="tp-list" data-only="overdue"' in page
+
+
+def test_step_two_stays_complete_when_it_fails_validation(client, make, rep, today, phone):
+    tp = touchpoint_due(make, rep, today, -2, "Late Co", frequency=14)
+    step_two = log_call(client, tp, today, phone).text
+    assert f'action="/touchpoints/{tp.id}/edit?logged=1"' in step_two
+    db.session.refresh(tp)
+
+    response = client.post(
+        f"/touchpoints/{tp.id}/edit?logged=1",
+        data={"last_call": today.isoformat(), "frequency_days": "0", "version": tp.version},
+        headers=HTMX,
+    )
+
+    assert response.status_code == 422
+    assert "Complete · Step 2 of 2" in response.text and "Reschedule" not in response.text
+    page = client.post(
+        f"/touchpoints/{tp.id}/edit?logged=1",
+        data={"last_call": today.isoformat(), "frequency_days": "0", "version": tp.version},
+    ).text
+    assert "<h1>Complete: Late Co</h1>" in page

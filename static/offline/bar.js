@@ -1,7 +1,8 @@
 /* The bar under the menu (#offline-bar): "Offline — showing data from <time>" while a kept answer
    is on screen, how many writes wait to be sent with "Sync now", what needs attention, a sign-in
-   link when the queue waits for one; and the badges of cards whose writes wait. Everything it
+   link when the queue waits for one; and the cards whose writes wait (cards.js). Everything it
    puts on the page goes through textContent. */
+import { markCards } from "./cards.js";
 
 // What the worker last reported, the kept answer on screen, and every key reported waiting.
 export const view = { state: {}, shownFrom: null, notice: "", queued: {} };
@@ -106,24 +107,8 @@ export function render() {
   root.hidden = !root.childElementCount;
   // Its links navigate like the app's others (hx-boost on the body).
   if (window.htmx) window.htmx.process(root);
-  markWaiting();
+  markCards(view.state);
   markAnswered();
-}
-
-// Touchpoints with a write waiting carry a badge wherever their card shows.
-function markWaiting() {
-  var waiting = (view.state.touchpoints || []).map(String);
-  document.querySelectorAll(".tp[id^='touchpoint-']:not(.tp--pending)").forEach(function (card) {
-    var on = waiting.indexOf(card.id.slice("touchpoint-".length)) >= 0;
-    var badge = card.querySelector(":scope > header .badge--pending");
-    card.classList.toggle("tp--waiting", on);
-    if (on && !badge) {
-      var header = card.querySelector(":scope > header");
-      if (header) header.append(el("span", "badge badge--pending", "Waiting to send"));
-    } else if (!on && badge) {
-      badge.remove();
-    }
-  });
 }
 
 // A write shown as waiting, once the worker has answered for it: sent, or needing attention.

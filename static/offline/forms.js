@@ -1,5 +1,6 @@
 /* The forms that make writes: what the worker is told of one it may queue (its heading, its
    fields' labels), and the dates the server would fill in, worked out here when it cannot be asked. */
+import { isDay, nextCall } from "./schedule.js";
 
 function labelOf(input) {
   var label = input.labels && input.labels[0];
@@ -28,35 +29,26 @@ export function describe(form, user) {
   return { label: label.slice(0, 240), names: names, choices: choices, user: user };
 }
 
-function isoDay(date) {
-  return date.toISOString().slice(0, 10);
-}
-
-function addDays(iso, days) {
-  var date = new Date(iso + "T00:00:00Z");
-  date.setUTCDate(date.getUTCDate() + days);
-  return isoDay(date);
-}
-
 // Next Call as the server works it out while the rep types (Last Call + Frequency), for when
 // the server cannot be asked.
 export function nextCallHere(form) {
   var last = form.elements.last_call.value;
   var days = parseInt(form.elements.frequency_days.value, 10);
-  if (/^\d{4}-\d{2}-\d{2}$/.test(last) && days >= 1 && days <= 3650) {
-    form.elements.next_call.value = addDays(last, days);
+  if (isDay(last) && days >= 1 && days <= 3650) {
+    form.elements.next_call.value = nextCall(last, days);
   }
 }
 
 // Step two after an offline step one: the dates the server would have put there, worked out here
-// (Last Call = the call's date, Next Call = that + Frequency; an older call moves nothing).
+// (schedule.js's afterCall: Last Call = the call's date, Next Call = that + Frequency; an older
+// call moves nothing).
 export function fillStepTwo(root) {
   root.querySelectorAll("[data-called-on]").forEach(function (note) {
     var calledOn = note.dataset.calledOn;
     note.removeAttribute("data-called-on");
     var box = note.closest(".offline-step");
     var form = box && box.querySelector("form");
-    if (!form || !form.elements.last_call || !/^\d{4}-\d{2}-\d{2}$/.test(calledOn)) return;
+    if (!form || !form.elements.last_call || !isDay(calledOn)) return;
     if (form.elements.last_call.value && calledOn < form.elements.last_call.value) return;
     form.elements.last_call.value = calledOn;
     if (form.elements.next_call && form.elements.frequency_days) nextCallHere(form);

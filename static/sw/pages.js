@@ -6,6 +6,7 @@ import { CacheFirst, NetworkFirst, PrecacheController, Route, Router } from "../
 import { SHELL, settings } from "./config.js";
 import { FRAGMENTS, PAGES, asKept, cacheFor, fromKept, keepable, keptAt, labelled, nothingKept } from "./kept.js";
 import { unavailable } from "./queue.js";
+import { isTile, tiles } from "./tiles.js";
 
 const TIMEOUT_SECONDS = 3;
 
@@ -67,6 +68,7 @@ const shellFiles = new CacheFirst({ cacheName: SHELL, matchOptions: { ignoreVary
 async function page({ event, request, url }) {
   const config = await settings().catch(() => null);
   if (!config) return fetch(request);
+  if (isTile(url, config)) return tiles().handle({ event, request });
   if (url.pathname.startsWith(config.static)) return shellFiles.handle({ event, request });
   if (url.pathname === config.urls) return fetch(request);
   const cacheName = cacheFor(request);
@@ -78,9 +80,11 @@ async function page({ event, request, url }) {
   return networkFirst(config)[cacheName].handle({ event, request });
 }
 
-// Same-origin GETs are read; same-origin POSTs (not a form's navigation) go to `write`.
+// Map tiles (tiles.js), from wherever the map takes them; other same-origin GETs are read;
+// same-origin POSTs (not a form's navigation) go to `write`.
 export function router(write) {
   const routes = new Router();
+  routes.registerRoute(new Route(({ url, sameOrigin }) => !sameOrigin && isTile(url), ({ event, request }) => tiles().handle({ event, request }), "GET"));
   routes.registerRoute(new Route(({ sameOrigin }) => sameOrigin, page, "GET"));
   routes.registerRoute(new Route(({ sameOrigin, request }) => sameOrigin && request.mode !== "navigate", write, "POST"));
   return routes;

@@ -18,6 +18,32 @@ export async function waitingFor(store, user) {
   return (await store.all("queue")).filter((item) => ownedBy(item, user)).sort((a, b) => a.id - b.id);
 }
 
+export const ALREADY_COMPLETED = "Already completed on this phone: its call log is waiting to send. It was not saved twice.";
+
+// Into the queue, unless it is a second Complete of a touchpoint whose first still waits here (a
+// second tap, or Complete opened again from a page kept before the first): that one is refused,
+// with the reason, and nothing is stored. Once the first is sent the rep may log another call.
+export async function admit(store, item) {
+  if (item.kind === "complete" && item.touchpoint) {
+    const first = (await store.all("queue")).find((other) => other.kind === "complete" &&
+      String(other.touchpoint) === String(item.touchpoint) && ownedBy(other, item.user));
+    if (first) return { refused: ALREADY_COMPLETED };
+  }
+  return { id: await store.put("queue", item) };
+}
+
+// What a queued write will change on its touchpoint's card, for the page to show before it is
+// sent (static/offline/cards.js): the call's date, or the dates and frequency the form sets.
+export function shownChange(item) {
+  const change = { touchpoint: String(item.touchpoint), kind: item.kind };
+  if (item.kind === "complete") change.calledOn = item.calledOn;
+  const params = new URLSearchParams(item.kind === "edit" ? item.body : "");
+  ["last_call", "next_call", "frequency_days"].forEach((name) => {
+    if (params.has(name)) change[name] = params.get(name);
+  });
+  return change;
+}
+
 // The version of the touchpoint an answer shows, as the server says it (X-Touchpoint-Version).
 export function versionOf(response) {
   const version = response.headers.get("X-Touchpoint-Version");

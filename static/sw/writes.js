@@ -97,6 +97,15 @@ async function answerPending(config, item, why) {
   });
 }
 
+// A write the queue would not take (a second Complete of a touchpoint): nothing was stored, and
+// the page says why (offline.js) rather than swapping anything in.
+function refusal(reason) {
+  return new Response(reason, {
+    status: 409,
+    headers: { "Content-Type": "text/plain; charset=utf-8", "X-Offline-Refused": encodeURIComponent(reason) },
+  });
+}
+
 function withTimeout(promise, ms) {
   return Promise.race([promise, new Promise((resolve, reject) => setTimeout(() => reject(new Error("timeout")), ms))]);
 }
@@ -110,8 +119,8 @@ export function writeHandler(app) {
   async function queueAndAnswer(config, item, why) {
     // The answer first: for step one of Complete it reads the version step two is based on.
     const answer = await answerPending(config, item, why);
-    await app.enqueue(item);
-    return answer;
+    const { refused } = await app.enqueue(item);
+    return refused ? refusal(refused) : answer;
   }
 
   async function handleWrite(event, config, kind) {

@@ -272,3 +272,11 @@ def sign_in(page, server):
         page.wait_for_url(server.url + "/")
 
     return sign_in
+
+
+def open_more(page):
+    """The menu's More, opened: on a phone Sign out, Settings and the rest are under it."""
+    more = page.locator(".topbar details.more-nav")
+    if more.get_attribute("open") is None:
+        more.locator("summary").click()
+    return more

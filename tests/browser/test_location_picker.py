@@ -106,8 +106,10 @@ def test_a_manager_taps_the_map_for_a_new_customers_location(page, server, sign_
     page.get_by_label("Name").fill("Tapped Location Co")
     page.get_by_role("button", name="Save").tap()
     expect(page.get_by_role("heading", name="Tapped Location Co")).to_be_visible()
-    shown = "{:.5f}, {:.5f}".format(*map(float, chosen))
-    expect(page.locator(".summary")).to_contain_text(shown)
+    # The page gives Directions to the very spot (reach.directions), not the raw numbers.
+    spot = ",".join(str(round(float(degrees), 5)) for degrees in chosen)
+    directions = page.locator(".summary").get_by_role("link", name="Directions")
+    expect(directions).to_have_attribute("href", re.compile(re.escape(f"destination={spot}") + "$"))
     account = stored(
         server,
         "SELECT latitude, longitude FROM accounts WHERE name = :name",

@@ -26,7 +26,7 @@ from tpweb.models import (
     TouchpointRecord,
 )
 
-from .conftest import PHONE, TIMEZONE, new_rep
+from .conftest import PHONE, TIMEZONE, new_rep, open_more
 
 
 @pytest.fixture
@@ -147,9 +147,9 @@ def test_complete_and_a_record_made_offline_reach_the_server_once(
     expect(waiting(page)).to_have_text("2 changes waiting to send")
     screenshot("offline-complete-pending")
 
-    # Create Touchpoint on the contact, still offline.
+    # Log activity on the contact, still offline.
     page.goto(f"{server.url}/contacts/{world.contact.id}")
-    page.get_by_role("button", name="Create Touchpoint").click()
+    page.get_by_role("button", name="Log activity").click()
     page.get_by_label("Description", exact=True).fill("Asked for a quote, from the basement")
     page.get_by_role("button", name="Save").click()
     expect(page.locator("article.entry--pending")).to_contain_text("Saved on this phone")
@@ -309,12 +309,13 @@ def test_a_session_that_expires_offline_sends_the_queue_after_signing_in_again(
     expect(waiting(page)).to_have_text("1 change waiting to send")
 
     # Signing out now would leave a write behind: the app asks first (the test says no).
-    page.get_by_role("button", name="Sign out").click()
+    open_more(page).get_by_role("button", name="Sign out").click()
     expect(page.get_by_role("button", name="Sign out")).to_be_visible()
     assert [re.sub(r"\s+", " ", d) for d in dialogs] == [
         "1 change has not been sent yet. Sign out anyway? "
         "They stay on this phone and are sent when you sign in again."
     ]
+    page.locator(".topbar .more-nav > summary").click()  # the menu closed again
 
     page.context.clear_cookies()  # the session runs out while the phone has no signal
     page.context.set_offline(False)
@@ -392,11 +393,11 @@ def test_the_servers_form_saved_in_needs_your_attention_after_signing_in_again(
     expect(attention).to_have_text("1 change needs your attention", timeout=15_000)
 
     # A new session (and so a new CSRF token) before the rep resolves it, signed in in place.
-    page.get_by_role("button", name="Sign out").click()
+    open_more(page).get_by_role("button", name="Sign out").click()
     page.fill("input[name=username]", world.username)
     page.fill("input[name=password]", "tpweb-demo")
     page.click("button[type=submit]")
-    expect(page.get_by_role("button", name="Sign out")).to_be_visible()
+    expect(page.get_by_role("button", name="Sign out", include_hidden=True)).to_be_attached()
     page.locator("#offline-bar .offline-attention-link").click()
     server_form = page.locator(".attention-item .attention-server form")
     expect(server_form.get_by_label("Frequency (days)")).to_have_value("40")

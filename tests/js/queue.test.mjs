@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import { beforeEach, describe, it } from "node:test";
 
 import { createStore } from "../../static/sw/store.js";
-import { SERVER_TROUBLE, retry, sendQueue, waitingFor } from "../../static/sw/queue.js";
+import { ALREADY_COMPLETED, SERVER_TROUBLE, admit, retry, sendQueue, shownChange, waitingFor } from "../../static/sw/queue.js";
 
 let store;
 let serial = 0;
@@ -217,5 +217,46 @@ describe("versions", () => {
     assert.equal(again.basedOn, 6);
     assert.equal(new URLSearchParams(again.body).get("version"), "6");
     assert.deepEqual(await store.all("attention"), []);
+  });
+});
+
+function complete(touchpoint, user = "7", calledOn = "2026-11-23") {
+  return {
+    key: `key-${Math.random()}`, url: `/touchpoints/${touchpoint}/complete`, kind: "complete", label: "Acme", fields: [],
+    body: new URLSearchParams({ called_on: calledOn, duration_minutes: "5" }).toString(),
+    user, touchpoint: String(touchpoint), basedOn: 3, calledOn, madeAt: "2026-11-23T10:00:00Z",
+  };
+}
+
+describe("a second Complete", () => {
+  it("is refused while the first for the same touchpoint waits, and nothing is stored", async () => {
+    const first = await admit(store, complete(1));
+    assert.ok(first.id);
+    assert.deepEqual(await admit(store, complete(1)), { refused: ALREADY_COMPLETED });
+    assert.equal((await store.all("queue")).length, 1);
+  });
+
+  it("is taken for another touchpoint, by another user, or as a Reschedule of the same one", async () => {
+    await admit(store, complete(1));
+    assert.ok((await admit(store, complete(2))).id);
+    assert.ok((await admit(store, complete(1, "8"))).id);
+    assert.ok((await admit(store, write(1, 4))).id);
+    assert.equal((await store.all("queue")).length, 4);
+  });
+
+  it("is taken once the first has been sent", async () => {
+    await admit(store, complete(1));
+    await sendQueue(store, { session: signedIn, send: server(answer(200, { version: 4 })).send });
+    assert.ok((await admit(store, complete(1, "7", "2026-11-24"))).id);
+  });
+});
+
+describe("what a card shows of a queued write", () => {
+  it("is a call's date for Complete, the dates and frequency for a touchpoint form", () => {
+    assert.deepEqual(shownChange(complete(5)), { touchpoint: "5", kind: "complete", calledOn: "2026-11-23" });
+    const edit = write(5, 4, { last_call: "2026-11-23", next_call: "2026-12-07", comment: "x" });
+    assert.deepEqual(shownChange(edit), {
+      touchpoint: "5", kind: "edit", last_call: "2026-11-23", next_call: "2026-12-07", frequency_days: "14",
+    });
   });
 });

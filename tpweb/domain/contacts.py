@@ -98,3 +98,13 @@ def assignees(user):
     if user.is_manager:
         return db.session.scalars(select(User).where(TASK_ASSIGNEE).order_by(User.name)).all()
     return [user] + ([user.manager] if is_task_assignee(user.manager) else [])
+
+
+def open_tasks_of(contact_id):
+    """A contact's open tasks, the soonest due first, with their author and assignee."""
+    return db.session.scalars(
+        select(TouchpointRecord)
+        .where(TouchpointRecord.contact_id == contact_id, TouchpointRecord.is_open_task)
+        .options(joinedload(TouchpointRecord.author), joinedload(TouchpointRecord.assigned_to))
+        .order_by(TouchpointRecord.date_due)
+    ).all()

@@ -3,6 +3,7 @@
 import re
 from datetime import date
 
+from tpweb.domain.reach import row_reach
 from tpweb.domain.schedule import DUE_TODAY, OVERDUE, UPCOMING, due_state
 
 LATER = "later"
@@ -34,9 +35,13 @@ def marker_row(row, today: date, show_rep: bool = False) -> list:
     """One marker as a compact JSON array; the browser's popup reads it by position.
 
     [lat, lon, touchpoint id, state, account name, customer name (jobsites), next call,
-    last call, comment, account id, sales rep name]. Every string is data: the browser puts it in
-    the page with textContent, never as HTML.
+    last call, comment, account id, sales rep name, and for the popup's Call, Text and Email
+    (reach.py, "" for none) the number as `+` and digits and the email address, percent-encoded].
+    Data, not links, to keep a map of thousands small: the popup adds the scheme, and its
+    Directions are reach.TO_LOCATION and the pin's own lat,lon. Every string is data: the browser
+    puts it in the page with textContent, never as HTML.
     """
+    reach = row_reach(row)
     comment = row.comment or ""
     if len(comment) > COMMENT_CHARS:
         comment = comment[: COMMENT_CHARS - 1].rstrip() + "…"
@@ -52,6 +57,8 @@ def marker_row(row, today: date, show_rep: bool = False) -> list:
         comment,
         row.account_id,
         (row.rep_name or "") if show_rep else "",
+        reach.number,
+        reach.mailbox,
     ]
 
 

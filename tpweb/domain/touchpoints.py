@@ -5,14 +5,15 @@ from datetime import date, timedelta
 from types import SimpleNamespace
 from typing import NamedTuple
 
-from sqlalchemy import Date, Integer, and_, bindparam, case, exists, func
+from sqlalchemy import Date, Integer, and_, bindparam, case, exists, func, select
 from sqlalchemy.orm import aliased, contains_eager
 
 from tpweb.domain.markers import LATER, UPCOMING_DAYS
+from tpweb.domain.reach import Reach, row_reach
 from tpweb.domain.schedule import DUE_TODAY, OVERDUE, UPCOMING
 from tpweb.domain.scope import accounts_changeable_by, touchpoints_for
 from tpweb.extensions import db
-from tpweb.models import Account, Touchpoint, User
+from tpweb.models import Account, Contact, Touchpoint, User
 
 Customer = aliased(Account, name="customer")
 Rep = aliased(User, name="rep")
@@ -62,6 +63,37 @@ def due_conditions(today):
 
 def _state_filter(state, today):
     return due_conditions(today).get(state, True)
+
+
+def main_contact_column(column):
+    """`column` of the account's main contact, as a correlated scalar subquery: the first active
+    contact of its customer (a jobsite's people are its customer's), as the customer page lists
+    them (by name). reach.main_contact's rule, in SQL: a column, so a list stays one statement
+    (and with_only_columns drops it from a count)."""
+    return (
+        select(column)
+        .where(
+            Contact.active, Contact.customer_id == func.coalesce(Account.customer_id, Account.id)
+        )
+        .order_by(Contact.name, Contact.id)
+        .limit(1)
+        .correlate(Account)
+        .scalar_subquery()
+    )
+
+
+def reach_columns():
+    """The columns reach.row_reach reads, by their labels: the account's phone and place, its main
+    contact's phone and email."""
+    return (
+        Account.phone.label("account_phone"),
+        Account.address.label("account_address"),
+        Account.city.label("account_city"),
+        Account.latitude,
+        Account.longitude,
+        main_contact_column(Contact.phone).label("contact_phone"),
+        main_contact_column(Contact.email).label("contact_email"),
+    )
 
 
 def _active(query, rep_id):
@@ -120,6 +152,8 @@ class Card(NamedTuple):
     comment: str
     version: int
     account: CardAccount
+    # Call, Text, Email and Directions, from the account and its main contact.
+    reach: Reach
 
     @classmethod
     def of(cls, row):
@@ -133,11 +167,11 @@ class Card(NamedTuple):
             None if customer is None else Named(customer),
             None if rep is None else Named(rep),
         )
-        return cls(*(m[name] for name in CARD_COLUMNS), account)
+        return cls(*(m[name] for name in CARD_COLUMNS), account, row_reach(row))
 
 
 # The columns of a Card that are the touchpoint's own, as card_rows labels them.
-CARD_COLUMNS = Card._fields[:-1]
+CARD_COLUMNS = Card._fields[: Card._fields.index("account")]
 
 
 def card_rows(user, rep_id=None):
@@ -155,6 +189,7 @@ def card_rows(user, rep_id=None):
         Account.name.label("account_name"),
         Customer.name.label("customer_name"),
         Rep.name.label("rep_name"),
+        *reach_columns(),
     )
 
 
@@ -248,10 +283,9 @@ def map_rows(user, rep_id=None):
             Touchpoint.comment,
             Account.id.label("account_id"),
             Account.name,
-            Account.latitude,
-            Account.longitude,
             Customer.name.label("customer_name"),
             Rep.name.label("rep_name"),
+            *reach_columns(),
         )
         .order_by(Touchpoint.next_call, Account.name, Touchpoint.id)
     )

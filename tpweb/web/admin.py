@@ -11,6 +11,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, ValidationError
 
 from tpweb.domain import rules
+from tpweb.domain.zones import zone_choices
 from tpweb.extensions import db
 from tpweb.models import ROLES, CallLogType, User
 from tpweb.web.forms import longest, matching, optional_email, strip, zones
@@ -48,11 +49,12 @@ class UserForm(FlaskForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        # Only managers manage: an admin is not offered as anyone's manager.
         managers = db.session.scalars(
-            select(User).where(User.role.in_(("manager", "admin")), User.active).order_by(User.name)
+            select(User).where(User.role == "manager", User.active).order_by(User.name)
         ).all()
         self.manager_id.choices = [(0, "— None —")] + [(m.id, m.name) for m in managers]
-        self.timezone.choices = sorted(zones())
+        self.timezone.choices = zone_choices(self.timezone.data)
 
     def validate_timezone(self, field):
         if field.data not in zones():
@@ -112,6 +114,7 @@ def new_user_form():
     form = NewUserForm()
     if request.method == "GET":
         form.timezone.data = current_user.timezone
+        form.timezone.choices = zone_choices(form.timezone.data)
         form.manager_id.data = 0
     return form
 

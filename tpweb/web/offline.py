@@ -70,6 +70,9 @@ SHELL_FILES = (
     "offline/attention.js",
     "offline/forms.js",
     "offline/pending.js",
+    "offline/cards.js",
+    "offline/calls.js",
+    "offline/schedule.js",
     LEAFLET + "leaflet.js",
     LEAFLET + "leaflet.css",
     CLUSTER + "leaflet.markercluster.js",
@@ -88,6 +91,7 @@ WORKER_FILES = (
     "sw/kept.js",
     "sw/refresh.js",
     "sw/pages.js",
+    "sw/tiles.js",
     "vendor/workbox-7.4.1/workbox.js",
     "vendor/idb-8.0.4/index.js",
 )
@@ -178,6 +182,8 @@ def shell():
         # Step two of Complete, which a queued step one answers with (from the kept copy).
         step_two=_template("touchpoints.edit", "touchpoint_id", logged=1),
         pending=render_template("offline/pending.html"),
+        # The map's tile URL template ("" for none): the worker keeps the tiles a phone has shown.
+        tiles=current_app.config["TPWEB_TILE_URL"],
     )
     response.headers["Cache-Control"] = "no-cache"
     return response

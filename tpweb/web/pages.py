@@ -7,6 +7,7 @@ from flask_login import current_user
 from jinja2_fragments.flask import render_block
 from werkzeug.routing import IntegerConverter
 
+from tpweb.domain.history_words import sentence
 from tpweb.domain.schedule import due_label, due_state, today_in
 from tpweb.domain.tasks import task_total
 
@@ -27,6 +28,7 @@ class IdConverter(IntegerConverter):
 
 def init_app(app):
     app.after_request(_add_vary)
+    app.after_request(_failed_form_in_view)
     app.add_template_global(due_state)
     app.add_template_global(row_url)
     app.add_template_global(task_count)
@@ -34,6 +36,7 @@ def init_app(app):
     app.add_template_filter(due_state)
     app.add_template_filter(due_label)
     app.add_template_filter(strftime)
+    app.add_template_filter(history_sentence)
 
 
 # Two ids of as many digits, differing in every digit: the text of a URL around its id is what
@@ -68,9 +71,23 @@ def strftime(day, format):
     return day.strftime(format)
 
 
+def history_sentence(entry):
+    """An entry of an account's History as a sentence, in the signed-in user's time zone."""
+    return sentence(entry, current_user.timezone, user_today())
+
+
 def _add_vary(response):
     # One URL answers a page or a fragment, so caches must key on the htmx header.
     response.vary.add("HX-Request")
+    return response
+
+
+def _failed_form_in_view(response):
+    # A boosted page is scrolled to its top once swapped in, after htmx has focused its
+    # [autofocus] field: a form sent back with its errors (422, 409) would leave the first error,
+    # focused, out of sight. Let the focus do the scrolling instead.
+    if response.status_code in (409, 422) and request.htmx.boosted:
+        response.headers.setdefault("HX-Reswap", "innerHTML show:none")
     return response
 
 
@@ -83,6 +100,26 @@ def task_count():
     if TASK_COUNT not in request.environ:
         request.environ[TASK_COUNT] = task_total(current_user, user_today())
     return request.environ[TASK_COUNT]
+
+
+# The event an htmx answer to a change sends (HX-Trigger): counts that depend on where they are
+# shown (the widget's tabs, for whichever rep and tab) ask for themselves again when it comes.
+CHANGED = "tpweb-changed"
+
+
+def changed(body, message, status=200, headers=None):
+    """The htmx answer to a change: `body` for its target; the navigation's My tasks count and
+    `message` in the status line, out of band from base.html's own blocks; and the CHANGED event."""
+    request.environ.pop(TASK_COUNT, None)  # counted again, after the change
+    extra = render_block("base.html", "task_count", oob=True) + render_block(
+        "base.html", "status", oob=True, status_message=message
+    )
+    return body + extra, status, {"HX-Trigger": CHANGED, **(headers or {})}
+
+
+def day_words(day):
+    """A date as a person reads it: "Sun Nov 2"."""
+    return day.strftime("%a %b %-d")
 
 
 def user_today():

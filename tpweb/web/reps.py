@@ -42,8 +42,9 @@ def show(rep_id):
     return rep_page(rep_or_404(rep_id))
 
 
-def rep_page(rep, status=200):
-    """The Sales Rep page of `rep`, as the request asks for it (filter, page, tab)."""
+def rep_page(rep, status=200, problem=None):
+    """The Sales Rep page of `rep`, as the request asks for it (filter, page, tab); `problem`:
+    why a move was refused, shown in the move's own bar."""
     today = user_today()
     text = request.args.get("q", "").strip()[:100]
     page = int_arg("page", 1, high=10_000)
@@ -69,6 +70,7 @@ def rep_page(rep, status=200):
         q=text,
         tasks=tasks,
         others=db.session.scalars(sales_reps().where(User.id != rep.id).order_by(User.name)).all(),
+        problem=problem,
         **widget_context(rep.id),
     )
 
@@ -119,9 +121,14 @@ def reassign(rep_id):
             if found != len(ids):
                 # Moved by someone else since the page was shown: a conflict, not a bad form.
                 problem, status = "Some selected accounts are not this rep's any more; reload.", 409
+    # A boosted form would show /reps/<id>/reassign in the address bar: keep the rep's page.
+    stay = {"HX-Push-Url": "false"}
     if problem:
-        flash(problem, "error")
-        return rep_page(rep, status)
+        body, status = rep_page(rep, status, problem)
+        return body, status, stay
+    if request.form.get("review") == "1":
+        # The page's form asks first: how many accounts go to whom, moving nothing yet.
+        return (*review(rep, target, chosen), stay)
     moved = select(Account.id).where(chosen)
     if request.form.get("move_tasks") == "y":
         tasks = (
@@ -146,8 +153,34 @@ def reassign(rep_id):
         .values(sales_rep_id=target.id)
         .execution_options(synchronize_session=False)
     )
-    flash(f"Moved {result.rowcount} account(s) from {rep.name} to {target.name}.", "info")
+    moved_count = result.rowcount
+    plural = "" if moved_count == 1 else "s"
+    flash(f"Moved {moved_count} account{plural} from {rep.name} to {target.name}.", "info")
     return redirect(url_for(".show", rep_id=rep.id), 303)
+
+
+def review(rep, target, chosen):
+    """The confirmation of a move: how many accounts, the first of their names, from whom to
+    whom; its form posts the same choice again, without `review`, to move them."""
+    count = db.session.scalar(select(func.count(Account.id)).where(chosen))
+    names = db.session.scalars(
+        select(Account.name).where(chosen).order_by(Account.name, Account.id).limit(REVIEW_NAMES)
+    ).all()
+    kept = [(k, v) for k, v in request.form.items(multi=True) if k in REVIEW_FIELDS]
+    return render(
+        "reps/confirm.html",
+        "content",
+        rep=rep,
+        target=target,
+        count=count,
+        names=names,
+        fields=kept,
+        move_tasks=request.form.get("move_tasks") == "y",
+    )
+
+
+REVIEW_NAMES = 8
+REVIEW_FIELDS = ("account_ids", "to_rep_id", "move_tasks", "all_matching", "q")
 
 
 @bp.post("/<int:rep_id>/deactivate")

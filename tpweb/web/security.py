@@ -41,7 +41,8 @@ def policy(script_src="'self'"):
             # Leaflet positions map panes with style attributes.
             "style-src 'self' 'unsafe-inline'",
             f"img-src 'self' data: blob:{_tile_origin()}",
-            "connect-src 'self'",
+            # The service worker fetches the map's tiles itself, to keep those the phone has shown.
+            f"connect-src 'self'{_tile_origin()}",
             "font-src 'self'",
             "object-src 'none'",
             "base-uri 'none'",

@@ -10,6 +10,7 @@ from wtforms.validators import InputRequired, Length, NumberRange, ValidationErr
 
 from tpweb.domain.markers import parse_position
 from tpweb.domain.rules import LENGTHS
+from tpweb.domain.zones import zone_choices
 from tpweb.web.forms import TimeField, WholeNumberField, clock, optional_email, strip, zones
 from tpweb.web.pages import render
 from tpweb.web.writes import write
@@ -18,10 +19,6 @@ bp = Blueprint("settings", __name__)
 
 PAGE = "settings/index.html"
 DELIVERY = {"item": "One email per item", "digest": "One daily digest listing them all"}
-
-
-def zone_choices():
-    return [SelectChoice(zone, zone.replace("_", " ")) for zone in sorted(zones())]
 
 
 def hour(value):
@@ -60,7 +57,7 @@ class SettingsForm(FlaskForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.timezone.choices = zone_choices()
+        self.timezone.choices = zone_choices(self.timezone.data)
 
     def validate_timezone(self, field):
         if field.data not in zones():

@@ -2,21 +2,23 @@
 
 from itertools import groupby
 from operator import itemgetter
+from urllib.parse import urlsplit
 
-from flask import Blueprint, current_app, redirect, request, url_for
+from flask import Blueprint, current_app, flash, redirect, request, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from jinja2_fragments.flask import render_block
 from wtforms import TextAreaField
 from wtforms.validators import DataRequired, InputRequired, ValidationError
 
+from tpweb.domain.contacts import open_tasks_of
 from tpweb.domain.scope import may_open_contact, record_or_404
 from tpweb.domain.tasks import MAX_PAGES, my_tasks
 from tpweb.extensions import db
 from tpweb.web import pages
 from tpweb.web.caching import own_lists, revalidated
 from tpweb.web.forms import DayField, longest, strip
-from tpweb.web.pages import int_arg, render, user_today
+from tpweb.web.pages import changed, int_arg, render, user_today
 from tpweb.web.writes import write
 
 bp = Blueprint("tasks", __name__)
@@ -57,6 +59,13 @@ def index():
     return render("tasks/index.html", "content", **context)
 
 
+@bp.get("/tasks/count")
+def count():
+    """How many items wait in My tasks: the counts on a page other than the navigation's ask for
+    it again after a change (pages.CHANGED)."""
+    return str(pages.task_count())
+
+
 @bp.route("/tasks/<int:record_id>/response", methods=["GET", "POST"])
 @write
 def respond(record_id):
@@ -78,8 +87,25 @@ def respond(record_id):
     record.response_note = form.response_note.data
     record.responded_by_id = current_user.id
     db.session.flush()
+    message = f"Response recorded: “{record.description}” is closed."
     if not request.htmx:
+        flash(message, "info")
         if contact_link:
             return redirect(url_for("contacts.show", contact_id=record.contact_id), 303)
         return redirect(url_for(".index"), 303)
-    return render_block("contacts/entry.html", "entry", **context)
+    body = render_block("contacts/entry.html", "entry", **context)
+    if _on_page(url_for("contacts.show", contact_id=record.contact_id)):
+        # The contact's summary counts its open tasks: one fewer now.
+        body += render_block(
+            "contacts/show.html",
+            "summary",
+            contact=record.contact,
+            open_tasks=open_tasks_of(record.contact_id),
+            oob=True,
+        )
+    return changed(body, message)
+
+
+def _on_page(url):
+    """Whether the htmx request came from the page at `url`."""
+    return urlsplit(request.headers.get("HX-Current-URL", "")).path == url

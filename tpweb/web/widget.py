@@ -8,15 +8,26 @@ from flask import abort, current_app, request
 from flask_login import current_user
 
 from tpweb.domain.markers import parse_position
+from tpweb.domain.reach import account_reach, contact_reach, reach
 from tpweb.domain.schedule import DUE_STATES
 from tpweb.domain.scope import rep_or_404
-from tpweb.domain.touchpoints import widget_counts, widget_page
+from tpweb.domain.touchpoints import Card, widget_counts, widget_page
 from tpweb.models import ACCOUNT_KINDS
 from tpweb.web.pages import choice_arg, int_arg, url_pattern, user_today
 
 
 def init_app(app):
     app.add_template_global(card_urls)
+    app.add_template_global(reach_of)
+    app.add_template_global(account_reach)
+    app.add_template_global(contact_reach)
+    app.add_template_global(reach, "reach_for")
+
+
+def reach_of(tp):
+    """A card's Call, Text, Email and Directions: a list's Card carries them from its query; a
+    touchpoint loaded alone (its own page, its account's) has them from its account."""
+    return tp.reach if isinstance(tp, Card) else account_reach(tp.account)
 
 
 def position_arg():
@@ -47,10 +58,24 @@ def card_urls():
     )
 
 
+def tabs_context(rep_id=None):
+    """What the widget's tabs show: which is chosen, whose list, near where, and the counts."""
+    today = user_today()
+    near = position_arg()
+    return {
+        "state": choice_arg("state", DUE_STATES),
+        "today": today,
+        "rep_id": rep_id,
+        # Carried by the tabs and Show more, so Near me's order survives them.
+        "near": {"lat": near[0], "lon": near[1]} if near else {},
+        "counts": widget_counts(current_user, today, rep_id=rep_id),
+    }
+
+
 def widget_context(rep_id=None):
     """Everything the touchpoint widget shows, from the request's state and page."""
-    today = user_today()
-    state = choice_arg("state", DUE_STATES)
+    tabs = tabs_context(rep_id)
+    today, state = tabs["today"], tabs["state"]
     page = int_arg("page", 1, high=10_000)
     near = position_arg()
     items, more = widget_page(
@@ -66,12 +91,7 @@ def widget_context(rep_id=None):
         "items": items,
         "more": more,
         "page": page,
-        "state": state,
-        "today": today,
-        "rep_id": rep_id,
-        # Carried by the tabs and Show more, so Near me's order survives them.
-        "near": {"lat": near[0], "lon": near[1]} if near else {},
-        "counts": widget_counts(current_user, today, rep_id=rep_id),
+        **tabs,
     }
 
 

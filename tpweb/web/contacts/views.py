@@ -1,18 +1,22 @@
 """Contact maintenance, a contact's page with its Touchpoints tab, and Create Touchpoint."""
 
-from flask import current_app, redirect, request, url_for
+from flask import current_app, flash, redirect, request, url_for
 from flask_login import current_user
 from jinja2_fragments.flask import render_block
-from sqlalchemy import select
-from sqlalchemy.orm import joinedload
 
-from tpweb.domain.contacts import assignees, contact_counts, contact_page, history
+from tpweb.domain.contacts import (
+    assignees,
+    contact_counts,
+    contact_page,
+    history,
+    open_tasks_of,
+)
 from tpweb.domain.scope import contact_or_404, may_change
 from tpweb.extensions import db
 from tpweb.models import TouchpointRecord
 from tpweb.web.contacts import bp
 from tpweb.web.contacts.forms import RecordForm
-from tpweb.web.pages import int_arg, render, user_today
+from tpweb.web.pages import changed, day_words, int_arg, render, user_today
 from tpweb.web.writes import write
 
 MAX_SEARCH = 100
@@ -49,20 +53,40 @@ def index():
 def show(contact_id):
     """A contact, their open tasks and their Touchpoints tab: records and calls, newest first."""
     contact = contact_or_404(current_user, contact_id)
-    return render(
-        "contacts/show.html",
-        "content",
-        contact=contact,
-        entries=history(contact_ids=[contact.id]),
-        open_tasks=db.session.scalars(
-            select(TouchpointRecord)
-            .where(TouchpointRecord.contact_id == contact.id, TouchpointRecord.is_open_task)
-            .options(joinedload(TouchpointRecord.author), joinedload(TouchpointRecord.assigned_to))
-            .order_by(TouchpointRecord.date_due)
-        ).all(),
-        today=user_today(),
-        can_change=may_change(current_user, contact),
+    return render("contacts/show.html", "content", **show_context(contact))
+
+
+def show_context(contact):
+    """What a contact's page shows."""
+    return {
+        "contact": contact,
+        "entries": history(contact_ids=[contact.id]),
+        "open_tasks": open_tasks_of(contact.id),
+        "today": user_today(),
+        "can_change": may_change(current_user, contact),
+    }
+
+
+def contact_page_again(contact, message):
+    """The htmx answer to a change made on a contact's page: the page's content drawn again (its
+    open tasks, their count, its Activity), the address kept the contact's own."""
+    url = url_for("contacts.show", contact_id=contact.id)
+    body = render_block("contacts/show.html", "content", **show_context(contact))
+    return changed(
+        body,
+        message,
+        headers={"HX-Retarget": "#main", "HX-Reswap": "innerHTML", "HX-Replace-Url": url},
     )
+
+
+def created_message(record):
+    """What the status line says once an activity is logged."""
+    if record.is_open_task:
+        return (
+            f"Activity logged. Task for {record.assigned_to.name}, "
+            f"due {day_words(record.date_due)}."
+        )
+    return "Activity logged."
 
 
 @bp.route("/contacts/<int:contact_id>/touchpoints", methods=["GET", "POST"])
@@ -95,7 +119,6 @@ def create_record(contact_id):
     db.session.add(record)
     db.session.flush()
     if not request.htmx:
+        flash(created_message(record), "info")
         return redirect(url_for(".show", contact_id=contact.id), 303)
-    return render_block(
-        "contacts/entry.html", "entry", record=record, today=today, contact_link=True
-    )
+    return contact_page_again(contact, created_message(record))

@@ -23,6 +23,7 @@ from tpweb.domain.markers import (
     bounds,
     marker_row,
 )
+from tpweb.domain.reach import TO_LOCATION
 from tpweb.domain.scope import touchpoint_or_404
 from tpweb.domain.touchpoints import LOCATED, map_counts, map_rows
 from tpweb.extensions import db
@@ -184,7 +185,7 @@ def frame_config(today, near, tile_url, show_rep):
     return Markup(
         '<div id="tp-map-config" hidden data-today="{}" data-near="{}" data-tiles="{}"'
         ' data-show-rep="{}" data-customer-url="{}" data-jobsite-url="{}"'
-        ' data-complete-url="{}" data-edit-url="{}"></div>'
+        ' data-complete-url="{}" data-edit-url="{}" data-directions-url="{}"></div>'
     ).format(
         today.isoformat(),
         f"{near[0]},{near[1]}" if near else "",
@@ -195,6 +196,7 @@ def frame_config(today, near, tile_url, show_rep):
         url_for("accounts.show", kind="jobsite", account_id=0),
         url_for(".complete", touchpoint_id=0),
         url_for(".edit", touchpoint_id=0),
+        TO_LOCATION,
     )
 
 

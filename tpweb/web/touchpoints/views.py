@@ -2,23 +2,24 @@
 
 import functools
 import re
+from datetime import date
 
-from flask import abort, make_response, redirect, request, url_for
+from flask import abort, flash, make_response, redirect, request, url_for
 from flask_login import current_user
 from jinja2_fragments.flask import render_block
 from sqlalchemy import select
 
-from tpweb.domain.schedule import after_call, next_call
+from tpweb.domain.schedule import after_call, due_label, next_call
 from tpweb.domain.scope import may_change, touchpoint_or_404
 from tpweb.domain.touchpoints import active_touchpoints
 from tpweb.extensions import db
 from tpweb.models import CallLog, CallLogType, Touchpoint
 from tpweb.web.caching import revalidated, widget_lists
-from tpweb.web.pages import choice_arg, render, user_today
+from tpweb.web.pages import changed, choice_arg, day_words, render, user_today
 from tpweb.web.touchpoints import bp
 from tpweb.web.touchpoints.forms import CallLogForm, TouchpointForm
 from tpweb.web.touchpoints.map import map_page
-from tpweb.web.widget import chosen_rep, widget_context
+from tpweb.web.widget import chosen_rep, tabs_context, widget_context
 from tpweb.web.writes import write
 
 WIDGET = "touchpoints/widget.html"
@@ -36,6 +37,13 @@ def index():
     if request.htmx and context["page"] > 1:
         return render_block(WIDGET, "rows", **context)
     return render("touchpoints/list.html", "widget", **context)
+
+
+@bp.get("/counts")
+def counts():
+    """The widget's due-state tabs and their counts: the tabs ask for themselves again after a
+    change (pages.CHANGED)."""
+    return render_block(WIDGET, "tabs", **tabs_context(chosen_rep()))
 
 
 @bp.get("/<int:touchpoint_id>")
@@ -69,7 +77,7 @@ def compute_next_call():
         form.next_call.data = next_call(form.last_call.data, form.frequency_days.data)
         # Shown from the data, not from what the browser sent: that is the date being replaced.
         form.next_call.raw_data = None
-    return render_block(FORM, "next_call", form=form, idp=idp)
+    return render_block(FORM, "next_call", form=form, idp=idp, typing=True)
 
 
 def contacts_at(account):
@@ -136,10 +144,15 @@ def complete(touchpoint_id):
         tp.last_call, tp.next_call, tp.frequency_days, form.called_on.data
     )
     db.session.flush()
+    message = (
+        f"Call logged for {tp.account.name}. Next Call {day_words(tp.next_call)}: "
+        "change it below, or press Done."
+    )
     if not request.htmx:
+        flash(message, "info")
         return redirect(url_for(".edit", touchpoint_id=tp.id, logged=1), 303)
     form = TouchpointForm(formdata=None, obj=tp)
-    return render_block(FORM, "form", tp=tp, form=form, logged=True)
+    return changed(render_block(FORM, "form", tp=tp, form=form, logged=True), message)
 
 
 @bp.route("/<int:touchpoint_id>/edit", methods=["GET", "POST"])
@@ -150,24 +163,40 @@ def edit(touchpoint_id):
     tp = touchpoint_or_404(
         current_user, touchpoint_id, for_update=request.method == "POST", change=True
     )
+    # Step two of Complete (?logged=1) stays step two, its failures included.
+    logged = "logged" in request.args
     if request.method == "GET":
         form = TouchpointForm(obj=tp)
-        return render(FORM, "form", tp=tp, form=form, logged="logged" in request.args)
+        return render(FORM, "form", tp=tp, form=form, logged=logged)
     form = TouchpointForm()
     if not form.validate():
-        return render(FORM, "form", 422, tp=tp, form=form)
+        return render(FORM, "form", 422, tp=tp, form=form, logged=logged)
     if form.version.data != str(tp.version):
-        return conflict(tp, form)
+        return conflict(tp, form, logged)
     if tp.inactive and not form.inactive.data and has_other_active(tp):
         form.inactive.errors.append(
             "This account already has an active touchpoint; set that one inactive first."
         )
-        return render(FORM, "form", 409, tp=tp, form=form)
+        return render(FORM, "form", 409, tp=tp, form=form, logged=logged)
     form.apply_to(tp)
     db.session.flush()
+    today = user_today()
+    message = saved_message(tp, today)
     if not request.htmx:
+        flash(message, "info")
         return redirect(url_for(".show", touchpoint_id=tp.id), 303)
-    return render_block("touchpoints/show.html", "card", tp=tp, today=user_today(), actions=True)
+    card = render_block("touchpoints/show.html", "card", tp=tp, today=today, actions=True)
+    return changed(card, message)
+
+
+def saved_message(tp, today):
+    """What the status line says once a touchpoint is saved."""
+    if tp.inactive:
+        return f"{tp.account.name}: touchpoint set inactive."
+    return (
+        f"{tp.account.name}: Next Call {day_words(tp.next_call)} "
+        f"({due_label(tp.next_call, today).replace(' · ', ', ')})."
+    )
 
 
 def has_other_active(tp):
@@ -184,7 +213,7 @@ def has_other_active(tp):
 CONFLICT_FIELDS = ("last_call", "frequency_days", "next_call", "comment", "inactive")
 
 
-def conflict(tp, submitted):
+def conflict(tp, submitted, logged=False):
     """409: the form again on the server's current version, with what changed beside each field."""
     form = TouchpointForm(obj=tp, formdata=None)
     for name in CONFLICT_FIELDS:
@@ -192,9 +221,11 @@ def conflict(tp, submitted):
         if name == "next_call" and yours is None:
             yours = next_call(submitted.last_call.data, submitted.frequency_days.data)
         if theirs != yours:
+            if isinstance(yours, date):
+                yours = day_words(yours)
             form[name].errors = [f"Changed meanwhile to this value; you had {yours or '—'}."]
     form.form_errors.append(
         "Someone changed this touchpoint while you were editing. "
         "The form now shows their values; change what you still need and save."
     )
-    return render(FORM, "form", 409, tp=tp, form=form)
+    return render(FORM, "form", 409, tp=tp, form=form, logged=logged)
