@@ -582,6 +582,7 @@ def test_a_card_without_a_phone_takes_its_main_contacts_and_goes_to_its_pin(
         },
     ]
 
+
 # Every change shows at once: the card, the tab counts, the navigation's count, a status line.
 
 
