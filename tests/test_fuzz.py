@@ -33,6 +33,7 @@ FUZZ = settings(
 POSTERS = {
     authz.PUBLIC: (ANONYMOUS,),
     authz.SELF: (REP_A, MANAGER),
+    authz.LIST: (REP_A, MANAGER),
     authz.OWN: (REP_A, MANAGER),
     authz.MANAGER_ONLY: (MANAGER, ADMIN),
     authz.ADMIN_ONLY: (ADMIN,),
@@ -258,6 +259,9 @@ RECIPES = {
     "imports.preview": Recipe(fields=(("file", FILES),)),
     "imports.confirm": Recipe(fields=(("payload", PAYLOADS),)),
     "imports.prepare_export": Recipe(),
+    "settings.plan": Recipe(),
+    "plan.index": Recipe(),
+    "plan.change_stop": Recipe(optional=("lat", "lon")),
 }
 
 # Query parameters the list routes read, each with values that mean something to them.
@@ -301,6 +305,8 @@ ID_OWNERS = {
     "rep_id": User,
     "user_id": User,
     "type_id": CallLogType,
+    "plan_id": models.Plan,
+    "stop_id": models.PlanStop,
 }
 
 

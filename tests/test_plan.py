@@ -133,6 +133,9 @@ def test_skip_re_plans_the_rest_and_keeps_what_is_done(client, rep, day, make, t
     db.session.expire_all()
     assert [s.status for s in stops(rep)][0] == "done"
     assert [s.position for s in stops(rep)] == list(range(1, len(stops(rep)) + 1))
+    # The rest fits the hours: the last visit ends, and the drive back arrives, by 17:00.
+    plan = db.session.scalar(select(Plan).where(Plan.rep_id == rep.id))
+    assert stops(rep)[-1].arrival + 30 * 60 <= plan.ends_at <= 17 * 3600
 
 
 def test_moving_a_stop_down_swaps_it_with_the_next_and_retimes_the_day(client, rep, day):
@@ -145,6 +148,8 @@ def test_moving_a_stop_down_swaps_it_with_the_next_and_retimes_the_day(client, r
     assert after[:2] == [before[1], before[0]] and after[2:] == before[2:]
     arrivals = [s.arrival for s in stops(rep)]
     assert arrivals == sorted(arrivals)
+    plan = db.session.scalar(select(Plan).where(Plan.rep_id == rep.id))
+    assert plan.ends_at <= 17 * 3600
 
 
 def test_a_rep_cannot_open_or_change_another_reps_plan(client, rep, day, make, auth):

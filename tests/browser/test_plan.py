@@ -37,6 +37,7 @@ def test_the_demo_rep_plans_the_day_completes_a_stop_skips_one_and_opens_it_offl
     expect(page.locator("input[name=lat]")).to_have_value("41.878100")
     expect(page.locator("input[name=lon]")).to_have_value("-87.629800")
     expect(page.locator("input[name=start][value=here]")).to_be_checked()
+    screenshot("plan-form")
     page.get_by_role("button", name="Plan", exact=True).tap()
 
     stops = page.locator(".plan-stop")

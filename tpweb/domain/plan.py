@@ -2,11 +2,11 @@
 what the rep may change), each stop's value and why it is on the plan, and the route arranged by
 tpweb.domain.routing. No Flask here; saving a plan is tpweb.domain.saved_plans."""
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, timedelta
 
 from sqlalchemy import and_
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import contains_eager
 
 from tpweb.domain import routing
 from tpweb.domain.markers import UPCOMING_DAYS
@@ -109,7 +109,7 @@ def candidates(user, today):
         touchpoints_for(user)
         .where(KEPT, Account.sales_rep_id == user.id)
         .where(Touchpoint.next_call <= today + timedelta(days=UPCOMING_DAYS))
-        .options(joinedload(Touchpoint.account).joinedload(Account.customer))
+        .options(contains_eager(Touchpoint.account).joinedload(Account.customer))
     )
     found = {}
     for touchpoint in db.session.scalars(due):
@@ -180,7 +180,6 @@ class Day:
     end: int
     drive: int
     travel: str = "estimate"
-    extra: dict = field(default_factory=dict)
 
 
 def arrange(
