@@ -110,7 +110,9 @@ def _begin_write():
         # them, each write reading the row the other changed, left accounts on an inactive rep.
         db.session.connection(execution_options={"isolation_level": "SERIALIZABLE"})
     user = current_user._get_current_object()
-    if user.is_authenticated:
+    # is_anonymous, not is_authenticated: the latter reads `active`, which the rollback above
+    # expired, and so loaded the row once more before the refresh loads it.
+    if not user.is_anonymous:
         db.session.refresh(user)
         # Signed out everywhere or deactivated since the request began.
         if not user.active or user.get_id() != session.get("_user_id"):
