@@ -16,6 +16,8 @@ LATEST = date(2199, 12, 31)
 # Whole numbers: (lowest, highest); the database's CHECK constraints say the same.
 FREQUENCY_DAYS = (1, 3650)
 DURATION_MINUTES = (0, 1440)
+# A planned visit (Plan my day, Settings): 1 minute to a working day of 8 hours.
+MAX_VISIT_MINUTES = 8 * 60
 LATITUDE = (-90, 90)
 LONGITUDE = (-180, 180)
 # The longest text of each field: within its database column, and the forms' for long text.

@@ -1,10 +1,30 @@
 """The libraries vendored under static/vendor/, named once for the pages that load them and for
 the offline shell that keeps them; and Raw, markup put as it is in a folium map's document."""
 
+import folium
 from branca.element import Element
+from flask import current_app
 
 LEAFLET = "vendor/leaflet-1.9.4/"
 CLUSTER = "vendor/leaflet.markercluster-1.5.3/"
+# A map must have a maximum zoom for the cluster plugin; 19 is as close as tile servers go.
+MAX_ZOOM = 19
+
+
+def add_tiles(fmap):
+    """The tile layer TPWEB_TILE_URL names, with its credit, on `fmap`; its URL ("" when off)."""
+    tile_url = current_app.config["TPWEB_TILE_URL"]
+    if tile_url:
+        folium.TileLayer(
+            tile_url,
+            attr=current_app.config["TPWEB_TILE_ATTRIBUTION"],
+            max_zoom=MAX_ZOOM,
+            control=False,
+            # The page's own policy sends no Referer off the app's origin; tile servers (and
+            # OpenStreetMap's usage policy) want one naming the site, so tiles send the origin.
+            referrerPolicy="strict-origin-when-cross-origin",
+        ).add_to(fmap)
+    return tile_url
 
 
 class Raw(Element):

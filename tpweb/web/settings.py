@@ -9,7 +9,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, NumberRange, ValidationError
 
 from tpweb.domain.markers import parse_position
-from tpweb.domain.rules import LENGTHS
+from tpweb.domain.rules import LENGTHS, MAX_VISIT_MINUTES
 from tpweb.domain.zones import zone_choices
 from tpweb.web.forms import TimeField, WholeNumberField, clock, optional_email, strip, zones
 from tpweb.web.pages import render
@@ -95,7 +95,9 @@ class PlanDefaultsForm(FlaskForm):
         "Minutes per visit",
         validators=[
             InputRequired("Enter how many minutes a visit takes."),
-            NumberRange(1, 480, "A visit takes from 1 minute to 8 hours (480 minutes)."),
+            NumberRange(
+                1, MAX_VISIT_MINUTES, "A visit takes from 1 minute to 8 hours (480 minutes)."
+            ),
         ],
     )
     home = None

@@ -5,10 +5,11 @@ from wtforms import RadioField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, NumberRange, ValidationError
 
+from tpweb.domain import rules
 from tpweb.domain.markers import parse_position
 from tpweb.web.forms import TimeField, WholeNumberField, strip
 
-MAX_VISIT = 8 * 60
+MAX_VISIT = rules.MAX_VISIT_MINUTES
 STARTS = {"here": "Where I am now", "home": "My home base"}
 ENDS = {"start": "Back where I started", "anywhere": "Anywhere (at the last stop)"}
 

@@ -6,7 +6,7 @@ builds the pins (numbers and names as text, never HTML) and the route line.
 """
 
 import folium
-from flask import abort, current_app, make_response, url_for
+from flask import abort, make_response, url_for
 from flask_login import current_user
 from jinja2.utils import htmlsafe_json_dumps
 from markupsafe import Markup
@@ -14,11 +14,10 @@ from markupsafe import Markup
 from tpweb.domain.saved_plans import done_accounts, route_of
 from tpweb.extensions import db
 from tpweb.models import Plan
-from tpweb.web.assets import LEAFLET, Raw
+from tpweb.web.assets import LEAFLET, MAX_ZOOM, Raw, add_tiles
 from tpweb.web.plan import bp
 from tpweb.web.security import allow_inline_scripts
 
-MAX_ZOOM = 19
 CONFIG = Markup('<div id="tp-plan-config" hidden data-tiles="{}"></div>')
 STOPS = Markup('<script type="application/json" id="tp-plan-rows">{}</script>')
 
@@ -63,15 +62,7 @@ def build(rows):
         ("leaflet_css", static(LEAFLET + "leaflet.css")),
         ("tpweb_map_css", static("map-frame.css")),
     ]
-    tile_url = current_app.config["TPWEB_TILE_URL"]
-    if tile_url:
-        folium.TileLayer(
-            tile_url,
-            attr=current_app.config["TPWEB_TILE_ATTRIBUTION"],
-            max_zoom=MAX_ZOOM,
-            control=False,
-            referrerPolicy="strict-origin-when-cross-origin",
-        ).add_to(fmap)
+    tile_url = add_tiles(fmap)
     points = [rows["start"]] + [[s["lat"], s["lon"]] for s in rows["stops"]]
     fmap.fit_bounds(
         [[min(p[0] for p in points), min(p[1] for p in points)],

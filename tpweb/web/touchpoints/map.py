@@ -9,7 +9,7 @@ JavaScript template literals. Leaflet and the cluster plugin come from static/ve
 """
 
 import folium
-from flask import current_app, jsonify, make_response, url_for
+from flask import jsonify, make_response, url_for
 from flask_login import current_user
 from folium.plugins import FastMarkerCluster
 from folium.template import Template
@@ -28,7 +28,7 @@ from tpweb.domain.scope import touchpoint_or_404
 from tpweb.domain.touchpoints import LOCATED, map_counts, map_rows
 from tpweb.extensions import db
 from tpweb.models import Touchpoint
-from tpweb.web.assets import CLUSTER, LEAFLET, Raw
+from tpweb.web.assets import CLUSTER, LEAFLET, MAX_ZOOM, Raw, add_tiles
 from tpweb.web.pages import render, user_today
 from tpweb.web.security import allow_inline_scripts
 from tpweb.web.touchpoints import bp
@@ -40,8 +40,6 @@ NO_LOCATION_SHOWN = 50
 # Where a map with no marker opens: the whole world, until Near me says otherwise.
 WORLD = (20.0, 0.0)
 NEAR_ZOOM = 13
-# The map must have a maximum zoom for the cluster plugin; 19 is as close as tile servers go.
-MAX_ZOOM = 19
 
 
 def map_page(rep_id):
@@ -109,17 +107,7 @@ def build_map(markers, box, near, today, show_rep):
     # only; changing the class's lists would change every map this process builds.
     fmap.default_js = [("leaflet", static(LEAFLET + "leaflet.js"))]
     fmap.default_css = [("leaflet_css", static(LEAFLET + "leaflet.css"))]
-    tile_url = current_app.config["TPWEB_TILE_URL"]
-    if tile_url:
-        folium.TileLayer(
-            tile_url,
-            attr=current_app.config["TPWEB_TILE_ATTRIBUTION"],
-            max_zoom=MAX_ZOOM,
-            control=False,
-            # The page's own policy sends no Referer off the app's origin; tile servers (and
-            # OpenStreetMap's usage policy) want one naming the site, so tiles send the origin.
-            referrerPolicy="strict-origin-when-cross-origin",
-        ).add_to(fmap)
+    tile_url = add_tiles(fmap)
     cluster = RowsMarkerCluster(
         [],
         # Both named functions live in static/map-frame.js, loaded before folium's script runs.
