@@ -7,7 +7,7 @@ address a query parameter, and nothing a user typed can make a `javascript:` URL
 
 import re
 from typing import NamedTuple
-from urllib.parse import quote, urlencode
+from urllib.parse import quote, quote_plus
 
 # The phone's own maps app: Google Maps' universal link opens the app on Android and iPhone (and
 # the web map on a desk), https://developers.google.com/maps/documentation/urls/get-started.
@@ -43,14 +43,13 @@ def directions(address: str = "", city: str = "", latitude=None, longitude=None)
     shows that very pin, and a manager may have moved it off a geocoder's guess), else to the
     street address; "" when there is neither."""
     if latitude is not None and longitude is not None:
-        # Five decimals are a metre: as exact as the map's own pins (markers.marker_row).
-        destination = f"{round(float(latitude), 5)},{round(float(longitude), 5)}"
-    else:
-        destination = ", ".join(part.strip() for part in (address, city) if part and part.strip())
+        # Five decimals are a metre: as exact as the map's own pins (markers.marker_row). Two
+        # numbers and their comma need no encoding (kept as Google's own examples write them).
+        return f"{TO_LOCATION}{round(float(latitude), 5)},{round(float(longitude), 5)}"
+    destination = ", ".join(part.strip() for part in (address, city) if part and part.strip())
     if not destination:
         return ""
-    # The comma of "lat,lon" kept as it is, as Google's own examples write it; all else encoded.
-    return DIRECTIONS + "?" + urlencode({"api": "1", "destination": destination}, safe=",")
+    return TO_LOCATION + quote_plus(destination, safe=",")
 
 
 class Reach(NamedTuple):
