@@ -4,7 +4,7 @@ from pathlib import Path
 
 from flask import Flask
 
-from tpweb.config import Config, apply_database_timeouts, check_secret_key
+from tpweb.config import Config, apply_database_timeouts, check_push, check_secret_key
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -23,6 +23,7 @@ def create_app(config=None):
     elif config is not None:
         app.config.from_object(config)
     check_secret_key(app.config)
+    check_push(app.config)
     apply_database_timeouts(app.config)
     register_extensions(app)
     register_blueprints(app)
@@ -59,3 +60,4 @@ def register_cli(app):
     app.cli.add_command(cli.create_user)
     app.cli.add_command(cli.seed_demo)
     app.cli.add_command(cli.send_reminders)
+    app.cli.add_command(cli.vapid_keys)

@@ -1,4 +1,4 @@
-"""Command-line tools: create-user, seed-demo and send-reminders."""
+"""Command-line tools: create-user, seed-demo, send-reminders and vapid-keys."""
 
 import sys
 from zoneinfo import available_timezones
@@ -125,8 +125,22 @@ def send_reminders(day, dry_run, workers):
     verb = "Would send" if dry_run else "Sent"
     for sent in report.sent:
         items = f" ({sent.items} items)" if sent.items > 1 else ""
-        click.echo(f"{verb} to {sent.email}: {sent.subject}{items}")
+        to = sent.to if sent.channel == "email" else f"the devices of {sent.to} (push)"
+        click.echo(f"{verb} to {to}: {sent.subject}{items}")
+    pushes = sum(sent.channel == "push" for sent in report.sent)
+    pushed = f" and {pushes} pushes" if pushes else ""
     click.echo(
-        f"{verb} {len(report.sent)} emails for {report.items_sent} items; "
+        f"{verb} {len(report.sent) - pushes} emails{pushed} for {report.items_sent} items; "
         f"{report.skipped} no longer due; {report.failed} failed (tried again next run)."
     )
+
+
+@click.command("vapid-keys")
+def vapid_keys():
+    """Print a new VAPID key pair for Web Push reminders, as configuration lines."""
+    from tpweb.jobs.push import new_vapid_keys
+
+    public, private = new_vapid_keys()
+    click.echo(f"VAPID_PUBLIC_KEY={public}")
+    click.echo(f"VAPID_PRIVATE_KEY={private}")
+    click.echo("VAPID_SUBJECT=mailto:you@your-company.example  # a real address of yours")

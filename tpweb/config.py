@@ -1,6 +1,7 @@
 """Configuration from the environment, with defaults that run on a laptop."""
 
 import os
+import re
 import secrets
 import sys
 from datetime import timedelta
@@ -134,6 +135,16 @@ class Config:
     # A claim older than this is a crashed sender's, and the item is tried again.
     TPWEB_REMINDER_LEASE_SECONDS = int(os.environ.get("TPWEB_REMINDER_LEASE_SECONDS", "900"))
     TPWEB_REMINDER_MAX_ATTEMPTS = 5
+    # Web Push reminders: a VAPID key pair (`flask --app tpweb vapid-keys` prints one) and an
+    # address the push services may write to about this installation, a real mailto: or https:
+    # one (Apple refuses @localhost). Without the keys, notifications are not offered at all.
+    VAPID_PUBLIC_KEY = os.environ.get("VAPID_PUBLIC_KEY", "")
+    VAPID_PRIVATE_KEY = os.environ.get("VAPID_PRIVATE_KEY", "")
+    VAPID_SUBJECT = os.environ.get("VAPID_SUBJECT", "")
+    # A phone's subscription names the push service to post to: only https, on a host name.
+    # Tests turn this on for their receiver on http://127.0.0.1.
+    TPWEB_PUSH_ANY_ENDPOINT = False
+    TPWEB_PUSH_TIMEOUT = float(os.environ.get("TPWEB_PUSH_TIMEOUT", "10"))
     # Flask-Mailman: SMTP once MAIL_SERVER is set, otherwise the console ("file" writes to
     # MAIL_FILE_PATH), so a laptop needs no mail server.
     MAIL_SERVER = os.environ.get("MAIL_SERVER", "localhost")
@@ -190,6 +201,24 @@ def check_secret_key(config):
         raise SystemExit(NO_KEY_STATUS)
 
 
+def push_enabled(config):
+    """Whether Web Push is set up: both VAPID keys given."""
+    return bool(config.get("VAPID_PUBLIC_KEY") and config.get("VAPID_PRIVATE_KEY"))
+
+
+def check_push(config):
+    """Refuse to start with VAPID keys but no real subject: push services refuse the pushes."""
+    subject = config.get("VAPID_SUBJECT") or ""
+    real = re.fullmatch(r"mailto:[^@\s]+@[^@\s]+\.[^@\s]+|https://[^\s/]+\.[^\s]+", subject)
+    if push_enabled(config) and (not real or "localhost" in subject.lower()):
+        print(
+            "VAPID_SUBJECT must be a real mailto: or https: address (e.g. "
+            "mailto:ops@example.com) when the VAPID keys are set",
+            file=sys.stderr,
+        )
+        raise SystemExit(NO_KEY_STATUS)
+
+
 # Seconds to wait for PostgreSQL to accept a connection: past that, it is unreachable.
 CONNECT_TIMEOUT = 5
 
@@ -233,3 +262,5 @@ class TestConfig(Config):
     TPWEB_ROUTING_URL = ""
     TPWEB_PLAN_SECONDS = 0.2
     TPWEB_PLAN_NOW = "07:00"
+    # The push tests' receiver listens on http://127.0.0.1.
+    TPWEB_PUSH_ANY_ENDPOINT = True

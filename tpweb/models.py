@@ -345,7 +345,8 @@ class IdempotencyKey(db.Model):
 
 
 class ReminderDelivery(db.Model):
-    """The reminder ledger: one row per (user, item, due date), so each item is emailed once.
+    """The reminder ledger: one row per (user, item, due date, channel), so each item is emailed
+    once and pushed once.
 
     An item's row is pending until a sweep claims it by compare-and-set (sending), then sent,
     skipped (no longer due, or no address) or failed. A row of kind 'day' marks a user's local
@@ -355,9 +356,15 @@ class ReminderDelivery(db.Model):
     __tablename__ = "reminder_deliveries"
     __table_args__ = (
         UniqueConstraint(
-            "user_id", "item_kind", "item_id", "due_date", name="uq_reminder_deliveries_item"
+            "user_id",
+            "item_kind",
+            "item_id",
+            "due_date",
+            "channel",
+            name="uq_reminder_deliveries_item",
         ),
         CheckConstraint("item_kind IN ('task', 'touchpoint', 'day')", name="item_kind"),
+        CheckConstraint("channel IN ('email', 'push')", name="channel"),
         CheckConstraint(
             "status IN ('pending', 'sending', 'sent', 'skipped', 'failed', 'swept')", name="status"
         ),
@@ -370,6 +377,9 @@ class ReminderDelivery(db.Model):
     # A TouchpointRecord's or Touchpoint's id; 0 on a 'day' row, so the unique key holds there too.
     item_id: Mapped[int]
     due_date: Mapped[date]
+    # How the item goes: "email", or "push" to every device the user turned notifications on
+    # for. A 'day' row is "email": a night is planned once for every channel.
+    channel: Mapped[str] = mapped_column(String(5), default="email", server_default="email")
     status: Mapped[str] = mapped_column(String(10), default="pending")
     overdue: Mapped[bool] = mapped_column(default=False)
     attempts: Mapped[int] = mapped_column(default=0)
@@ -381,6 +391,23 @@ class ReminderDelivery(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     user: Mapped[User] = relationship()
+
+
+class PushSubscription(db.Model):
+    """One device's Web Push subscription: where the push service takes messages for it, and the
+    keys they are encrypted to (RFC 8291). A user may have several; an endpoint is one device's."""
+
+    __tablename__ = "push_subscriptions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    endpoint: Mapped[str] = mapped_column(String(800), unique=True)
+    # The browser's P-256 public key (65 bytes) and auth secret (16), base64url as it gives them.
+    p256dh: Mapped[str] = mapped_column(String(100))
+    auth: Mapped[str] = mapped_column(String(40))
+    # "Chrome on Android": which device this is, in the list of the user's devices.
+    label: Mapped[str] = mapped_column(String(120), default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class History(db.Model):

@@ -1,14 +1,17 @@
 """The reminder sweep: plan the ledger, claim each row by compare-and-set, send, mark it sent.
 
-Exactly once per (user, item, due date) with the state in the database: planning inserts rows
-that a unique key keeps single, a claim is an UPDATE ... WHERE status = 'pending' that only one
-sender can win, and a claim whose sender died is given back after a lease. The one window left:
-a sender that dies after the mail server took a message and before its row is marked sent; that
-message goes again once the lease is over (with the same Message-ID); each row is marked and
+Exactly once per (user, item, due date, channel) with the state in the database: planning
+inserts rows that a unique key keeps single, a claim is an UPDATE ... WHERE status = 'pending'
+that only one sender can win, and a claim whose sender died is given back after a lease. The one
+window left: a sender that dies after the mail server (or push service) took a message and before
+its row is marked sent; that message goes again once the lease is over (with the same Message-ID,
+or the same notification tag, which replaces the first on the phone); each row is marked and
 committed before the next message goes, so that is one message at most per dead sender. A big
 sweep can be sent in shares by several senders at once (prepare, then send_share in each). No
-Flask here: the sweep takes a session and a mailer (tpweb.jobs.mail in the app, anything with
-compose and send in tests).
+Flask here: the sweep takes a session, a mailer and a pusher (tpweb.jobs.mail and tpweb.jobs.push
+in the app, anything with compose and send in tests). An item goes by email to a user with an
+address and by push to one with a device that turned notifications on: a row for each channel,
+each claimed, sent and marked on its own, with the same leases and attempts.
 """
 
 import hashlib
@@ -19,7 +22,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfoNotFoundError
 
-from sqlalchemy import bindparam, case, func, select, update
+from sqlalchemy import and_, bindparam, case, exists, func, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -32,14 +35,16 @@ from tpweb.domain.reminders import (
     load_reminders,
 )
 from tpweb.domain.schedule import today_in
-from tpweb.models import ReminderDelivery, User
+from tpweb.models import PushSubscription, ReminderDelivery, User
 
 log = logging.getLogger(__name__)
 
 Row = ReminderDelivery
-ITEM_COLUMNS = (Row.id, Row.user_id, Row.item_kind, Row.item_id, Row.due_date)
-KEY = ["user_id", "item_kind", "item_id", "due_date"]
+ITEM_COLUMNS = (Row.id, Row.user_id, Row.item_kind, Row.item_id, Row.due_date, Row.channel)
+KEY = ["user_id", "item_kind", "item_id", "due_date", "channel"]
+EMAIL, PUSH = "email", "push"
 WITH_EMAIL = User.active & User.email.is_not(None) & (User.email != "")
+WITH_DEVICE = and_(User.active, exists().where(PushSubscription.user_id == User.id))
 TABLE = Row.__table__
 # Marking rows sent, once per message: a Core statement built once, so a sweep of thousands
 # does not build and compile an ORM UPDATE per message (docs/benchmarks.md, B3).
@@ -63,6 +68,11 @@ class SweepSettings:
     max_attempts: int = 5
 
 
+class Unreachable(Exception):  # noqa: N818 (a state, not an error: nothing is tried again)
+    """Raised by a sender whose recipient cannot be reached that way any more (every device of
+    theirs gone): the rows are skipped, not tried again."""
+
+
 @dataclass(frozen=True)
 class Recipient:
     """What the sweep needs of a user, read once, so commits never reload it."""
@@ -73,13 +83,19 @@ class Recipient:
     timezone: str
     hour: int
     digest: bool
+    push: bool = False  # active, with a device that turned notifications on
+
+    @property
+    def channels(self):
+        return [EMAIL] * bool(self.email) + [PUSH] * bool(self.push)
 
 
 @dataclass(frozen=True)
 class Sent:
-    email: str
+    to: str  # the email address, or the name of the user whose devices got the push
     subject: str
     items: int
+    channel: str = EMAIL
 
 
 @dataclass
@@ -94,8 +110,11 @@ class Report:
         return sum(s.items for s in self.sent)
 
 
-def sweep(session, mailer, now=None, settings=None, day=None, dry_run=False, progress=None):
-    """Plan what is due for every user with an email address, then send what is pending.
+def sweep(
+    session, mailer, now=None, settings=None, day=None, dry_run=False, progress=None, pusher=None
+):
+    """Plan what is due for every user with an email address or a device, then send what is
+    pending (the push rows only with a `pusher`; without one they are skipped).
 
     `now` is the sweep's clock (default: now); `day` sweeps that local date for everyone whose
     local today has reached it, send hour or not (a manual run); `dry_run` sends and keeps
@@ -110,20 +129,25 @@ def sweep(session, mailer, now=None, settings=None, day=None, dry_run=False, pro
         session.rollback()
         return report
     report = prepare(session, now, settings, day)
-    return send_share(session, mailer, now, settings, progress=progress, report=report)
+    return send_share(
+        session, mailer, now, settings, progress=progress, report=report, pusher=pusher
+    )
 
 
 def prepare(session, now, settings, day=None):
     """A sweep's first half, committed: plan the ledger and give back stale claims. Then one
     send_share, or several at once (each in a process or job of its own), send what is pending.
     """
-    report = Report(planned=plan(session, _recipients(session, WITH_EMAIL), now, settings, day))
+    reachable = _recipients(session, WITH_EMAIL | WITH_DEVICE)
+    report = Report(planned=plan(session, reachable, now, settings, day))
     session.commit()
     release_stale(session, now, settings)
     return report
 
 
-def send_share(session, mailer, now, settings, share=(0, 1), progress=None, report=None):
+def send_share(
+    session, mailer, now, settings, share=(0, 1), progress=None, report=None, pusher=None
+):
     """Send the pending rows of share `k` of `n` (the users whose id is k modulo n); returns the
     Report. Shares sent at once by several senders never send an item twice: each row is
     claimed before it is sent. A row of a share whose sender failed waits for the next sweep.
@@ -136,7 +160,8 @@ def send_share(session, mailer, now, settings, share=(0, 1), progress=None, repo
         return now + timedelta(seconds=time.monotonic() - started)
 
     report = report or Report()
-    deliver(session, mailer, clock, settings, report, progress or (lambda n, total: None), share)
+    senders = {EMAIL: mailer, PUSH: pusher}
+    deliver(session, senders, clock, settings, report, progress or (lambda n, total: None), share)
     return report
 
 
@@ -154,10 +179,12 @@ def plan(session, recipients, now, settings, day=None):
         wanted = _nights(session, recipients, now, settings)
         days = wanted
     items = due_items(session, {u: dates for u, dates in wanted.items() if dates})
+    channels = {user.id: user.channels for user in recipients}
     rows = [{"user_id": i.user_id, "item_kind": i.kind, "item_id": i.item_id,
-             "due_date": i.due_date, "status": "pending"} for i in items]  # fmt: skip
-    rows += [{"user_id": u, "item_kind": DAY, "item_id": 0, "due_date": d, "status": "swept"}
-             for u, dates in days.items() for d in dates]  # fmt: skip
+             "due_date": i.due_date, "channel": channel, "status": "pending"}
+            for i in items for channel in channels[i.user_id]]  # fmt: skip
+    rows += [{"user_id": u, "item_kind": DAY, "item_id": 0, "due_date": d, "channel": EMAIL,
+              "status": "swept"} for u, dates in days.items() for d in dates]  # fmt: skip
     _insert_new(session, rows)
     return len(items)
 
@@ -227,8 +254,10 @@ def release_stale(session, now, settings):
     session.commit()
 
 
-def deliver(session, mailer, clock, settings, report, progress, share=(0, 1)):
-    """Send every pending row of the share, per user: one email per item, or one digest."""
+def deliver(session, senders, clock, settings, report, progress, share=(0, 1)):
+    """Send every pending row of the share, per user: one email and one push per item, or one
+    digest of each. `senders` holds the sender of each channel (None: that channel's rows are
+    skipped)."""
     pending = Row.status == "pending"
     if share[1] > 1:
         pending &= Row.user_id % share[1] == share[0]
@@ -244,7 +273,7 @@ def deliver(session, mailer, clock, settings, report, progress, share=(0, 1)):
             session.commit()  # end the read; each claim below is its own short transaction
             for user in recipients:
                 try:
-                    _deliver_to(session, marks, mailer, user, clock, settings, report, progress,
+                    _deliver_to(session, marks, senders, user, clock, settings, report, progress,
                                 total)  # fmt: skip
                 except (ZoneInfoNotFoundError, ValueError):
                     # One user's broken time zone must not hold up everyone else's reminders.
@@ -252,7 +281,8 @@ def deliver(session, mailer, clock, settings, report, progress, share=(0, 1)):
 
 
 def _recipients(session, condition):
-    """Users as plain values, by id; one who is inactive or lost their address has email ""."""
+    """Users as plain values, by id; one who is inactive or lost their address has email "",
+    one who is inactive or has no device left has push False."""
     query = select(
         User.id,
         case((User.active, func.coalesce(User.email, "")), else_=""),
@@ -260,37 +290,46 @@ def _recipients(session, condition):
         User.timezone,
         User.reminder_hour,
         User.reminder_digest,
+        WITH_DEVICE,
     )
     return [Recipient(*row) for row in session.execute(query.where(condition).order_by(User.id))]
 
 
-def _deliver_to(session, marks, mailer, user, clock, settings, report, progress, total):
+def _deliver_to(session, marks, senders, user, clock, settings, report, progress, total):
     today = today_in(user.timezone, clock())
     rows = session.execute(
         select(*ITEM_COLUMNS)
         .where(Row.user_id == user.id, Row.status == "pending")
         .order_by(Row.due_date, Row.id)
     ).all()
-    reminders = load_reminders(session, rows, today) if user.email else {}
-    gone = [row.id for row in rows if row.id not in reminders]
+    senders = {c: senders.get(c) for c in (EMAIL, PUSH) if c in user.channels}
+    reminders = load_reminders(session, rows, today) if any(senders.values()) else {}
+    channel = {row.id: row.channel for row in rows}
+    gone = [row.id for row in rows if row.id not in reminders or not senders.get(row.channel)]
     if gone:
-        # Answered, moved, reassigned, or the user has no address now: nothing to send, ever.
+        # Answered, moved, reassigned, or the user has no address or device now (or this sweep
+        # pushes nothing: no VAPID keys): nothing to send, ever.
         _update(session, gone, Row.status == "pending", status="skipped")
         report.skipped += len(gone)
         progress(len(gone), total)
     token = uuid.uuid4().hex
-    live = [row.id for row in rows if row.id in reminders]
+    live = [row.id for row in rows if row.id in reminders and senders.get(row.channel)]
     renewed = clock()
     held = _claim(session, live, token, renewed, settings)
-    batches = [held] if user.digest and held else [[row_id] for row_id in held]
-    for batch in batches:
+    batches = []
+    for name, sender in senders.items():
+        ids = [row_id for row_id in held if channel[row_id] == name]
+        batches += (
+            [(name, sender, ids)] if user.digest and ids else [(name, sender, [i]) for i in ids]
+        )
+    for name, sender, batch in batches:
         if clock() - renewed >= settings.lease / 4:
             # A sender at work keeps its claims: the rows it still holds get a fresh lease, once
             # a quarter of a lease has gone by, not after every message (docs/benchmarks.md, B3).
             renewed = clock()
             _renew(session, token, renewed)
         items = [reminders[row_id] for row_id in batch]
-        _send(session, marks, mailer, user, batch, items, token, clock, today, report)
+        _send(session, marks, (name, sender), user, batch, items, token, clock, today, report)
         progress(len(batch), total)
 
 
@@ -323,19 +362,25 @@ def _renew(session, token, now):
     session.commit()
 
 
-def _send(session, marks, mailer, user, ids, items, token, clock, today, report):
+def _send(session, marks, channel, user, ids, items, token, clock, today, report):
+    name, sender = channel
     try:
-        message = mailer.compose(user, items, today, message_key(ids))
-        mailer.send(message)
+        message = sender.compose(user, items, today, message_key(ids))
+        sender.send(message)
+    except Unreachable:
+        _update(session, ids, Row.claim_token == token, claim_token=None, status="skipped")
+        report.skipped += len(ids)
+        return
     except Exception as error:
         # Whatever went wrong (the mail server, a bad row), the rest of the batch goes on; the
         # claim is given back and a later sweep tries again, up to max_attempts.
-        log.exception("reminder to user %s failed", user.id)
+        log.exception("%sreminder to user %s failed", "push " * (name == PUSH), user.id)
         values = {"status": "pending", "last_error": repr(error)[:300]}
         report.failed += len(ids)
         _update(session, ids, Row.claim_token == token, claim_token=None, **values)
         return
-    report.sent.append(Sent(user.email, message.subject, len(ids)))
+    to = user.email if name == EMAIL else user.name
+    report.sent.append(Sent(to, message.subject, len(ids), name))
     # Marked sent, and committed, before the next message goes: a sender that dies now sends
     # at most this one message twice (the module's docstring).
     sent = {"token": token, "when": _naive(clock()), "today": today}
@@ -366,7 +411,7 @@ def _preview(session, mailer, recipients, now, report):
     for user in recipients:
         rows = session.execute(
             select(*ITEM_COLUMNS)
-            .where(Row.user_id == user.id, Row.status == "pending")
+            .where(Row.user_id == user.id, Row.status == "pending", Row.channel == EMAIL)
             .order_by(Row.due_date, Row.id)
         ).all()
         today = today_in(user.timezone, now)

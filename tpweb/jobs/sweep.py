@@ -7,8 +7,9 @@ from flask import current_app
 from sqlalchemy import func, select
 
 from tpweb.extensions import db
-from tpweb.jobs.delivery import Row, SweepSettings, prepare, send_share, sweep
+from tpweb.jobs.delivery import EMAIL, Row, SweepSettings, prepare, send_share, sweep
 from tpweb.jobs.mail import Mailer
+from tpweb.jobs.push import pusher
 
 # Enqueue by this name: whoever enqueues never imports the job's code.
 SEND_REMINDERS = "tpweb.jobs.sweep.send_reminders"
@@ -31,15 +32,15 @@ def sweep_settings(config):
 
 
 def run_sweep(now=None, day=None, dry_run=False, progress=None, workers=1):
-    """The reminder sweep on the app's database and mail settings; the CLI's and the job's.
+    """The reminder sweep on the app's database, mail and push settings; the CLI's and the job's.
 
     `workers` > 1 plans here, then sends in that many processes at once (this one and forks of
     it), each its share of the users over its own SMTP connection (docs/benchmarks.md, B3).
     """
     settings = sweep_settings(current_app.config)
     if workers <= 1 or dry_run:
-        with Mailer() as mailer:
-            return sweep(db.session, mailer, now, settings, day, dry_run, progress)
+        with Mailer() as mailer, pusher(db.session) as push:
+            return sweep(db.session, mailer, now, settings, day, dry_run, progress, push)
     now = (now or datetime.now(UTC)).astimezone(UTC)
     report = prepare(db.session, now, settings, day)
     total = db.session.scalar(select(func.count(Row.id)).where(Row.status == "pending"))
@@ -148,9 +149,10 @@ def send_reminder_share(now, k, shares):
 
 
 def _send_share(now, settings, share, progress=None, report=None):
-    """One share of a planned sweep, sent over an SMTP connection of its own; its Report."""
-    with Mailer() as mailer:
-        return send_share(db.session, mailer, now, settings, share, progress, report)
+    """One share of a planned sweep, sent over an SMTP connection (and HTTP session for the
+    pushes) of its own; its Report."""
+    with Mailer() as mailer, pusher(db.session) as push:
+        return send_share(db.session, mailer, now, settings, share, progress, report, push)
 
 
 def _progress(job):
@@ -169,7 +171,8 @@ def _progress(job):
 def _summary(report):
     return {
         "planned": report.planned,
-        "emails": len(report.sent),
+        "emails": sum(sent.channel == EMAIL for sent in report.sent),
+        "pushes": sum(sent.channel != EMAIL for sent in report.sent),
         "items": report.items_sent,
         "skipped": report.skipped,
         "failed": report.failed,
