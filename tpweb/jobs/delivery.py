@@ -39,7 +39,9 @@ log = logging.getLogger(__name__)
 Row = ReminderDelivery
 ITEM_COLUMNS = (Row.id, Row.user_id, Row.item_kind, Row.item_id, Row.due_date)
 KEY = ["user_id", "item_kind", "item_id", "due_date"]
-WITH_EMAIL = User.active & User.email.is_not(None) & (User.email != "")
+# Who gets reminder emails: an active user with an address who has not turned them off.
+EMAILED = User.active & User.email_reminders
+WITH_EMAIL = EMAILED & User.email.is_not(None) & (User.email != "")
 TABLE = Row.__table__
 # Marking rows sent, once per message: a Core statement built once, so a sweep of thousands
 # does not build and compile an ORM UPDATE per message (docs/benchmarks.md, B3).
@@ -252,10 +254,11 @@ def deliver(session, mailer, clock, settings, report, progress, share=(0, 1)):
 
 
 def _recipients(session, condition):
-    """Users as plain values, by id; one who is inactive or lost their address has email ""."""
+    """Users as plain values, by id; one who is inactive, lost their address or turned reminder
+    emails off has email "" (their pending rows are then skipped)."""
     query = select(
         User.id,
-        case((User.active, func.coalesce(User.email, "")), else_=""),
+        case((EMAILED, func.coalesce(User.email, "")), else_=""),
         User.name,
         User.timezone,
         User.reminder_hour,
