@@ -32,6 +32,10 @@ LIST = "list"  # any signed-in user, each seeing only their own rows (all of the
 OWN = "own"  # names one of rep A's objects: rep A and managers; anyone else gets 404
 MANAGER_ONLY = "manager"  # managers only: 404 for every rep, even about the rep's own objects
 ADMIN_ONLY = "admin"  # admins only: 404 for reps and managers alike (tests/test_admin.py: works)
+# No session: a secret in the URL is the key (a calendar feed, a reminder's signed action). The
+# matrix's URL has a wrong one, so everyone gets 404 (tests/test_calendar_feed.py and
+# tests/test_one_tap.py: the right ones work).
+SECRET = "secret"
 
 # A signed-in visitor "is allowed" when the answer is one of these (and no redirect to /login).
 ALLOWED = (200, 302, 303, 422)
@@ -417,6 +421,10 @@ TABLE = {
     "imports.after_confirm": Route(MANAGER_ONLY),
     "imports.export": Route(MANAGER_ONLY, args=_exports, seen_by=(MANAGER,)),
     "offline.manifest": Route(PUBLIC),
+    "reminders.feed": Route(SECRET, args=lambda o, kind: {"secret": "not-the-secret"}),
+    "reminders.action": Route(SECRET, args=lambda o, kind: {"token": "not.a.token"}, form=_nothing),
+    "reminders.channels": Route(SELF, form=lambda o, user: {"email_reminders": "y"}),
+    "reminders.reset_link": Route(SELF, form=_nothing),
     "offline.service_worker": Route(PUBLIC),
     "offline.shell": Route(PUBLIC),
     "offline.page": Route(PUBLIC),
@@ -636,7 +644,9 @@ def check_get(o, database, before, visitor, route, url, htmx):
     changed = database.changes()
     if changed:
         problems.append(f"changed the database: {changed}")
-    if visitor == ANONYMOUS and route.access != PUBLIC:
+    if route.access == SECRET:
+        problems.append(None if status == 404 else f"expected 404 (a wrong secret), got {status}")
+    elif visitor == ANONYMOUS and route.access != PUBLIC:
         problems.append(sent_to_sign_in(response, htmx))
     elif route.access == MANAGER_ONLY and visitor != MANAGER:
         problems.append(None if status == 404 else f"expected 404 (managers only), got {status}")
@@ -671,7 +681,10 @@ def check_post(o, database, visitor, route, url, htmx):
         changed = database.changes()
         return [f"raised {error!r}"] + ([f"changed the database: {changed}"] if changed else [])
     problems = []
-    if visitor == ANONYMOUS:
+    if route.access == SECRET:
+        status = response.status_code
+        problems.append(None if status == 404 else f"expected 404 (a wrong secret), got {status}")
+    elif visitor == ANONYMOUS:
         problems.append(sent_to_sign_in(response, htmx))
     elif response.status_code != 404:
         problems.append(f"expected 404, got {response.status_code}")
@@ -685,6 +698,8 @@ def check_post(o, database, visitor, route, url, htmx):
 
 def refused_posts(visitor, route):
     """Whether `visitor`'s POST to a route of `route`'s kind must be refused."""
+    if route.access == SECRET:
+        return True
     if visitor == ANONYMOUS:
         return route.access != PUBLIC
     if route.access == ADMIN_ONLY:

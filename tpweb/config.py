@@ -6,6 +6,7 @@ import secrets
 import sys
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from sqlalchemy.engine import make_url
 
@@ -19,6 +20,14 @@ def _database_url():
         if url.startswith(prefix):
             return "postgresql+psycopg://" + url[len(prefix) :]
     return url
+
+
+def public_urls(app):
+    """`url(endpoint, **values)`: absolute links under TPWEB_PUBLIC_URL, for what is read outside
+    the app's pages (emails, the calendar feed). Bound once, not per link."""
+    base = urlsplit(app.config["TPWEB_PUBLIC_URL"])
+    adapter = app.url_map.bind(base.netloc, script_name=base.path or "/", url_scheme=base.scheme)
+    return lambda endpoint, **values: adapter.build(endpoint, values, force_external=True)
 
 
 def _flag(name, default=False):

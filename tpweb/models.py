@@ -11,7 +11,9 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     and_,
+    false,
     text,
+    true,
 )
 from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -44,6 +46,11 @@ class User(UserMixin, db.Model):
     # Overnight reminders: the local hour to send, and one digest instead of one email per item.
     reminder_hour: Mapped[int] = mapped_column(default=6)
     reminder_digest: Mapped[bool] = mapped_column(default=False)
+    # Reminder channels: email at the send hour (an address is needed too), and a private
+    # calendar feed whose URL's secret is kept only as its SHA-256 (tpweb/domain/calendar_feed).
+    email_reminders: Mapped[bool] = mapped_column(default=True, server_default=true())
+    calendar_feed: Mapped[bool] = mapped_column(default=False, server_default=false())
+    calendar_secret_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
     # Plan my day's defaults: where the day starts without the phone's position, the working
     # hours (minutes after local midnight) and how long a visit takes.
     home_latitude: Mapped[float | None]
@@ -432,5 +439,24 @@ class History(db.Model):
     action: Mapped[str] = mapped_column(String(20))
     # {"field": [before, after], ...} as JSON text.
     changes: Mapped[str] = mapped_column(Text, default="{}")
+    # How the change was made when not on the app's pages: "reminder" (a one-tap action).
+    via: Mapped[str] = mapped_column(String(20), default="", server_default="")
 
     user: Mapped[User | None] = relationship()
+
+
+class ActionUse(db.Model):
+    """A reminder's one-tap action done: its token's SHA-256, so that the token acts once and a
+    second press is told what the first did."""
+
+    __tablename__ = "action_uses"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    item_kind: Mapped[str] = mapped_column(String(10))
+    item_id: Mapped[int]
+    action: Mapped[str] = mapped_column(String(10))
+    # The item's date after the action: Next Call or date due.
+    moved_to: Mapped[date]
+    used_at: Mapped[datetime] = mapped_column(default=utcnow)

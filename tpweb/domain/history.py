@@ -7,10 +7,14 @@ as it runs: each row it changes, with its values before and after. Any other sta
 writes to them (an import's bulk INSERT, a bulk UPDATE by primary key) must say, with the execution
 option `HOW`, that its caller records it with `write` (`RECORDED`) or that it changes nothing the
 history shows (`NOT_A_CHANGE`); unmarked, it raises UnrecordedChange, so no path can forget.
-No Flask here: `who()` says which user is making the change, or None.
+No Flask here: `who()` says which user is making the change, or None; inside `acting(user_id,
+via)` the changes are that user's, made that way (a reminder's one-tap action, with no one
+signed in on the device).
 """
 
 import json
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import date, datetime
 
 from sqlalchemy import event, insert, inspect, select, type_coerce
@@ -55,6 +59,25 @@ def _nobody():
 
 
 _who = _nobody
+# (user id, how) while `acting`: who makes the changes and through what, whoever is signed in.
+_acting = ContextVar("tpweb_history_acting", default=None)
+# How a change made through a reminder's one-tap action is marked (History.via).
+VIA_REMINDER = "reminder"
+
+
+@contextmanager
+def acting(user_id, via):
+    """Record the changes made inside as `user_id`'s, made through `via` (e.g. VIA_REMINDER)."""
+    token = _acting.set((user_id, via))
+    try:
+        yield
+    finally:
+        _acting.reset(token)
+
+
+def _author():
+    """(user id, via) of the change being recorded."""
+    return _acting.get() or (_who(), "")
 
 
 def init(session, who=_nobody):
@@ -93,7 +116,7 @@ def write(session, subject, entries, user_id=None):
     """The history of records saved by a statement marked RECORDED: `entries` holds (account id,
     subject id, changes, new) for each record; one with no changes has no row."""
     rows = [_row(subject, *entry) for entry in entries if entry[2]]
-    _insert(session.connection(), rows, user_id)
+    _insert(session.connection(), rows, (user_id, ""))
 
 
 def _row(subject, account_id, subject_id, changes, new):
@@ -106,10 +129,12 @@ def _row(subject, account_id, subject_id, changes, new):
     }
 
 
-def _insert(connection, rows, user_id):
+def _insert(connection, rows, author):
     if rows:
+        user_id, via = author
         now = utcnow()
-        connection.execute(insert(History), [row | {"user_id": user_id, "at": now} for row in rows])
+        marks = {"user_id": user_id, "via": via, "at": now}
+        connection.execute(insert(History), [row | marks for row in rows])
 
 
 def _changes(obj, fields, new):
@@ -162,7 +187,7 @@ def _record_flush(session, flush_context):
         for obj, row in entries:
             if row["account_id"] is None:
                 row["account_id"] = customers[obj.contact_id]
-    _insert(connection, [row for _, row in entries], _who())
+    _insert(connection, [row for _, row in entries], _author())
 
 
 def _check_statement(state):
@@ -220,7 +245,7 @@ def _record_update(state, model):
         }
         if changes:
             rows.append(_row(subject, row["account_id"], row["subject_id"], changes, False))
-    _insert(connection, rows, _who())
+    _insert(connection, rows, _author())
     return True
 
 

@@ -27,6 +27,8 @@ FIELD_NAMES = {
     "response_required": "Response required",
 }
 DATES = {"last_call", "next_call", "date_due", "responded_on"}
+# How a change was made, when not on the app's pages (History.via).
+VIA_WORDS = {"reminder": " from a reminder"}
 # Text up to this long is quoted in full; longer text is only said to have changed.
 QUOTED = 60
 
@@ -132,4 +134,5 @@ def phrases(entry, today=None):
 def sentence(entry, zone, today=None):
     """An entry of history.account_history as one sentence, its time in `zone`:
     "Set inactive by Maria Kowalski, Tue Dec 1, 4:05 PM"."""
-    return f"{'; '.join(phrases(entry, today))} by {entry.who}, {when(entry.at, zone, today)}"
+    how = VIA_WORDS.get(getattr(entry, "via", ""), "")
+    return f"{'; '.join(phrases(entry, today))} by {entry.who}{how}, {when(entry.at, zone, today)}"

@@ -43,7 +43,9 @@ Row = ReminderDelivery
 ITEM_COLUMNS = (Row.id, Row.user_id, Row.item_kind, Row.item_id, Row.due_date, Row.channel)
 KEY = ["user_id", "item_kind", "item_id", "due_date", "channel"]
 EMAIL, PUSH = "email", "push"
-WITH_EMAIL = User.active & User.email.is_not(None) & (User.email != "")
+# Who gets reminder emails: an active user with an address who has not turned them off.
+EMAILED = User.active & User.email_reminders
+WITH_EMAIL = EMAILED & User.email.is_not(None) & (User.email != "")
 WITH_DEVICE = and_(User.active, exists().where(PushSubscription.user_id == User.id))
 TABLE = Row.__table__
 # Marking rows sent, once per message: a Core statement built once, so a sweep of thousands
@@ -281,11 +283,12 @@ def deliver(session, senders, clock, settings, report, progress, share=(0, 1)):
 
 
 def _recipients(session, condition):
-    """Users as plain values, by id; one who is inactive or lost their address has email "",
-    one who is inactive or has no device left has push False."""
+    """Users as plain values, by id; one who is inactive, lost their address or turned reminder
+    emails off has email "" (their pending rows are then skipped); one who is inactive or has no
+    device left has push False."""
     query = select(
         User.id,
-        case((User.active, func.coalesce(User.email, "")), else_=""),
+        case((EMAILED, func.coalesce(User.email, "")), else_=""),
         User.name,
         User.timezone,
         User.reminder_hour,

@@ -14,6 +14,8 @@ from flask import current_app
 from flask_mailman import EmailMultiAlternatives
 from flask_mailman.backends.smtp import EmailBackend as SmtpBackend
 
+from tpweb import config
+from tpweb.domain import one_tap
 from tpweb.domain.reminders import TASK
 from tpweb.extensions import mail
 
@@ -43,12 +45,24 @@ def sentence(reminder):
 
 def public_urls():
     """`url(endpoint, **values)`: absolute links under TPWEB_PUBLIC_URL, as emails live outside
-    any request. Bound once per Mailer, not per link."""
-    base = urlsplit(current_app.config["TPWEB_PUBLIC_URL"])
-    adapter = current_app.url_map.bind(
-        base.netloc, script_name=base.path or "/", url_scheme=base.scheme
-    )
-    return lambda endpoint, **values: adapter.build(endpoint, values, force_external=True)
+    any request (config.public_urls for this app). Bound once per Mailer, not per link."""
+    return config.public_urls(current_app)
+
+
+class ActionLinks:
+    """`links(user_id, reminder, action)`: the absolute link of a reminder's one-tap action
+    (domain.one_tap), signed for that user, item and action; for emails and notifications."""
+
+    def __init__(self, url=None):
+        self.url = url or public_urls()
+        self.secret_key = current_app.config["SECRET_KEY"]
+
+    def __call__(self, user_id, reminder, action):
+        token = one_tap.sign(
+            self.secret_key,
+            one_tap.Action(user_id, reminder.kind, reminder.item_id, reminder.due_date, action),
+        )
+        return self.url("reminders.action", token=token)
 
 
 @dataclass(frozen=True)
@@ -60,10 +74,12 @@ class Line:
     overdue: bool
     where: list  # (label, name) pairs: the contact and customer, or the jobsite and customer
     link: str
+    actions: tuple = ()  # (label, link) pairs: Done, Snooze to tomorrow, Next week
 
 
-def line(reminder, url):
-    """A reminder's line in an email; `url` builds its link (a public_urls())."""
+def line(reminder, url, act=None):
+    """A reminder's line in an email; `url` builds its link (a public_urls()), `act(reminder,
+    action)` its one-tap actions' (none without)."""
     if reminder.kind == TASK:
         where = [("Contact", reminder.contact), ("Customer", reminder.account)]
         link = url("contacts.show", contact_id=reminder.contact_id)
@@ -73,7 +89,10 @@ def line(reminder, url):
             where.append(("Customer", reminder.customer))
         link = url("touchpoints.show", touchpoint_id=reminder.item_id)
     due = long_date(reminder.due_date)
-    return Line(sentence(reminder), due, reminder.overdue, where, link)
+    actions = ()
+    if act is not None:
+        actions = tuple((label, act(reminder, a)) for a, label in one_tap.ACTIONS.items())
+    return Line(sentence(reminder), due, reminder.overdue, where, link, actions)
 
 
 def subject(reminders, today):
@@ -122,6 +141,7 @@ class Mailer:
         self.html = _renderer(env.get_template("email/reminder.html"))
         self.url = public_urls()
         self.settings_url = self.url("settings.index")
+        self.actions = ActionLinks(self.url)
         self.host = urlsplit(current_app.config["TPWEB_PUBLIC_URL"]).hostname or "tpweb"
         self.wire = Wire(current_app.extensions["mailman"].default_sender)
 
@@ -134,9 +154,10 @@ class Mailer:
     def compose(self, user, reminders, today, key):
         """One email to `user` listing `reminders`; `key` makes its Message-ID."""
         heading = subject(reminders, today)
+        act = functools.partial(self.actions, user.id)
         context = {
             "user": user,
-            "lines": [line(r, self.url) for r in reminders],
+            "lines": [line(r, self.url, act) for r in reminders],
             "heading": heading,
             "settings_url": self.settings_url,
         }

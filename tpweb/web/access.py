@@ -18,6 +18,9 @@ PUBLIC_ENDPOINTS = {
     "offline.service_worker",
     "offline.shell",
     "offline.page",
+    # The secret in the URL (a calendar feed's, a reminder's signed action) is the key.
+    "reminders.feed",
+    "reminders.action",
 }
 
 

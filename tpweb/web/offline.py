@@ -66,6 +66,7 @@ SHELL_FILES = (
     "plan.css",
     "plan.js",
     "plan-frame.js",
+    "copy.js",
     "offline/bar.js",
     "offline/attention.js",
     "offline/forms.js",

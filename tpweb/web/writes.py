@@ -70,7 +70,9 @@ RACE_SQLSTATES = ("40001", "40P01", "23505")
 
 def _write_once(view, key, args, kwargs):
     _begin_write()
-    if key is None:
+    # Keys are kept per user: a visitor's write (a reminder's one-tap action, which records its
+    # own token's use) has no one to keep one for, and runs as a write without a key.
+    if key is None or current_user.is_anonymous:
         return _commit_or_rollback(make_response(view(*args, **kwargs)))
     fingerprint = _fingerprint()
     # A replay sent after the first answer, or one that raced it and lost (its unique key
