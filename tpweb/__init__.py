@@ -59,3 +59,4 @@ def register_cli(app):
     app.cli.add_command(cli.create_user)
     app.cli.add_command(cli.seed_demo)
     app.cli.add_command(cli.send_reminders)
+    app.cli.add_command(cli.report)

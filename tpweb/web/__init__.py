@@ -14,6 +14,7 @@ from tpweb.web import (
     offline,
     pages,
     plan,
+    reports,
     reps,
     security,
     settings,
@@ -34,6 +35,7 @@ AREAS = (
     imports,
     offline,
     plan,
+    reports,
 )
 
 
