@@ -61,3 +61,4 @@ def register_cli(app):
     app.cli.add_command(cli.seed_demo)
     app.cli.add_command(cli.send_reminders)
     app.cli.add_command(cli.vapid_keys)
+    app.cli.add_command(cli.report)

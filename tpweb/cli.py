@@ -144,3 +144,26 @@ def vapid_keys():
     click.echo(f"VAPID_PUBLIC_KEY={public}")
     click.echo(f"VAPID_PRIVATE_KEY={private}")
     click.echo("VAPID_SUBJECT=mailto:you@your-company.example  # a real address of yours")
+
+
+@click.command("report")
+@click.option("--weeks", type=click.Choice(["4", "12", "52"]), default="12", show_default=True)
+@click.option("--manager", "manager_id", type=int, help="Only this manager's reps (a user id).")
+@click.option("--timezone", "zone", default=None, help="Whose weeks (default: TPWEB_TIMEZONE).")
+def report(weeks, manager_id, zone):
+    """Team health: the numbers of /reports/team, one line per rep and the team's."""
+    from types import SimpleNamespace
+
+    from tpweb.domain import health
+
+    zone = zone or current_app.config["TPWEB_TIMEZONE"]
+    if zone not in available_timezones():
+        raise click.BadParameter(f"unknown time zone {zone!r}", param_hint="--timezone")
+    viewer = SimpleNamespace(id=None, is_manager=True, timezone=zone)
+    found = health.team_health(viewer, int(weeks), manager_id=manager_id)
+    click.echo(f"Team health, {found.period.start} to {found.period.today} ({weeks} weeks)")
+    click.echo("\t".join(health.COLUMNS))
+    for row in health.table(found):
+        click.echo("\t".join("" if v is None else str(v) for v in row))
+    if found.no_rep is not None:
+        click.echo(f"Active accounts with no rep: {found.no_rep}")

@@ -214,6 +214,9 @@ class CallLog(db.Model):
     called_on: Mapped[date]
     duration_minutes: Mapped[int] = mapped_column(default=0)
     notes: Mapped[str] = mapped_column(Text, default="")
+    # The touchpoint's Next Call this call completed, kept as the call is logged, so that "on
+    # time" (domain/health.py) never depends on reconstructing History; None when not known.
+    completed_next_call: Mapped[date | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     account: Mapped[Account] = relationship()

@@ -284,6 +284,8 @@ def _call_logs(rng, touchpoints, contacts_of, types):
                 created_at=datetime.combine(day, time(18)),
             ))  # fmt: skip
             day -= timedelta(days=max(1, touchpoint.frequency_days + rng.randint(-3, 3)))
+            # The Next Call it completed: the call before it (the next one back) plus frequency.
+            logs[-1].completed_next_call = day + timedelta(days=touchpoint.frequency_days)
     return logs
 
 

@@ -15,6 +15,7 @@ from tpweb.web import (
     pages,
     plan,
     reminders,
+    reports,
     reps,
     security,
     settings,
@@ -36,6 +37,7 @@ AREAS = (
     offline,
     plan,
     reminders,
+    reports,
 )
 
 

@@ -137,6 +137,8 @@ def complete(touchpoint_id):
             duration_minutes=form.duration_minutes.data,
             notes=form.notes.data,
             contact_id=form.contact_id.data or None,
+            # What the call completed, recorded now: Team health's "on time" reads it.
+            completed_next_call=tp.next_call,
         )
     )
     # The call moves the schedule on now, so abandoning step two loses nothing.
