@@ -21,6 +21,7 @@ from datetime import date, timedelta
 
 from tpweb.domain import routing
 from tpweb.domain.plan import Candidate, arrange
+from tpweb.domain.visit_lengths import VisitLengths
 
 from .report import Row
 
@@ -82,7 +83,7 @@ def greedy(stops):
 
 def plan(stops, search_seconds):
     return arrange(
-        stops, TODAY, start=CENTRE, begin=BEGIN, until=UNTIL, visit_seconds=VISIT,
+        stops, TODAY, start=CENTRE, begin=BEGIN, until=UNTIL, visits=VisitLengths(VISIT // 60),
         search_seconds=search_seconds,
     )  # fmt: skip
 

@@ -223,10 +223,10 @@ def test_hours_already_over_and_a_day_with_nothing_located_are_refused(
 def test_the_home_base_from_settings_starts_the_day(client, rep, day):
     response = client.post("/settings/plan", data={
         "home_latitude": "41.95", "home_longitude": "-87.70", "day_starts": "09:00",
-        "day_ends": "15:00", "visit_minutes": "45"})  # fmt: skip
+        "day_ends": "15:00"})  # fmt: skip
     assert response.status_code == 303
     page = client.get("/plan").text
-    assert 'value="09:00"' in page and 'value="45"' in page
+    assert 'value="09:00"' in page and 'value="15:00"' in page
     response = client.post("/plan", data={**FORM, "start": "home", "lat": "", "lon": ""})
     assert response.status_code == 303
     plan = db.session.scalar(select(Plan).where(Plan.rep_id == rep.id))
@@ -238,12 +238,12 @@ def test_the_home_base_from_settings_starts_the_day(client, rep, day):
     [
         ({"home_latitude": "41.9", "home_longitude": ""}, "Enter both as decimal degrees"),
         ({"day_starts": "18:00"}, "The day must end after it starts"),
-        ({"visit_minutes": "0"}, "A visit takes from 1 minute"),
+        ({"day_ends": "5pm"}, "Enter a time as HH:MM"),
     ],
 )
 def test_bad_plan_defaults_are_refused(client, rep, data, error):
     good = {"home_latitude": "", "home_longitude": "", "day_starts": "08:00",
-            "day_ends": "17:00", "visit_minutes": "30"}  # fmt: skip
+            "day_ends": "17:00"}  # fmt: skip
     before = snapshot(User)
     response = client.post("/settings/plan", data={**good, **data})
     assert response.status_code == 422 and error in response.text

@@ -17,6 +17,7 @@ from tpweb.domain.plan import (
     reasons,
     stop_value,
 )
+from tpweb.domain.visit_lengths import VisitLengths
 
 TODAY = date(2026, 3, 10)
 # Short searches: the small instances are solved in well under this.
@@ -151,7 +152,7 @@ def test_unlocated_stops_are_left_out_with_their_reason_and_the_rest_planned():
         start=(41.87, -87.64),
         begin=8 * 3600,
         until=17 * 3600,
-        visit_seconds=1800,
+        visits=VisitLengths(30),
         search_seconds=SEARCH,
     )
     assert [stop.candidate.account_id for stop in day.stops] in ([1, 3], [3, 1])
@@ -168,7 +169,7 @@ def test_stops_that_do_not_fit_are_left_out_for_want_of_time():
         start=(41.88, -87.63),
         begin=8 * 3600,
         until=9 * 3600 + 600,
-        visit_seconds=1800,
+        visits=VisitLengths(30),
         search_seconds=SEARCH,
     )
     assert len(day.stops) == 2

@@ -52,7 +52,8 @@ class User(UserMixin, db.Model):
     calendar_feed: Mapped[bool] = mapped_column(default=False, server_default=false())
     calendar_secret_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
     # Plan my day's defaults: where the day starts without the phone's position, the working
-    # hours (minutes after local midnight) and how long a visit takes.
+    # hours (minutes after local midnight), and how long a visit takes at an account never
+    # called yet (by call type: VisitLength).
     home_latitude: Mapped[float | None]
     home_longitude: Mapped[float | None]
     day_starts: Mapped[int] = mapped_column(default=8 * 60, server_default="480")
@@ -294,7 +295,8 @@ class Plan(db.Model):
     end_mode: Mapped[str] = mapped_column(String(10), default="start")
     day_starts: Mapped[int]
     day_ends: Mapped[int]
-    visit_minutes: Mapped[int]
+    # The plan form's one length for every visit; None: each stop's by its call type.
+    visit_minutes: Mapped[int | None]
     # "estimate" (great circle) or "road" (the OSRM server's drive times).
     travel: Mapped[str] = mapped_column(String(10), default="estimate")
     # When the route as it stands ends, and the seconds of driving in it.
@@ -333,9 +335,28 @@ class PlanStop(db.Model):
     why: Mapped[str] = mapped_column(Text, default="")
     # Why a stop left out is ("no time", "no location"); empty on the route.
     left_out_why: Mapped[str] = mapped_column(String(20), default="")
+    # How long its visit takes (the rep's length for its call type, or the plan form's).
+    visit_minutes: Mapped[int] = mapped_column(default=30, server_default="30")
 
     plan: Mapped[Plan] = relationship(back_populates="stops")
     account: Mapped[Account] = relationship()
+    touchpoint: Mapped[Touchpoint | None] = relationship()
+
+
+class VisitLength(db.Model):
+    """How long a user's visit of one call type takes (Settings); without a row, the type's
+    usual length (tpweb.domain.visit_lengths)."""
+
+    __tablename__ = "visit_lengths"
+    __table_args__ = (
+        UniqueConstraint("user_id", "call_type_id", name="uq_visit_lengths_user_type"),
+        CheckConstraint("minutes BETWEEN 1 AND 480", name="minutes"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    call_type_id: Mapped[int] = mapped_column(ForeignKey("call_log_types.id"))
+    minutes: Mapped[int]
 
 
 class IdempotencyKey(db.Model):

@@ -12,6 +12,7 @@ from tpweb.domain import routing
 from tpweb.domain.markers import UPCOMING_DAYS
 from tpweb.domain.scope import accounts_changeable_by, touchpoints_for
 from tpweb.domain.touchpoints import KEPT
+from tpweb.domain.visit_lengths import call_types
 from tpweb.extensions import db
 from tpweb.models import Account, Contact, Touchpoint, TouchpointRecord
 
@@ -69,6 +70,7 @@ class Candidate:
     next_call: date | None
     frequency_days: int | None
     tasks: tuple[str, ...] = ()
+    call_type_id: int | None = None  # how the account was last called (visit_lengths)
 
     @property
     def located(self):
@@ -78,12 +80,16 @@ class Candidate:
         return stop_value(self.next_call, self.frequency_days, today, len(self.tasks))
 
     def urgency(self, today):
-        """0 overdue, 1 due today, 2 upcoming, 3 an open task alone: the order a rep working
-        by hand takes them in (routing.seeds)."""
-        if self.next_call is None:
-            return 3
-        days = (self.next_call - today).days
-        return 0 if days < 0 else 1 if days == 0 else 2
+        return urgency(self.next_call, today)
+
+
+def urgency(next_call, today):
+    """0 overdue, 1 due today, 2 upcoming, 3 an open task alone: the order a rep working by
+    hand takes them in (routing.seeds)."""
+    if next_call is None:
+        return 3
+    days = (next_call - today).days
+    return 0 if days < 0 else 1 if days == 0 else 2
 
 
 def reasons(candidate, today):
@@ -132,14 +138,15 @@ def candidates(user, today):
     for account, description in task_rows:
         tasks.setdefault(account.id, []).append(description)
         found.setdefault(account.id, (account, None))
+    kinds = call_types(list(found))
     return sorted(
-        (_candidate(account, touchpoint, tasks.get(account.id, ())) for account, touchpoint in
-         found.values()),
+        (_candidate(account, touchpoint, tasks.get(account.id, ()), kinds.get(account.id))
+         for account, touchpoint in found.values()),
         key=lambda c: (-c.value(today), c.name, c.account_id),
     )  # fmt: skip
 
 
-def _candidate(account, touchpoint, tasks):
+def _candidate(account, touchpoint, tasks, call_type_id):
     return Candidate(
         account_id=account.id,
         account_kind=account.kind,
@@ -153,6 +160,7 @@ def _candidate(account, touchpoint, tasks):
         next_call=touchpoint.next_call if touchpoint else None,
         frequency_days=touchpoint.frequency_days if touchpoint else None,
         tasks=tuple(tasks),
+        call_type_id=call_type_id,
     )
 
 
@@ -162,6 +170,7 @@ class Stop:
     arrival: int  # seconds after midnight
     value: float
     why: list[str]
+    visit_minutes: int
 
 
 @dataclass
@@ -169,6 +178,7 @@ class LeftOut:
     candidate: Candidate
     why: str  # NO_LOCATION or NO_TIME
     value: float
+    visit_minutes: int
 
 
 @dataclass
@@ -189,16 +199,22 @@ def arrange(
     start,
     begin,
     until,
-    visit_seconds,
+    visits,
     end_anywhere=False,
     search_seconds=routing.SEARCH_SECONDS,
     travel=None,
 ):
     """The most valuable route among `stops` (Candidates) from `start` (lat, lon), between the
-    seconds after midnight `begin` and `until`, each visit `visit_seconds` long. `travel`: the
-    options of routing.travel_times (an OSRM server, the road factor and speed)."""
+    seconds after midnight `begin` and `until`, each visit as long as `visits` (VisitLengths)
+    says for its call type. `travel`: the options of routing.travel_times (an OSRM server, the
+    road factor and speed)."""
+    minutes = {c.account_id: visits.minutes(c.call_type_id) for c in stops}
     located = [c for c in stops if c.located]
-    left = [LeftOut(c, NO_LOCATION, c.value(today)) for c in stops if not c.located]
+    left = [
+        LeftOut(c, NO_LOCATION, c.value(today), minutes[c.account_id])
+        for c in stops
+        if not c.located
+    ]
     points = [start] + [(c.latitude, c.longitude) for c in located]
     times = routing.travel_times(points, **(travel or {}))
     values = [round(c.value(today) * routing.VALUE_UNITS) for c in located]
@@ -206,18 +222,19 @@ def arrange(
     route = routing.solve(
         times.seconds,
         values,
-        [visit_seconds] * len(located),
+        [minutes[c.account_id] * 60 for c in located],
         horizon,
         end_anywhere=end_anywhere,
         search_seconds=search_seconds,
         ranks=[c.urgency(today) for c in located],
     )
-    planned = [
-        Stop(located[node - 1], begin + at, located[node - 1].value(today), [])
-        for node, at in zip(route.order, route.arrivals, strict=True)
-    ]
-    for stop in planned:
-        stop.why = reasons(stop.candidate, today)
-    left += [LeftOut(located[n - 1], NO_TIME, located[n - 1].value(today)) for n in route.dropped]
+    planned = []
+    for node, at in zip(route.order, route.arrivals, strict=True):
+        chosen = located[node - 1]
+        value, why = chosen.value(today), reasons(chosen, today)
+        planned.append(Stop(chosen, begin + at, value, why, minutes[chosen.account_id]))
+    for node in route.dropped:
+        dropped = located[node - 1]
+        left.append(LeftOut(dropped, NO_TIME, dropped.value(today), minutes[dropped.account_id]))
     left.sort(key=lambda out: (-out.value, out.candidate.name))
     return Day(planned, left, begin + route.end, route.drive, times.source)

@@ -128,8 +128,10 @@ def solve(
     end_anywhere=False,
     search_seconds=SEARCH_SECONDS,
     ranks=None,
+    required=(),
 ):
-    """The most valuable route within `horizon` seconds, the shortest of those it finds.
+    """The most valuable route within `horizon` seconds, the shortest of those it finds; None
+    when the `required` stops (nodes with no disjunction: *Why not …?*) cannot all fit.
 
     `seconds`: drive times between the start (0) and the stops (1..n), n + 1 rows and columns;
     `values`: each stop's value in whole units, `visits`: each stop's visit in seconds (lists
@@ -158,7 +160,8 @@ def solve(
     model.AddDimension(model.RegisterTransitCallback(busy), 0, horizon, True, "time")
     time = model.GetDimensionOrDie("time")
     for node in range(1, n + 1):
-        model.AddDisjunction([manager.NodeToIndex(node)], penalty(values[node - 1], horizon))
+        if node not in required:
+            model.AddDisjunction([manager.NodeToIndex(node)], penalty(values[node - 1], horizon))
     parameters = pywrapcp.DefaultRoutingSearchParameters()
     parameters.first_solution_strategy = (
         routing_enums_pb2.FirstSolutionStrategy.PARALLEL_CHEAPEST_INSERTION
@@ -168,10 +171,12 @@ def solve(
     )
     parameters.time_limit.FromMilliseconds(max(1, round(search_seconds * 1000)))
     model.CloseModelWithParameters(parameters)
-    seed = max(
-        seeds(matrix, values, service, horizon, end, ranks),
-        key=lambda order: (sum(values[n - 1] for n in order), -len(order)),
-    )
+    greedy = seeds(matrix, values, service, horizon, end, ranks)
+    if required:
+        greedy = [with_required(matrix, values, service, horizon, o, required) for o in greedy]
+    seed = max(greedy, key=lambda order: (sum(values[n - 1] for n in order), -len(order)))
+    if required and _end(matrix, service, seed) > horizon:
+        return None  # the required stops alone do not fit
     # Local search alone hardly leaves its first route on a tight day (trading one far stop for
     # two near ones takes several moves at once): started from a good greedy route it only
     # improves on it, so a plan never collects less than the rule a rep would follow by hand.
@@ -180,8 +185,8 @@ def solve(
         solution = model.SolveFromAssignmentWithParameters(initial, parameters)
     else:
         solution = model.SolveWithParameters(parameters)
-    if solution is None:  # not even the empty route: cannot happen with a horizon >= 0
-        return Route([], [], list(range(1, n + 1)), 0, 0)
+    if solution is None:  # the required stops do not fit (the empty route always does)
+        return None
     order, arrivals = [], []
     index = solution.Value(model.NextVar(model.Start(0)))
     while not model.IsEnd(index):
@@ -227,6 +232,31 @@ def seeds(matrix, values, service, horizon, end, ranks=None):
         build(lambda here, node: (ranked[node - 1], matrix[here][node])),
         build(lambda here, node: -values[node - 1] / (1 + matrix[here][node] + service[node])),
     ]
+
+
+def with_required(matrix, values, service, horizon, order, required):
+    """`order` with the `required` stops each put where it adds least time, then the least
+    valuable other stop taken out until the route fits: what a rep would do by hand. The
+    order is returned as it is when the required stops alone do not fit."""
+    order = list(order)
+    for node in required:
+        if node in order:
+            continue
+        places = range(len(order) + 1)
+        at = min(places, key=lambda i: _end(matrix, service, order[:i] + [node] + order[i:]))
+        order.insert(at, node)
+    while _end(matrix, service, order) > horizon:
+        others = [node for node in order if node not in required]
+        if not others:
+            break
+        order.remove(min(others, key=lambda node: values[node - 1]))
+    return order
+
+
+def _end(matrix, service, order):
+    """When a route along `order` ends, in `matrix` (the end node last)."""
+    nodes = [0, *order, len(matrix) - 1]
+    return sum(matrix[a][b] + service[b] for a, b in zip(nodes, nodes[1:], strict=False))
 
 
 def timed(seconds, visits, order, begin=0, *, end_anywhere=False):

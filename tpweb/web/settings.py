@@ -1,18 +1,19 @@
 """The signed-in user's own settings: where and when reminder emails arrive; Plan my day's
-home base, working hours and visit length."""
+home base, working hours and visit lengths."""
 
 from flask import Blueprint, redirect, request, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import RadioField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import InputRequired, Length, NumberRange, ValidationError
+from wtforms.validators import InputRequired, Length, ValidationError
 
 from tpweb.domain.markers import parse_position
-from tpweb.domain.rules import LENGTHS, MAX_VISIT_MINUTES
+from tpweb.domain.rules import LENGTHS
 from tpweb.domain.zones import zone_choices
-from tpweb.web.forms import TimeField, WholeNumberField, clock, optional_email, strip, zones
+from tpweb.web.forms import TimeField, clock, optional_email, strip, zones
 from tpweb.web.pages import render
+from tpweb.web.visit_lengths import visit_lengths_form
 from tpweb.web.writes import write
 
 bp = Blueprint("settings", __name__)
@@ -73,7 +74,7 @@ class SettingsForm(FlaskForm):
 
 
 class PlanDefaultsForm(FlaskForm):
-    """Plan my day's defaults: the home base a day may start from, the hours, a visit's length."""
+    """Plan my day's defaults: the home base a day may start from, the hours."""
 
     home_latitude = StringField(
         "Home base latitude",
@@ -90,15 +91,6 @@ class PlanDefaultsForm(FlaskForm):
     )
     day_ends = TimeField(
         "Day ends", filters=[strip], validators=[Length(max=5, message="Enter a time as HH:MM.")]
-    )
-    visit_minutes = WholeNumberField(
-        "Minutes per visit",
-        validators=[
-            InputRequired("Enter how many minutes a visit takes."),
-            NumberRange(
-                1, MAX_VISIT_MINUTES, "A visit takes from 1 minute to 8 hours (480 minutes)."
-            ),
-        ],
     )
     home = None
 
@@ -126,12 +118,13 @@ def plan_defaults(user, formdata=None):
         "home_longitude": "" if user.home_longitude is None else f"{user.home_longitude:.6f}",
         "day_starts": clock(user.day_starts),
         "day_ends": clock(user.day_ends),
-        "visit_minutes": user.visit_minutes,
     }
     return PlanDefaultsForm(formdata=formdata, data=data)
 
 
 def page(form, plan_form, status=200, block="content", **flags):
+    if "visit_form" not in flags:
+        flags["visit_form"] = visit_lengths_form(current_user)
     return render(PAGE, block, status, form=form, plan_form=plan_form, **flags)
 
 
@@ -142,8 +135,14 @@ def index():
     user = current_user
     form = SettingsForm(obj=user, delivery="digest" if user.reminder_digest else "item")
     if request.method == "GET":
-        saved = "saved" in request.args
-        return page(form, plan_defaults(user), saved=saved, plan_saved="plan_saved" in request.args)
+        saved, args = "saved" in request.args, request.args
+        return page(
+            form,
+            plan_defaults(user),
+            saved=saved,
+            plan_saved="plan_saved" in args,
+            lengths_saved="lengths_saved" in args,
+        )
     if not form.validate():
         return page(form, plan_defaults(user), 422, block="form", saved=False)
     user.email = form.email.data or None
@@ -156,7 +155,7 @@ def index():
 @bp.post("/settings/plan")
 @write
 def plan():
-    """Plan my day's defaults: home base, working hours, minutes per visit."""
+    """Plan my day's defaults: home base, working hours."""
     user = current_user
     plan_form = plan_defaults(user, formdata=request.form)
     if not plan_form.validate():
@@ -164,5 +163,17 @@ def plan():
         return page(form, plan_form, 422, block="plan_form")
     user.home_latitude, user.home_longitude = plan_form.home or (None, None)
     user.day_starts, user.day_ends = plan_form.day_starts.minutes, plan_form.day_ends.minutes
-    user.visit_minutes = plan_form.visit_minutes.data
     return redirect(url_for("settings.index", plan_saved=1), 303)
+
+
+@bp.post("/settings/visit-lengths")
+@write
+def visit_lengths():
+    """Plan my day: how long a visit of each call type takes, and at an account not called yet."""
+    user = current_user
+    visit_form = visit_lengths_form(user, formdata=request.form)
+    if not visit_form.validate():
+        form = SettingsForm(obj=user, delivery="digest" if user.reminder_digest else "item")
+        return page(form, plan_defaults(user), 422, "visit_lengths_form", visit_form=visit_form)
+    visit_form.save(user)
+    return redirect(url_for("settings.index", lengths_saved=1), 303)

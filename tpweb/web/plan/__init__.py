@@ -5,4 +5,4 @@ from flask import Blueprint
 
 bp = Blueprint("plan", __name__, url_prefix="/plan")
 
-from tpweb.web.plan import frame, views  # noqa: E402,F401  (routes register themselves on bp)
+from tpweb.web.plan import frame, views, why_not  # noqa: E402,F401  (routes register themselves on bp)

@@ -22,6 +22,7 @@ from tpweb.domain.saved_plans import (
 )
 from tpweb.domain.schedule import today_in
 from tpweb.domain.scope import rep_or_404
+from tpweb.domain.visit_lengths import VisitLengths, visit_lengths
 from tpweb.extensions import db
 from tpweb.models import Plan, PlanStop
 from tpweb.web.access import manager_required
@@ -69,7 +70,8 @@ def new_form(user, plan, formdata=None):
         "end": plan.end_mode if plan else "start",
         "day_starts": clock(source.day_starts),
         "day_ends": clock(source.day_ends),
-        "visit_minutes": source.visit_minutes,
+        # Empty: each visit as long as the rep's length for its call type (Settings).
+        "visit_minutes": plan.visit_minutes if plan else None,
     }
     return PlanForm(formdata=formdata, home=home_of(user), data=data)
 
@@ -102,13 +104,14 @@ def index():
             else "Nothing to plan: no touchpoint of yours is due this week and no task is open."
         )
         return page(user, plan, form, 422)
+    one_length = form.visit_minutes.data
     arranged = arrange(
         found,
         today,
         start=form.position,
         begin=begin,
         until=until,
-        visit_seconds=form.visit_minutes.data * 60,
+        visits=VisitLengths(one_length) if one_length else visit_lengths(user),
         end_anywhere=form.end.data == "anywhere",
         search_seconds=current_app.config["TPWEB_PLAN_SECONDS"],
         travel=travel_options(),
@@ -129,33 +132,47 @@ def index():
 @write
 def change_stop(stop_id):
     """Skip a stop, or move it up or down; the rest is re-planned from where the rep is."""
-    user = current_user
-    stop = db.session.scalar(
-        select(PlanStop)
-        .join(Plan)
-        .where(PlanStop.id == stop_id, Plan.rep_id == user.id, Plan.day == today_in(user.timezone))
-    )
-    if stop is None or stop.position is None:
+    stop = own_stop_or_404(stop_id)
+    if stop.position is None:
         abort(404)
     action = request.form.get("action", "")
     if action not in ("skip", *MOVES):
         abort(400, "action must be skip, up or down.")
-    try:
-        position = parse_position(request.form.get("lat", ""), request.form.get("lon", ""))
-    except ValueError:
-        position = None  # the phone's position is a help, not a must
     plan = stop.plan
-    begin = max(plan.day_starts * 60, now_seconds(user))
     replan(
         plan,
-        begin=begin,
-        position=position,
+        begin=begin_of(plan),
+        position=sent_position(request.form),
         skip=stop if action == "skip" else None,
         move=(stop, MOVES[action]) if action in MOVES else None,
         travel=travel_options(),
         search_seconds=current_app.config["TPWEB_PLAN_SECONDS"],
     )
     return redirect(url_for(".index"), 303)
+
+
+def own_stop_or_404(stop_id):
+    """The stop of that id on the signed-in rep's plan of today, or a 404."""
+    user = current_user
+    stop = db.session.scalar(
+        select(PlanStop)
+        .join(Plan)
+        .where(PlanStop.id == stop_id, Plan.rep_id == user.id, Plan.day == today_in(user.timezone))
+    )
+    return stop or abort(404)
+
+
+def sent_position(values):
+    """The phone's position sent along with a re-plan, or None: a help, not a must."""
+    try:
+        return parse_position(values.get("lat", ""), values.get("lon", ""))
+    except ValueError:
+        return None
+
+
+def begin_of(plan):
+    """When the rest of `plan` may begin: now, and not before its hours."""
+    return max(plan.day_starts * 60, now_seconds(plan.rep))
 
 
 @bp.get("/reps/<int:rep_id>")
@@ -166,9 +183,10 @@ def rep_plan(rep_id):
     return page(rep, plan_of(rep.id, today_in(rep.timezone)), None)
 
 
-def page(rep, plan, form, status=200):
-    """The plan page of `rep`: the form (None: a manager's read), and the plan if there is one."""
-    return render(PAGE, "content", status, **plan_context(rep, plan), form=form, rep=rep)
+def page(rep, plan, form, status=200, block="content", **extra):
+    """The plan page of `rep`: the form (None: a manager's read), and the plan if there is one;
+    `extra`: a *Why not …?* proposal (plan.why_not)."""
+    return render(PAGE, block, status, **plan_context(rep, plan), form=form, rep=rep, **extra)
 
 
 def plan_context(rep, plan):
