@@ -11,6 +11,7 @@ from tpweb.web import (
     dashboard,
     errors,
     imports,
+    notifications,
     offline,
     pages,
     plan,
@@ -32,6 +33,7 @@ AREAS = (
     reps,
     settings,
     imports,
+    notifications,
     offline,
     plan,
 )
