@@ -17,6 +17,8 @@ from tpweb.models import PushSubscription
 ENDPOINT_LENGTH = 800
 LABEL_LENGTH = 120
 BASE64URL = re.compile(r"[A-Za-z0-9_-]+={0,2}")
+# The characters of a URL (RFC 3986); a push service's endpoint has no other.
+URL_CHARACTERS = re.compile(r"[A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=%]+")
 # Browsers and systems as a device list names them, the first match winning.
 SYSTEMS = (("iPhone", "iPhone"), ("iPad", "iPad"), ("Android", "Android"),
            ("Windows", "Windows"), ("Mac OS X", "Mac"), ("CrOS", "ChromeOS"),
@@ -51,7 +53,7 @@ def check_endpoint(endpoint, any_endpoint=False):
     `any_endpoint` (tests), http too, and on any host."""
     if not endpoint or len(endpoint) > ENDPOINT_LENGTH:
         raise BadSubscription(f"endpoint must be 1 to {ENDPOINT_LENGTH} characters")
-    if not endpoint.isascii() or not endpoint.isprintable() or " " in endpoint:
+    if not URL_CHARACTERS.fullmatch(endpoint):
         raise BadSubscription("endpoint is not a URL")
     try:
         parts = urlsplit(endpoint)
