@@ -1,5 +1,6 @@
 /* Notifications on this device, the page's side (the service worker shows them:
-   static/sw/push.js). Loaded by base.html for a signed-in user when the server has VAPID keys.
+   static/sw/push.js). Loaded by base.html's head when the server has VAPID keys, on every page:
+   a boosted sign-in swaps the body only, so the head's scripts are the sign-in page's.
 
    - Settings' "Turn on notifications on this device" asks the browser, only on that tap (a
      refusal is final for the site), subscribes with the server's key and posts the subscription.
@@ -7,6 +8,7 @@
      (the browser may have renewed it); the server answers 410 if this device was turned off, on
      this device or another, and the page then unsubscribes rather than turning it back on.
    - "Turn off" for this device unsubscribes it as well. */
+import { signedInAs } from "./offline/bar.js";
 import { keyBytes, subscriptionForm } from "./sw/push.js";
 
 const script = document.querySelector("script[data-push-key]");
@@ -14,6 +16,11 @@ const KEY = script.dataset.pushKey;
 // The endpoint this browser last posted: the device is on (here) and, renewed, what it was.
 const ON = "tpweb-push-endpoint";
 const SENT = "tpweb-push-sent"; // posted on this visit already
+
+function csrfToken() {
+  const input = document.querySelector("input[name=csrf_token]");
+  return input ? input.value : "";
+}
 
 function supported() {
   return "serviceWorker" in navigator && "PushManager" in window && "Notification" in window;
@@ -72,11 +79,10 @@ async function turnOn(button) {
   try {
     const subscription = await subscribe(await navigator.serviceWorker.ready);
     const list = section.querySelector("#push-devices");
-    const token = section.querySelector("input[name=csrf_token]") || script;
     await window.htmx.ajax("POST", list.dataset.pushTurnOn, {
       target: "#push-devices",
       swap: "outerHTML",
-      values: { ...subscriptionForm(subscription), csrf_token: token.value || script.dataset.csrf },
+      values: { ...subscriptionForm(subscription), csrf_token: csrfToken() },
     });
     localStorage.setItem(ON, subscription.endpoint);
     sessionStorage.setItem(SENT, subscription.endpoint);
@@ -87,15 +93,16 @@ async function turnOn(button) {
   }
 }
 
-// The app opened: the subscription as it is now, to the server, once a visit.
+// The app opened: the subscription as it is now, to the server, once a visit (signed in).
 async function refresh() {
   if (!supported() || Notification.permission !== "granted" || !localStorage.getItem(ON)) return;
+  if (!signedInAs()) return;
   const registration = await navigator.serviceWorker.ready;
   const subscription = await subscribe(registration);
   if (sessionStorage.getItem(SENT) === subscription.endpoint) return;
   const body = new URLSearchParams({ ...subscriptionForm(subscription), previous: localStorage.getItem(ON) });
   const response = await fetch(script.dataset.pushRefresh, {
-    method: "POST", body, credentials: "same-origin", headers: { "X-CSRFToken": script.dataset.csrf },
+    method: "POST", body, credentials: "same-origin", headers: { "X-CSRFToken": csrfToken() },
   });
   if (response.status === 410) {
     await subscription.unsubscribe();
@@ -121,6 +128,12 @@ document.addEventListener("htmx:afterRequest", async (event) => {
   prepare(document);
 });
 
-document.addEventListener("htmx:load", (event) => { prepare(event.target).catch(() => {}); });
-prepare(document).catch(() => {});
-refresh().catch(() => {});
+let refreshed = null;
+
+function opened(root) {
+  prepare(root).catch(() => {});
+  if (!refreshed && signedInAs()) refreshed = refresh().catch(() => {});
+}
+
+document.addEventListener("htmx:load", (event) => opened(event.target));
+opened(document);
