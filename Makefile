@@ -14,7 +14,7 @@ TEST_POSTGRES ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 
 APT := $(if $(filter 0,$(shell id -u)),,sudo) env DEBIAN_FRONTEND=noninteractive apt-get
 
-.PHONY: install run test lint bench mutants screenshots lighthouse
+.PHONY: install run test test-sqlite test-postgres lint bench mutants screenshots lighthouse
 
 install: $(VENV)/.installed
 
@@ -35,9 +35,16 @@ run: install
 	$(BIN)/flask seed-demo --if-empty
 	$(BIN)/flask run --host 127.0.0.1 --port 5000
 
+# The two databases' runs side by side (their own databases, queues and ports): each waits on
+# its database, browser or worker for much of its time, so two cores finish both sooner.
 test: install node_modules/.installed
 	node --test tests/js/
+	$(MAKE) --no-print-directory -j2 --output-sync=target test-sqlite test-postgres
+
+test-sqlite: install
 	$(BIN)/pytest
+
+test-postgres: install
 	TPWEB_TEST_POSTGRES=$(TEST_POSTGRES) $(BIN)/pytest
 
 lint: install node_modules/.installed

@@ -8,7 +8,7 @@ export default [
   {
     // The page side: classic scripts, each in its own function scope.
     files: ["static/*.js"],
-    ignores: ["static/sw.js", "static/offline.js"],
+    ignores: ["static/sw.js", "static/offline.js", "static/push.js"],
     languageOptions: { sourceType: "script", globals: { ...globals.browser } },
   },
   {
@@ -19,7 +19,7 @@ export default [
   { files: ["static/map.js"], languageOptions: { globals: { htmx: "readonly" } } },
   {
     // The service worker and its modules (a module worker), and the page side's modules.
-    files: ["static/sw.js", "static/sw/**/*.js", "static/offline.js", "static/offline/**/*.js"],
+    files: ["static/sw.js", "static/sw/**/*.js", "static/offline.js", "static/offline/**/*.js", "static/push.js"],
     languageOptions: {
       sourceType: "module",
       globals: { ...globals.serviceworker, ...globals.browser },

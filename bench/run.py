@@ -14,10 +14,10 @@ import os
 import sys
 import time
 
-from . import data, lists, load, maps, offline, plans, report, sweep, team
+from . import data, lists, load, maps, offline, plans, push, report, sweep, team
 from .database import bench_app, bench_database, describe, migrate
 
-ALL = ("B1", "B2", "B3", "B4", "B5", "B6")
+ALL = ("B1", "B2", "B3", "B4", "B5", "B6", "B7")
 
 
 def parse(argv):
@@ -28,6 +28,9 @@ def parse(argv):
     parser.add_argument("--seconds", type=float, help="length of each load run (default 8)")
     parser.add_argument("--rounds", type=int, help="load runs per figure (default 2)")
     parser.add_argument("--no-docs", action="store_true", help="print only; leave the docs")
+    parser.add_argument(
+        "--push-items", type=int, help=f"B7's due items (default {push.ITEMS:,}; 2,000 quick)"
+    )
     args = parser.parse_args(argv)
     names = [*args.names, *(args.only or "").split(",")]
     args.only = {name.strip().upper() for name in names if name.strip()} or set(ALL)
@@ -80,6 +83,10 @@ def main(argv=None):
         users, per_user = (100, 20) if args.quick else (sweep.USERS, sweep.ITEMS_PER_USER)
         step(f"B3: the sweep, {users * per_user:,} items for {users:,} users, and smtplib")
         rows += sweep.run(users, per_user, rounds=args.rounds, step=step)
+    if "B7" in args.only:
+        items = args.push_items or (2_000 if args.quick else push.ITEMS)
+        step(f"B7: the sweep with push and email, {items:,} items, and webpush() in a loop")
+        rows += push.run(items, rounds=args.rounds, step=step)
     if "B6" in args.only:  # the domain alone: no database
         step("B6: Plan my day, 30 and 100 candidates, against 30 s searches and a greedy plan")
         rows += plans.run(

@@ -13,6 +13,7 @@ import { SETTINGS_URL, SHELL, settings } from "./static/sw/config.js";
 import { forgetPages } from "./static/sw/kept.js";
 import { busy, precacheShell, router, shellRoutes } from "./static/sw/pages.js";
 import { admit, ownedBy, retry, sendQueue, shownChange, unavailable } from "./static/sw/queue.js";
+import { listenForPushes } from "./static/sw/push.js";
 import { refresher, session } from "./static/sw/refresh.js";
 import { createStore } from "./static/sw/store.js";
 import { knowTiles } from "./static/sw/tiles.js";
@@ -196,6 +197,9 @@ self.addEventListener("sync", (event) => {
     if (items.length && !state.needsSignIn) throw new Error("still waiting");
   }));
 });
+
+// Reminder notifications: shown on a push, opening their item on a tap.
+listenForPushes(self);
 
 // The worker starting (the browser wakes it for a page or an event): send what waits; know which
 // requests are the map's tiles.

@@ -18,6 +18,8 @@ from tpweb.models import Account, Plan, PlanStop, Touchpoint, TouchpointRecord, 
 from .conftest import snapshot
 from .factories import PASSWORD
 from .test_geocode import FakeGeocoder, place
+from .test_push import VAPID
+from .webpush import Device
 
 HTMX = {"HX-Request": "true"}
 # Every one of rep A's objects carries this in a name, note or comment; compared lower-cased.
@@ -91,6 +93,13 @@ def geocoder(app, monkeypatch):
     return fake
 
 
+@pytest.fixture(autouse=True)
+def push_keys(app, monkeypatch):
+    """Web Push turned on: without VAPID keys its routes are 404 for all."""
+    for name, value in VAPID.items():
+        monkeypatch.setitem(app.config, name, value)
+
+
 # URL variables, from the objects of the world below.
 def _account(o, kind):
     return {"account_id": o[kind].id}
@@ -153,6 +162,15 @@ def _new_user_form(o, user):
 
 def _settings_form(o, user):
     return {"email": "", "timezone": "America/Chicago", "reminder_hour": "6", "delivery": "item"}
+
+
+def _subscription_form(o, user):
+    return Device(f"user {user.id}", f"https://push.example.com/send/{user.id}").form()
+
+
+def _device_form(o, user):
+    """Turn off: a device id (another user's is refused: tests/test_push_settings.py)."""
+    return {"device": "1"}
 
 
 def _plan_defaults_form(o, user):
@@ -333,6 +351,9 @@ TABLE = {
     "settings.index": Route(SELF, form=_settings_form),
     "settings.plan": Route(SELF, form=_plan_defaults_form),
     "settings.visit_lengths": Route(SELF, form=_visit_lengths_form),
+    "push.turn_on": Route(SELF, form=_subscription_form),
+    "push.refresh": Route(SELF, form=_subscription_form),
+    "push.turn_off": Route(SELF, form=_device_form),
     "dashboard.index": Route(LIST, variants=WIDGET_VARIANTS, seen_by=(REP_A, MANAGER)),
     "dashboard.unassigned": Route(
         LIST, variants=("", "?page=2", "?page=3", "?rep={rep_a}"), seen_by=(REP_A, MANAGER)

@@ -51,7 +51,7 @@ def upgrade():
 
 def downgrade():
     with op.batch_alter_table("reminder_deliveries") as batch:
-        batch.drop_constraint("ck_reminder_deliveries_channel", type_="check")
+        batch.drop_constraint(op.f("ck_reminder_deliveries_channel"), type_="check")
         batch.drop_constraint("uq_reminder_deliveries_item", type_="unique")
     # Back to one row per item: the pushes go, the emails stay.
     op.execute("DELETE FROM reminder_deliveries WHERE channel = 'push'")

@@ -74,6 +74,7 @@ SHELL_FILES = (
     "offline/cards.js",
     "offline/calls.js",
     "offline/schedule.js",
+    "push.js",
     LEAFLET + "leaflet.js",
     LEAFLET + "leaflet.css",
     CLUSTER + "leaflet.markercluster.js",
@@ -93,6 +94,7 @@ WORKER_FILES = (
     "sw/refresh.js",
     "sw/pages.js",
     "sw/tiles.js",
+    "sw/push.js",
     "vendor/workbox-7.4.1/workbox.js",
     "vendor/idb-8.0.4/index.js",
 )

@@ -1,0 +1,170 @@
+"""Reminder notifications in Chromium: a push delivered to the app's service worker through the
+DevTools protocol (ServiceWorker.deliverPushMessage) shows its notification, and tapping it opens
+the item. The payload is the app's own (tpweb.jobs.push.notification); the sweep's encryption and
+delivery to a push service are tests/test_push.py's."""
+
+import json
+import time
+from datetime import timedelta
+
+import pytest
+from playwright.sync_api import expect
+from sqlalchemy import select
+
+from tpweb.domain.reminders import TOUCHPOINT, Reminder
+from tpweb.domain.schedule import today_in
+from tpweb.extensions import db
+from tpweb.jobs.mail import public_urls
+from tpweb.jobs.push import new_vapid_keys, notification
+from tpweb.models import Account, PushSubscription, Touchpoint, User
+
+from ..webpush import Device
+from .conftest import TIMEZONE, open_more
+
+PUBLIC, PRIVATE = new_vapid_keys()
+VAPID = (
+    ("VAPID_PUBLIC_KEY", PUBLIC),
+    ("VAPID_PRIVATE_KEY", PRIVATE),
+    ("VAPID_SUBJECT", "mailto:ops@tpweb.example"),
+)
+pytestmark = pytest.mark.parametrize("server", [VAPID], indirect=True, ids=["push"])
+
+NOTIFICATIONS = """() => navigator.serviceWorker.ready
+  .then((registration) => registration.getNotifications())
+  .then((shown) => shown.map((n) => (
+    { title: n.title, body: n.body, tag: n.tag, data: n.data })))"""
+# The tap: the worker's own notificationclick handler, given the notification it is showing.
+TAP = """async () => {
+  const [shown] = await self.registration.getNotifications();
+  self.dispatchEvent(new NotificationEvent("notificationclick", { notification: shown }));
+}"""
+
+
+def notifications(page, at_least=1):
+    """The notifications the service worker shows, once there are `at_least` (10 s at most)."""
+    deadline = time.monotonic() + 10
+    while (shown := page.evaluate(NOTIFICATIONS)) == [] and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert len(shown) >= at_least, "no notification shown"
+    return shown
+
+
+def controlled(page):
+    """The page once the service worker controls it (it claims the tab when it activates)."""
+    page.wait_for_function("navigator.serviceWorker.controller !== null", timeout=20_000)
+    return page
+
+
+def registration_id(cdp, scope):
+    """The service worker's registration id, as the DevTools protocol reports it."""
+    found = {}
+    cdp.on(
+        "ServiceWorker.workerRegistrationUpdated",
+        lambda event: found.update(
+            (r["scopeURL"], r["registrationId"]) for r in event["registrations"]
+        ),
+    )
+    cdp.send("ServiceWorker.enable")
+    deadline = time.monotonic() + 10
+    while scope not in found and time.monotonic() < deadline:
+        cdp.send("Runtime.evaluate", {"expression": "1"})  # lets the events in
+        time.sleep(0.05)
+    return found[scope]
+
+
+def due_touchpoint(server_app, server):
+    """rep1's first due touchpoint, and the notification the app's sweep would push for it."""
+    with server_app.app_context():
+        rep = db.session.scalar(select(User).filter_by(username="rep1"))
+        tp, name = db.session.execute(
+            select(Touchpoint, Account.name)
+            .join(Touchpoint.account)
+            .where(Account.sales_rep_id == rep.id, Account.kind == "customer", ~Touchpoint.inactive)
+            .order_by(Touchpoint.next_call, Touchpoint.id)
+        ).first()
+        today = today_in(TIMEZONE)
+        reminder = Reminder(TOUCHPOINT, tp.id, today, False, name, account=name)
+        server_app.config["TPWEB_PUBLIC_URL"] = server.url
+        shown = notification([reminder], today + timedelta(days=0), public_urls())
+        return tp.id, name, {**shown, "tag": f"reminder-{tp.id}"}
+
+
+def test_a_pushed_reminder_is_shown_and_tapping_it_opens_complete(
+    page, server, server_app, sign_in, screenshot
+):
+    page.context.grant_permissions(["notifications"], origin=server.url)
+    sign_in("rep1")
+    controlled(page)
+    touchpoint_id, name, payload = due_touchpoint(server_app, server)
+    cdp = page.context.new_cdp_session(page)
+    cdp.send(
+        "ServiceWorker.deliverPushMessage",
+        {
+            "origin": server.url,
+            "registrationId": registration_id(cdp, server.url + "/"),
+            "data": json.dumps(payload),
+        },
+    )
+    [shown] = notifications(page)
+    assert shown["title"] == name
+    assert shown["body"] == f"A touchpoint for customer {name} assigned to you is due today."
+    assert shown["tag"] == f"reminder-{touchpoint_id}"
+    complete = f"{server.url}/touchpoints/{touchpoint_id}/complete"
+    assert shown["data"] == {"url": complete}
+
+    [worker] = page.context.service_workers
+    worker.evaluate(TAP)
+    page.wait_for_url(complete)
+    expect(page.get_by_role("heading", name=f"Complete: {name}")).to_be_visible()
+    assert page.evaluate(NOTIFICATIONS) == []  # the tap closed it
+    screenshot("push-tapped-complete")
+
+
+def test_a_push_that_cannot_be_read_still_shows_a_notification(page, server, sign_in):
+    page.context.grant_permissions(["notifications"], origin=server.url)
+    sign_in("rep2")
+    controlled(page)
+    cdp = page.context.new_cdp_session(page)
+    cdp.send(
+        "ServiceWorker.deliverPushMessage",
+        {
+            "origin": server.url,
+            "registrationId": registration_id(cdp, server.url + "/"),
+            "data": "<not json>",
+        },  # fmt: skip
+    )
+    [shown] = notifications(page)
+    assert (shown["title"], shown["body"]) == ("Touchpoints", "You have reminders due.")
+    assert shown["data"] == {"url": server.url + "/tasks"}
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_settings_explains_notifications_and_offers_the_button_at_phone_size(
+    page, server, server_app, sign_in, screenshot, scheme
+):
+    page.emulate_media(color_scheme=scheme)
+    with server_app.app_context():
+        rep = db.session.scalar(select(User).filter_by(username="rep3"))
+        device = Device("tablet", f"https://push.example.com/send/{scheme}").form()
+        db.session.add(PushSubscription(user_id=rep.id, label="Chrome on Android", **device))
+        db.session.commit()
+    sign_in("rep3")
+    open_more(page).get_by_role("link", name="Settings").click()
+    section = page.locator("#push-settings")
+    expect(section.get_by_role("heading", name="Notifications on this device")).to_be_visible()
+    expect(section).to_contain_text("iOS 16.4 or later")
+    button = section.get_by_role("button", name="Turn on notifications on this device")
+    expect(button).to_be_visible()
+    box = button.bounding_box()
+    assert box["height"] >= 44 and box["x"] >= 0 and box["x"] + box["width"] <= 390
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    # Nothing was asked: the browser's prompt waits for the tap.
+    assert page.evaluate("Notification.permission") == "default"
+    device = section.locator("li", has_text="Chrome on Android")
+    turn_off = device.get_by_role("button", name="Turn off")
+    assert turn_off.bounding_box()["height"] >= 44
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    section.scroll_into_view_if_needed()
+    screenshot(f"push-settings-{scheme}")
+    turn_off.click()
+    expect(section.locator("#push-devices")).to_contain_text("None yet.")
