@@ -290,8 +290,7 @@ def test_a_near_miss_a_stranger_and_a_turned_off_feed_run_the_same_statements(
     app, client, rep, feed, count_queries
 ):
     """No timing difference worth measuring: the secret is never compared in Python or sent to
-    the database; its hash is looked up through a unique index, the same work for any secret
-    (docs/benchmarks.md, B8 measures it)."""
+    the database; its hash is looked up through a unique index, the same work for any secret."""
     secret = feed.rsplit("/", 1)[1].removesuffix(".ics")
     near = secret[:-1] + ("A" if secret[-1] != "A" else "B")
     runs = {}
