@@ -25,10 +25,12 @@ from tpweb.models import (
     User,
 )
 
+from . import test_reminders
 from .conftest import snapshot
 from .test_auth import csrf_sign_in
-from .test_reminders import inbox  # noqa: F401,F811  (the in-process SMTP server, a fixture)
 
+# The in-process SMTP server of the reminder tests, as a fixture of this module too.
+inbox = test_reminders.inbox
 TABLES = (Touchpoint, TouchpointRecord, History, ActionUse, ReminderDelivery, User)
 
 
@@ -74,7 +76,7 @@ def test_every_link_of_a_sent_reminder_changes_nothing_and_the_button_snoozes_on
     due,
     rep,
     today,
-    customer,  # noqa: F811
+    customer,
 ):
     run_sweep(day=today)
     messages = inbox.messages
@@ -302,7 +304,7 @@ def test_a_signed_in_owner_and_an_htmx_post_with_a_key_work_too(app, client_of, 
     assert keyed.status_code == 200 and "Snoozed" in keyed.text
 
 
-def test_email_reminders_off_plans_no_email(app, client, inbox, due, rep, today):  # noqa: F811
+def test_email_reminders_off_plans_no_email(app, client, inbox, due, rep, today):
     assert client.post("/settings/reminders", data={}).status_code == 303
     run_sweep(day=today)
     assert inbox.messages == []
