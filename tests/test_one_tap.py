@@ -56,7 +56,7 @@ def sign(app, user, kind, item, action, due_on=None):
 def action_links(message, label):
     """The links named `label` in an email's HTML part, and the same in its text part."""
     body = message.get_body(("html",)).get_content()
-    in_html = [html.unescape(h) for h in re.findall(rf'<a href="([^"]+)">{label}</a>', body)]
+    in_html = [html.unescape(h) for h in re.findall(rf'<a href="([^"]+)"[^>]*>{label}</a>', body)]
     text = message.get_body(("plain",)).get_content()
     in_text = re.findall(rf"^  {label}: (\S+)\r?$", text, re.M)
     assert in_html == in_text, label
