@@ -32,6 +32,7 @@ FUZZ = settings(
 # Who posts to a route of each kind: its rightful users, so the fuzz reaches the form.
 POSTERS = {
     authz.PUBLIC: (ANONYMOUS,),
+    authz.SECRET: (ANONYMOUS, REP_A),
     authz.SELF: (REP_A, MANAGER),
     authz.LIST: (REP_A, MANAGER),
     authz.OWN: (REP_A, MANAGER),
@@ -262,6 +263,9 @@ RECIPES = {
     "settings.plan": Recipe(),
     "plan.index": Recipe(),
     "plan.change_stop": Recipe(optional=("lat", "lon")),
+    "reminders.channels": Recipe(optional=("calendar_feed",)),
+    "reminders.reset_link": Recipe(),
+    "reminders.action": Recipe(optional=("csrf_token",)),
 }
 
 # Query parameters the list routes read, each with values that mean something to them.

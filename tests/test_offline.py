@@ -182,6 +182,8 @@ def test_the_offline_page_never_sets_the_session_cookie(client, make):
 
 
 def test_besides_signing_in_only_the_offline_shell_is_public():
+    """And the two whose URL holds the key: a calendar feed's secret, a reminder's signed action
+    (tests/test_calendar_feed.py, tests/test_one_tap.py)."""
     assert {
         "auth.login",
         "static",
@@ -189,6 +191,8 @@ def test_besides_signing_in_only_the_offline_shell_is_public():
         "offline.service_worker",
         "offline.shell",
         "offline.page",
+        "reminders.feed",
+        "reminders.action",
     } == PUBLIC_ENDPOINTS
 
 

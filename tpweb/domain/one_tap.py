@@ -6,10 +6,12 @@ No Flask here: the web asks `check` and `snooze`, the mail and push build links 
 
 import functools
 import hashlib
+import hmac
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
-from itsdangerous import BadData, SignatureExpired, URLSafeTimedSerializer
+from itsdangerous import BadData, SignatureExpired, TimestampSigner
+from itsdangerous.signer import HMACAlgorithm
 from sqlalchemy import select
 
 from tpweb.domain import rules
@@ -51,27 +53,45 @@ class Refused(Exception):
         self.status, self.title, self.message = status, title, message
 
 
+class _Sha1(HMACAlgorithm):
+    """itsdangerous' HMAC-SHA1 in one call of hmac.digest (OpenSSL's), not hmac.new with a hash
+    constructor (Python's own HMAC, a third of a reminder email's time): the same signature."""
+
+    def get_signature(self, key, value):
+        return hmac.digest(key, value, "sha1")
+
+
+class _Signer(TimestampSigner):
+    """A TimestampSigner that derives its key once, not for every signature."""
+
+    def derive_key(self, secret_key=None):
+        if secret_key is not None:
+            return super().derive_key(secret_key)
+        if not hasattr(self, "_key"):
+            self._key = super().derive_key()
+        return self._key
+
+
 @functools.cache  # one per key: a sweep signs three links per item
-def _serializer(secret_key):
-    return URLSafeTimedSerializer(secret_key, salt=SALT)
+def _signer(secret_key):
+    return _Signer(secret_key, salt=SALT, algorithm=_Sha1())
 
 
 def sign(secret_key, action: Action) -> str:
-    """The token for `action`, dated now."""
-    payload = [
-        action.user_id,
-        _KIND_CODES[action.kind],
-        action.item_id,
-        action.due.isoformat(),
-        _ACTION_CODES[action.action],
-    ]
-    return _serializer(secret_key).dumps(payload)
+    """The token for `action`, dated now: "user.kind.item.due.action", its time and signature.
+    A plain signed string, not itsdangerous' JSON serializer, which took five times as long: a
+    sweep signs three per reminder."""
+    payload = (
+        f"{action.user_id}.{_KIND_CODES[action.kind]}.{action.item_id}."
+        f"{action.due:%Y%m%d}.{_ACTION_CODES[action.action]}"
+    )
+    return _signer(secret_key).sign(payload).decode()
 
 
 def read(secret_key, token, max_age=MAX_AGE) -> Action:
     """The Action a token allows; Refused if it is expired, altered or not a token at all."""
     try:
-        payload = _serializer(secret_key).loads(token, max_age=max_age.total_seconds())
+        payload = _signer(secret_key).unsign(token, max_age=max_age.total_seconds())
     except SignatureExpired as error:
         raise Refused(
             410,
@@ -83,8 +103,11 @@ def read(secret_key, token, max_age=MAX_AGE) -> Action:
         raise Refused(404, "This link is not valid", cut) from error
     kinds = {code: kind for kind, code in _KIND_CODES.items()}
     actions = {code: action for action, code in _ACTION_CODES.items()}
-    user_id, kind, item_id, due, action = payload
-    return Action(user_id, kinds[kind], item_id, date.fromisoformat(due), actions[action])
+    user_id, kind, item_id, due, action = payload.decode().split(".")
+    return Action(
+        int(user_id), kinds[kind], int(item_id), datetime.strptime(due, "%Y%m%d").date(),
+        actions[action],
+    )  # fmt: skip
 
 
 def token_hash(token: str) -> str:

@@ -54,7 +54,10 @@ class ActionLinks:
     (domain.one_tap), signed for that user, item and action; for emails and notifications."""
 
     def __init__(self, url=None):
-        self.url = url or public_urls()
+        # The link up to its token, built once: a token is URL-safe as it is (letters, digits,
+        # ".", "-", "_"), and a sweep makes three links per reminder.
+        head = (url or public_urls())("reminders.action", token="-")
+        self.prefix = head.removesuffix("-")
         self.secret_key = current_app.config["SECRET_KEY"]
 
     def __call__(self, user_id, reminder, action):
@@ -62,7 +65,7 @@ class ActionLinks:
             self.secret_key,
             one_tap.Action(user_id, reminder.kind, reminder.item_id, reminder.due_date, action),
         )
-        return self.url("reminders.action", token=token)
+        return self.prefix + token
 
 
 @dataclass(frozen=True)
