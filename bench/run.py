@@ -14,10 +14,10 @@ import os
 import sys
 import time
 
-from . import data, lists, load, maps, offline, plans, report, sweep, team
+from . import data, health, lists, load, maps, offline, plans, report, sweep, team
 from .database import bench_app, bench_database, describe, migrate
 
-ALL = ("B1", "B2", "B3", "B4", "B5", "B6")
+ALL = ("B1", "B2", "B3", "B4", "B5", "B6", "B8")
 
 
 def parse(argv):
@@ -28,6 +28,7 @@ def parse(argv):
     parser.add_argument("--seconds", type=float, help="length of each load run (default 8)")
     parser.add_argument("--rounds", type=int, help="load runs per figure (default 2)")
     parser.add_argument("--no-docs", action="store_true", help="print only; leave the docs")
+    parser.add_argument("--call-logs", type=int, help="B8's call logs (default 1,000,000)")
     args = parser.parse_args(argv)
     names = [*args.names, *(args.only or "").split(",")]
     args.only = {name.strip().upper() for name in names if name.strip()} or set(ALL)
@@ -87,6 +88,10 @@ def main(argv=None):
             quality_instances=1 if args.quick else 3,
             quality_seconds=5 if args.quick else 30,
         )
+    if "B8" in args.only:  # databases of its own: SQLite, and PostgreSQL given BENCH_POSTGRES
+        logs = args.call_logs or (20_000 if args.quick else health.CALL_LOGS)
+        step(f"B8: Team health over 52 weeks, 200 reps, {logs:,} call logs")
+        rows += health.run(repeat=3 if args.quick else 7, call_logs=logs, step=step)
     rows.sort(key=lambda row: row.id)
     print(report.text_table(rows))
     facts = report.machine(database, load.loader() if "B1" in args.only else None)
