@@ -28,7 +28,7 @@ def parse(argv):
     parser.add_argument("--seconds", type=float, help="length of each load run (default 8)")
     parser.add_argument("--rounds", type=int, help="load runs per figure (default 2)")
     parser.add_argument("--no-docs", action="store_true", help="print only; leave the docs")
-    parser.add_argument("--call-logs", type=int, help="B8's call logs (default 1,000,000)")
+    parser.add_argument("--call-logs", type=int, help="B8's call logs (default 200,000)")
     args = parser.parse_args(argv)
     names = [*args.names, *(args.only or "").split(",")]
     args.only = {name.strip().upper() for name in names if name.strip()} or set(ALL)
@@ -91,7 +91,7 @@ def main(argv=None):
     if "B8" in args.only:  # databases of its own: SQLite, and PostgreSQL given BENCH_POSTGRES
         logs = args.call_logs or (20_000 if args.quick else health.CALL_LOGS)
         step(f"B8: Team health over 52 weeks, 200 reps, {logs:,} call logs")
-        rows += health.run(repeat=3 if args.quick else 7, call_logs=logs, step=step)
+        rows += health.run(repeat=2 if args.quick else 3, call_logs=logs, step=step)
     rows.sort(key=lambda row: row.id)
     print(report.text_table(rows))
     facts = report.machine(database, load.loader() if "B1" in args.only else None)
