@@ -14,10 +14,10 @@ import os
 import sys
 import time
 
-from . import data, lists, load, maps, offline, plans, push, report, sweep, team
+from . import data, health, lists, load, maps, offline, plans, push, report, sweep, team
 from .database import bench_app, bench_database, describe, migrate
 
-ALL = ("B1", "B2", "B3", "B4", "B5", "B6", "B7")
+ALL = ("B1", "B2", "B3", "B4", "B5", "B6", "B7", "B8")
 
 
 def parse(argv):
@@ -31,6 +31,7 @@ def parse(argv):
     parser.add_argument(
         "--push-items", type=int, help=f"B7's due items (default {push.ITEMS:,}; 2,000 quick)"
     )
+    parser.add_argument("--call-logs", type=int, help="B8's call logs (default 200,000)")
     args = parser.parse_args(argv)
     names = [*args.names, *(args.only or "").split(",")]
     args.only = {name.strip().upper() for name in names if name.strip()} or set(ALL)
@@ -94,6 +95,10 @@ def main(argv=None):
             quality_instances=1 if args.quick else 3,
             quality_seconds=5 if args.quick else 30,
         )
+    if "B8" in args.only:  # databases of its own: SQLite, and PostgreSQL given BENCH_POSTGRES
+        logs = args.call_logs or (20_000 if args.quick else health.CALL_LOGS)
+        step(f"B8: Team health over 52 weeks, 200 reps, {logs:,} call logs")
+        rows += health.run(repeat=2 if args.quick else 3, call_logs=logs, step=step)
     rows.sort(key=lambda row: row.id)
     print(report.text_table(rows))
     facts = report.machine(database, load.loader() if "B1" in args.only else None)

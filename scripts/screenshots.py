@@ -1,6 +1,6 @@
 """`make screenshots`: every main screen at phone size (390 × 844), light and dark, written to
 docs/screens/ — the rep's day, My tasks, the map, a customer and a contact, the list offline,
-and the manager's team — from the demo data, in Debian's Chromium.
+My cadence, and the manager's team and Team health — from the demo data, in Debian's Chromium.
 
 The app runs as `make run` runs it (development settings, a SQLite file of its own, the demo
 data), with no map tiles: nothing leaves the machine.
@@ -32,6 +32,8 @@ PHONE = {"width": 390, "height": 844}
 PASSWORD = "tpweb-demo"
 ZONE = "America/Chicago"
 SECRET_KEY = "screenshots-" + "x" * 40
+# `python scripts/screenshots.py 11 12`: only the screens whose names start so (default: all).
+ONLY = tuple(sys.argv[1:])
 
 
 def seed(database_url):
@@ -88,6 +90,8 @@ def shots(browser, url, scheme, customer_id, contact_id, rep_id):
     tab = context.new_page()
 
     def save(name):
+        if ONLY and not name.startswith(ONLY):
+            return
         tab.wait_for_load_state("networkidle")
         tab.screenshot(path=str(SCREENS / f"{name}-{scheme}.png"))
 
@@ -111,6 +115,8 @@ def shots(browser, url, scheme, customer_id, contact_id, rep_id):
     save("05-customer")
     tab.goto(url + f"/contacts/{contact_id}")
     save("06-contact")
+    tab.goto(url + "/reports/me")
+    save("12-my-cadence")
     # Offline: the list the phone kept, with no network at all.
     tab.goto(url + "/touchpoints")
     tab.wait_for_timeout(4000)  # the worker keeps the day's pages
@@ -127,6 +133,8 @@ def shots(browser, url, scheme, customer_id, contact_id, rep_id):
     save("09-team")
     tab.goto(url + f"/reps/{rep_id}")
     save("10-sales-rep")
+    tab.goto(url + "/reports/team?weeks=12#cadence")
+    save("11-team-health")
     context.close()
 
 

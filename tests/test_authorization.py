@@ -461,6 +461,10 @@ TABLE = {
         args=lambda o, kind: {"type_id": o["phone"].id},
         form=lambda o, user: {"name": "Renamed"},
     ),
+    "reports.team": Route(
+        MANAGER_ONLY, variants=("", "?weeks=4", "?format=csv"), seen_by=(MANAGER,)
+    ),
+    "reports.me": Route(SELF, variants=("", "?weeks=52", "?format=csv"), seen_by=(REP_A,)),
     "imports.index": Route(MANAGER_ONLY),
     "imports.preview": Route(MANAGER_ONLY, form=_upload_form, works=Works(200, _previewed)),
     "imports.confirm": Route(MANAGER_ONLY, form=_confirm_form, works=Works(200, _imported)),

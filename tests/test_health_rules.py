@@ -267,4 +267,4 @@ def test_a_fixed_number_of_statements_whatever_the_size(app, make, phone, count_
         report_for()
         return len(count_queries)
 
-    assert grow(1) == grow(5) == 7
+    assert grow(1) == grow(5) == 6

@@ -246,7 +246,7 @@ def reps_in_view(viewer, manager_id=None):
 
 
 def team_health(viewer, weeks, *, now=None, manager_id=None):
-    """The Report of the `weeks` weeks up to now, in the viewer's time zone: seven statements."""
+    """The Report of the `weeks` weeks up to now, in the viewer's time zone: six statements."""
     period = Period(weeks, today_in(viewer.timezone, now))
     scope = reps_in_view(viewer, manager_id)
     reps = [Rep(row.id, row.name) for row in db.session.execute(scope.order_by(User.name, User.id))]
@@ -258,7 +258,6 @@ def team_health(viewer, weeks, *, now=None, manager_id=None):
     ).all()
     names = dict(types)
     _calls(period, ids, by_id, week_list, names)
-    _lateness(period, ids, by_id, week_list)
     no_rep = _accounts(period, ids, by_id, with_no_rep=viewer.is_manager)
     _tasks(period, ids, by_id, week_list)
     team = Figures()
@@ -273,62 +272,37 @@ def _in_period(period, column):
 
 
 def _calls(period, ids, by_id, week_list, names):
-    """Calls per rep, week and call type, with how many were measured and on time."""
-    week = period.week_of(CallLog.called_on).label("week")
-    measured = CallLog.completed_next_call.is_not(None)
-    on_time = CallLog.called_on <= CallLog.completed_next_call
-    query = (
-        select(
-            CallLog.user_id,
-            week,
-            CallLog.call_type_id,
-            func.count().label("calls"),
-            tally(measured).label("measured"),
-            tally(and_(measured, on_time)).label("on_time"),
-        )
-        .where(_in_period(period, CallLog.called_on), CallLog.user_id.in_(ids))
-        .group_by(CallLog.user_id, week, CallLog.call_type_id)
-    )
-    for row in db.session.execute(query):
-        figures, this_week, name = by_id[row.user_id], week_list[row.week], names[row.call_type_id]
-        for each in (figures, this_week):
-            each.calls += row.calls
-            each.measured += row.measured
-            each.on_time += row.on_time
-            each.by_type[name] += row.calls
-            each.late_days[0] += row.on_time
-        if is_visit(name):
-            figures.visits += row.calls
-
-
-def _lateness(period, ids, by_id, week_list):
-    """How many late calls were how many days late: per rep, and per week (a second grouping
-    of the same rows, in the same statement)."""
-    late = days_between(CallLog.called_on, CallLog.completed_next_call)
-    where = (
-        _in_period(period, CallLog.called_on),
-        CallLog.user_id.in_(ids),
-        CallLog.called_on > CallLog.completed_next_call,
-    )
-    per_rep = (
-        select(
-            CallLog.user_id.label("rep"),
-            literal(-1).label("week"),
-            late.label("days"),
-            func.count(),
-        )
-        .where(*where)
-        .group_by(CallLog.user_id, late)
+    """Calls per rep and per week, by call type and by days overdue at completion (0: on time
+    or early; NULL: no Next Call on record)."""
+    late = case(
+        (CallLog.completed_next_call.is_(None), None),
+        (CallLog.called_on <= CallLog.completed_next_call, 0),
+        else_=days_between(CallLog.called_on, CallLog.completed_next_call),
     )
     week = period.week_of(CallLog.called_on)
-    per_week = (
-        select(cast(null(), Integer).label("rep"), week, late, func.count())
-        .where(*where)
-        .group_by(week, late)
+    where = (_in_period(period, CallLog.called_on), CallLog.user_id.in_(ids))
+    columns = (CallLog.call_type_id, late.label("late"), func.count().label("n"))
+    per_rep = select(CallLog.user_id.label("rep"), *columns).where(*where)
+    per_week = select(cast(null(), Integer).label("rep"), *columns, week).where(*where)
+    # Two groupings of the same rows in one statement: by rep (week -1) and by week (rep NULL).
+    # Few rows come back (a rep's or a week's, not each rep's week), so making figures of them
+    # costs little beside the database's reading of the rows (docs/benchmarks.md, B8).
+    query = union_all(
+        per_rep.add_columns(literal(-1).label("week")).group_by(
+            CallLog.user_id, CallLog.call_type_id, late
+        ),
+        per_week.group_by(week, CallLog.call_type_id, late),
     )
-    for rep, n_week, days, n in db.session.execute(union_all(per_rep, per_week)):
-        target = by_id[rep] if rep is not None else week_list[n_week]
-        target.late_days[days] += n
+    for rep, type_id, days, n, n_week in db.session.execute(query):
+        target, name = by_id[rep] if rep is not None else week_list[n_week], names[type_id]
+        target.calls += n
+        target.by_type[name] += n
+        if days is not None:
+            target.measured += n
+            target.on_time += n if days == 0 else 0
+            target.late_days[days] += n
+        if rep is not None and is_visit(name):
+            target.visits += n
 
 
 def _accounts(period, ids, by_id, with_no_rep):
@@ -399,10 +373,9 @@ def _silent(period, ids):
 
 
 def _tasks(period, ids, by_id, week_list):
-    """Open tasks by age, and tasks due in the period answered by their date due, per assignee
-    and week due."""
+    """Open tasks by age, and tasks due in the period answered by their date due: per assignee,
+    and (those due in the period) per week due."""
     due_in_period = _in_period(period, TouchpointRecord.date_due)
-    week = case((due_in_period, period.week_of(TouchpointRecord.date_due)), else_=-1).label("week")
     age = days_between(literal(period.today), TouchpointRecord.date_completed)
     open_task = TouchpointRecord.is_open_task
     ages = [
@@ -414,23 +387,28 @@ def _tasks(period, ids, by_id, week_list):
         TouchpointRecord.responded_on.is_not(None),
         TouchpointRecord.responded_on <= TouchpointRecord.date_due,
     )
-    query = (
-        select(TouchpointRecord.assigned_to_id, week, tally(due_in_period), tally(answered), *ages)
-        .where(
-            TouchpointRecord.response_required,
-            TouchpointRecord.assigned_to_id.in_(ids),
-            or_(open_task, due_in_period),
-        )
-        .group_by(TouchpointRecord.assigned_to_id, week)
+    counts = (tally(due_in_period).label("due"), tally(answered).label("answered"))
+    mine = (TouchpointRecord.response_required, TouchpointRecord.assigned_to_id.in_(ids))
+    per_assignee = (
+        select(TouchpointRecord.assigned_to_id, literal(-1).label("week"), *counts, *ages)
+        .where(*mine, or_(open_task, due_in_period))
+        .group_by(TouchpointRecord.assigned_to_id)
     )
-    for assignee, n_week, due, answered_n, *age_counts in db.session.execute(query):
+    week = period.week_of(TouchpointRecord.date_due)
+    none = literal(0)
+    per_week = (
+        select(cast(null(), Integer), week, *counts, *(none for _ in AGES))
+        .where(*mine, due_in_period)
+        .group_by(week)
+    )
+    for assignee, n_week, due, answered_n, *age_counts in db.session.execute(
+        union_all(per_assignee, per_week)
+    ):
+        if assignee is None:
+            week_list[n_week].due, week_list[n_week].answered = due, answered_n
+            continue
         figures = by_id[assignee]
-        figures.due += due
-        figures.answered += answered_n
-        figures.ages = [a + b for a, b in zip(figures.ages, age_counts, strict=True)]
-        if n_week >= 0:
-            week_list[n_week].due += due
-            week_list[n_week].answered += answered_n
+        figures.due, figures.answered, figures.ages = due, answered_n, age_counts
 
 
 # The report's table, as the CSV export and `flask report` give it: one row per rep, then the

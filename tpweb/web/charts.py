@@ -15,6 +15,7 @@ SERIES = 4
 MARKERS = ("circle", "square", "triangle", "diamond")
 DASHES = ("", "6 3", "2 3", "8 3 2 3")
 LEFT, BAR_HEIGHT, ROW = 112, 14, 22
+MOST_MARKERS = 26
 
 
 def _attrs(**values):
@@ -58,7 +59,7 @@ def bars(chart_id, rows, legend, most=None, unit=""):
     words shown at the bar's end); `legend` names the series."""
     values = [sum(v or 0 for v in row[1]) for row in rows]
     most = most or max(values, default=0) or 1
-    span = WIDTH - LEFT - 48
+    span = WIDTH - LEFT - 76  # room for the words after the longest bar
     top = 28 if len(legend) > 1 else 6
     body = [_legend(chart_id, legend)] if len(legend) > 1 else []
     for n, (label, parts, href, words) in enumerate(rows):
@@ -84,15 +85,25 @@ def bars(chart_id, rows, legend, most=None, unit=""):
     return _svg(top + len(rows) * ROW + 4, "".join(body) + axis, chart_id)
 
 
-def _legend(chart_id, names):
+def _legend(chart_id, names, lines=False):
+    """The series' names, each after its swatch: a patterned box, or a stretch of its line."""
     out, x = [], 4
     for s, name in enumerate(names):
-        out.append(
-            f'<rect x="{x}" y="6" width="14" height="12" fill="url(#{chart_id}-p{s})" '
-            f'class="s{s}-edge"/>' + _tag("text", escape(name), x=x + 18, y=16, class_="legend")
-        )
-        x += 24 + 6 * len(name)
+        if lines:
+            out.append(_polyline(s, [(x, 12), (x + 18, 12)]) + _marker(s, x + 9, 12))
+        else:
+            out.append(f'<rect x="{x}" y="6" width="14" height="12" '
+                       f'fill="url(#{chart_id}-p{s})" class="s{s}-edge"/>')  # fmt: skip
+        out.append(_tag("text", escape(name), x=x + 22, y=16, class_="legend"))
+        x += 30 + 6 * len(name)
     return "".join(out)
+
+
+def _polyline(s, run):
+    points = " ".join(f"{x:.1f},{y:.1f}" for x, y in run)
+    dash = DASHES[s % len(DASHES)]
+    dashed = f' stroke-dasharray="{dash}"' if dash else ""
+    return f'<polyline points="{points}" class="line s{s}-line"{dashed}/>'
 
 
 def _marker(s, x, y):
@@ -117,7 +128,7 @@ def lines(chart_id, labels, series, most=None, unit=""):
     def y_of(value):
         return bottom - (bottom - top) * value / most
 
-    body = [_legend(chart_id, [name for name, _ in series])] if len(series) > 1 else []
+    body = [_legend(chart_id, [name for name, _ in series], lines=True)] if len(series) > 1 else []
     for tick in (0, most / 2, most):
         y = y_of(tick)
         body.append(f'<line x1="{left}" y1="{y:.1f}" x2="{right}" y2="{y:.1f}" class="grid"/>')
@@ -138,10 +149,9 @@ def lines(chart_id, labels, series, most=None, unit=""):
                 run.append((left + n * step, y_of(value)))
                 continue
             if len(run) > 1:
-                points = " ".join(f"{x:.1f},{y:.1f}" for x, y in run)
-                dash = DASHES[s % len(DASHES)]
-                body.append(f'<polyline points="{points}" class="line s{s}-line"'
-                            + (f' stroke-dasharray="{dash}"' if dash else "") + "/>")  # fmt: skip
-            body.extend(_marker(s, x, y) for x, y in run)
+                body.append(_polyline(s, run))
+            # Markers where they stay apart (a year's 52 weeks are too close on a phone).
+            if len(labels) <= MOST_MARKERS or len(run) == 1:
+                body.extend(_marker(s, x, y) for x, y in run)
             run = []
     return _svg(height, "".join(body), chart_id)

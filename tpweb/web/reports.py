@@ -13,7 +13,7 @@ from tpweb.extensions import db
 from tpweb.models import User
 from tpweb.web import charts
 from tpweb.web.access import manager_required
-from tpweb.web.pages import choice_arg, int_arg, render, user_today
+from tpweb.web.pages import choice_arg, int_arg, render, url_pattern, user_today
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
 TEMPLATE = "reports/team.html"
@@ -76,14 +76,15 @@ def rep_links(mine):
             "tasks": lambda _id: url_for("tasks.index"),
             "unassigned": lambda _id: url_for("dashboard.unassigned"),
         }
-    return {
-        "overdue": lambda i: url_for(
-            "reps.show", rep_id=i, state="overdue", _anchor="touchpoint-widget"
-        ),
-        "rep": lambda i: url_for("reps.show", rep_id=i),
-        "tasks": lambda i: url_for("reps.show", rep_id=i, _anchor="tasks-title"),
-        "unassigned": lambda i: url_for("dashboard.unassigned", rep=i),
-    }  # fmt: skip
+    # As %-patterns, built once: 200 reps' links in nine charts and tables by url_for took a
+    # third of the page's time.
+    patterns = {
+        "overdue": url_pattern("reps.show", "rep_id", state="overdue", _anchor="touchpoint-widget"),
+        "rep": url_pattern("reps.show", "rep_id"),
+        "tasks": url_pattern("reps.show", "rep_id", _anchor="tasks-title"),
+        "unassigned": url_pattern("dashboard.unassigned", "rep"),
+    }
+    return {name: (lambda i, p=pattern: p % i) for name, pattern in patterns.items()}
 
 
 def pct(value):
