@@ -10,12 +10,14 @@ from tpweb.web import (
     contacts,
     dashboard,
     errors,
+    health,
     imports,
     offline,
     pages,
     plan,
     reps,
     security,
+    serving,
     settings,
     tasks,
     touchpoints,
@@ -34,6 +36,7 @@ AREAS = (
     imports,
     offline,
     plan,
+    health,
 )
 
 
@@ -48,3 +51,4 @@ def init_app(app):
     caching.init_app(app)
     security.init_app(app)
     widget.init_app(app)
+    serving.init_app(app)

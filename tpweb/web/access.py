@@ -18,6 +18,10 @@ PUBLIC_ENDPOINTS = {
     "offline.service_worker",
     "offline.shell",
     "offline.page",
+    # For the operator's probes; /metrics answers only the addresses METRICS_ALLOW names.
+    "health.healthz",
+    "health.readyz",
+    "health.metrics_page",
 }
 
 
