@@ -67,4 +67,6 @@ def configure(json_lines, level=logging.INFO):
         root.removeHandler(old)
     handler.tpweb = True
     root.addHandler(handler)
-    root.setLevel(level)
+    # The app's own lines from INFO up; the libraries' (Alembic's plugins, …) from WARNING.
+    root.setLevel(max(level, logging.WARNING))
+    logging.getLogger("tpweb").setLevel(level)
