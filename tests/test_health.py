@@ -2,6 +2,8 @@
 for the addresses METRICS_ALLOW names; request ids on every answer; Sentry only with a DSN."""
 
 import json
+import os
+import secrets
 import subprocess
 import sys
 from datetime import timedelta
@@ -11,11 +13,13 @@ import pytest
 from flask_migrate import downgrade, upgrade
 
 from tpweb import create_app, logs
+from tpweb.domain.schedule import today_in
 from tpweb.extensions import db
+from tpweb.jobs.counters import REMINDERS
 from tpweb.models import ReminderDelivery
 
 from . import conftest
-from .test_reminders import REDIS_URL, queue  # noqa: F401  (a fixture)
+from .test_reminders import REDIS_URL, outbox, queue, task  # noqa: F401  (fixtures)
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -201,3 +205,42 @@ def test_with_a_dsn_errors_go_to_sentry(database_url):
         check=True,
     )
     assert result.stdout.strip().splitlines()[-1] == ("True https://public@sentry.invalid/1 False")
+
+
+def sent_count(outcome="sent"):
+    return REMINDERS.labels("email", outcome)._value.get()
+
+
+def test_the_sweeps_items_sent_are_counted(runner, make, outbox):  # noqa: F811
+    rep = make.rep(email="pat@example.com", timezone="America/Chicago")
+    contact = make.contact(make.customer(rep=rep), name="Lee Park")
+    day = today_in("America/Chicago") - timedelta(days=1)
+    for n in range(3):
+        task(make, rep, contact, day, f"Call back {n}")
+    before = sent_count()
+    assert runner.invoke(args=["send-reminders", "--date", day.isoformat()]).exit_code == 0
+    assert len(outbox) == 3
+    assert sent_count() - before == 3
+
+
+def test_the_worker_logs_a_job_under_the_id_of_the_request_that_enqueued_it(
+    app,
+    database_url,
+    queue,  # noqa: F811
+):
+    queue.enqueue(
+        "tpweb.jobs.sweep.send_reminders", meta={"request_id": "req-from-web-1"}, job_timeout=120
+    )
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "REDIS_URL": REDIS_URL,
+        "TPWEB_QUEUE": queue.name,
+        "SECRET_KEY": secrets.token_hex(32),
+    }
+    command = [sys.executable, "worker.py", "--burst", "--simple", "--name", f"{queue.name}-0"]
+    done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    lines = [json.loads(line) for line in done.stderr.splitlines() if line.startswith("{")]
+    job_lines = [line for line in lines if line["request_id"] == "req-from-web-1"]
+    assert any("Job OK" in line["message"] for line in job_lines), lines

@@ -32,6 +32,7 @@ from tpweb.domain.reminders import (
     load_reminders,
 )
 from tpweb.domain.schedule import today_in
+from tpweb.jobs.counters import count
 from tpweb.models import ReminderDelivery, User
 
 log = logging.getLogger(__name__)
@@ -222,9 +223,11 @@ def release_stale(session, now, settings):
     """Give back claims older than the lease (their sender died); give up after max_attempts."""
     expired = (Row.status == "sending") & (Row.claimed_at < _naive(now - settings.lease))
     given_up = (expired | (Row.status == "pending")) & (Row.attempts >= settings.max_attempts)
-    session.execute(update(Row).where(given_up).values(status="failed", claim_token=None))
-    session.execute(update(Row).where(expired).values(status="pending", claim_token=None))
+    gone = session.execute(update(Row).where(given_up).values(status="failed", claim_token=None))
+    back = session.execute(update(Row).where(expired).values(status="pending", claim_token=None))
     session.commit()
+    count("given_up", gone.rowcount)
+    count("retried", back.rowcount)
 
 
 def deliver(session, mailer, clock, settings, report, progress, share=(0, 1)):
@@ -277,6 +280,7 @@ def _deliver_to(session, marks, mailer, user, clock, settings, report, progress,
         # Answered, moved, reassigned, or the user has no address now: nothing to send, ever.
         _update(session, gone, Row.status == "pending", status="skipped")
         report.skipped += len(gone)
+        count("skipped", len(gone))
         progress(len(gone), total)
     token = uuid.uuid4().hex
     live = [row.id for row in rows if row.id in reminders]
@@ -333,9 +337,11 @@ def _send(session, marks, mailer, user, ids, items, token, clock, today, report)
         log.exception("reminder to user %s failed", user.id)
         values = {"status": "pending", "last_error": repr(error)[:300]}
         report.failed += len(ids)
+        count("failed", len(ids))
         _update(session, ids, Row.claim_token == token, claim_token=None, **values)
         return
     report.sent.append(Sent(user.email, message.subject, len(ids)))
+    count("sent", len(ids))
     # Marked sent, and committed, before the next message goes: a sender that dies now sends
     # at most this one message twice (the module's docstring).
     sent = {"token": token, "when": _naive(clock()), "today": today}
