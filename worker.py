@@ -103,7 +103,8 @@ def main(burst, simple, no_cron, name):
     from tpweb.extensions import db
     from tpweb.schema import require_current
 
-    app = create_app()
+    # The worker serves no static files: nothing to build for them.
+    app = create_app({"TPWEB_STATIC_BUILD": False})
     with app.app_context():
         require_current(db.engine)
     if os.environ.get("TPWEB_WORKER_METRICS_PORT"):
