@@ -255,3 +255,15 @@ def test_gunicorn_refuses_to_start_without_a_real_secret_key(tmp_path, sqlite_ur
     process, base, log = gunicorn(tmp_path, sqlite_url, SECRET_KEY="change-me")
     assert process.wait(timeout=60) != 0
     assert "SECRET_KEY is missing or weak" in log.read_text()
+
+
+def test_the_list_goes_over_the_wire_in_a_quarter_of_its_size_or_less(client, make, rep):
+    """The rep's list with 40 touchpoints: Brotli and gzip each send a quarter or less."""
+    for n in range(40):
+        make.touchpoint(make.customer(rep=rep, name=f"Account {n:02d}", city="Springfield"))
+    plain = client.get("/touchpoints?view=list")
+    assert plain.status_code == 200 and len(plain.data) > 20_000
+    for encoding in ("br", "gzip"):
+        answer = client.get("/touchpoints?view=list", headers={"Accept-Encoding": encoding})
+        assert answer.headers["Content-Encoding"] == encoding
+        assert len(answer.data) <= len(plain.data) / 4
