@@ -1,4 +1,6 @@
 # make run: install, migrate, load demo data into an empty database, serve on 127.0.0.1:5000.
+# make serve: production serving on this machine (docs/deploy.md): migrate, then gunicorn with
+# tpweb's settings (tpweb/gunicorn_conf.py); needs SECRET_KEY and, for real use, DATABASE_URL.
 # make test: install, run the suite on SQLite, then again on PostgreSQL.
 # make lint and make test also install the offline client's Node tools (npm ci, package-lock.json)
 # and run ESLint and its unit tests (node --test tests/js/).
@@ -14,7 +16,7 @@ TEST_POSTGRES ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 
 APT := $(if $(filter 0,$(shell id -u)),,sudo) env DEBIAN_FRONTEND=noninteractive apt-get
 
-.PHONY: install run test test-sqlite test-postgres lint bench mutants screenshots lighthouse
+.PHONY: install run serve test test-sqlite test-postgres lint bench mutants screenshots lighthouse
 
 install: $(VENV)/.installed
 
@@ -34,6 +36,10 @@ run: install
 	$(BIN)/flask db upgrade
 	$(BIN)/flask seed-demo --if-empty
 	$(BIN)/flask run --host 127.0.0.1 --port 5000
+
+serve: install
+	$(BIN)/flask db upgrade
+	$(BIN)/gunicorn -c python:tpweb.gunicorn_conf tpweb.wsgi:app
 
 # The two databases' runs side by side (their own databases, queues and ports): each waits on
 # its database, browser or worker for much of its time, so two cores finish both sooner.

@@ -3,7 +3,7 @@ import js from "@eslint/js";
 import globals from "globals";
 
 export default [
-  { ignores: ["static/vendor/", "node_modules/", ".venv/", "mutants/", "bench/"] },
+  { ignores: ["static/vendor/", "node_modules/", ".venv/", "mutants/", "bench/", "instance/", "build/"] },
   js.configs.recommended,
   {
     // The page side: classic scripts, each in its own function scope.

@@ -12,11 +12,14 @@ enqueues the others for the other workers (tpweb.jobs.sweep.send_reminders).
 
 import logging
 import multiprocessing
+import os
+from pathlib import Path
 
 import click
 from redis import Redis
 from rq import Queue, SimpleWorker, Worker
 
+from tpweb import logs
 from tpweb.jobs.sweep import SEND_REMINDERS, SWEEP_TIMEOUT
 
 # Top of every hour (UTC): each user's send hour, in any zone, falls in some hour's sweep.
@@ -30,8 +33,13 @@ class AppContext:
     app = None
 
     def perform_job(self, job, queue):
-        with self.app.app_context():
-            return super().perform_job(job, queue)
+        # The job's lines carry the id of the request that enqueued it (tpweb.logs.job_meta).
+        token = logs.request_id.set(job.meta.get("request_id"))
+        try:
+            with self.app.app_context():
+                return super().perform_job(job, queue)
+        finally:
+            logs.request_id.reset(token)
 
 
 class AppWorker(AppContext, Worker):
@@ -69,6 +77,21 @@ def run_cron(redis_url, queue_name):
     scheduler.start()
 
 
+def serve_metrics(port):
+    """The sweep's counters (tpweb.jobs.counters) for Prometheus, on 127.0.0.1:`port` unless
+    TPWEB_WORKER_METRICS_ADDR says where; every job's process's, with PROMETHEUS_MULTIPROC_DIR."""
+    from prometheus_client import REGISTRY, CollectorRegistry, start_http_server
+    from prometheus_client.multiprocess import MultiProcessCollector
+
+    registry = REGISTRY
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        Path(os.environ["PROMETHEUS_MULTIPROC_DIR"]).mkdir(parents=True, exist_ok=True)
+        registry = CollectorRegistry()
+        MultiProcessCollector(registry)
+    start_http_server(port, addr=os.environ.get("TPWEB_WORKER_METRICS_ADDR", "127.0.0.1"),
+                      registry=registry)  # fmt: skip
+
+
 @click.command()
 @click.option("--burst", is_flag=True, help="Run the jobs queued now, then exit.")
 @click.option("--simple", is_flag=True, help="Run jobs in this process instead of forking.")
@@ -77,8 +100,15 @@ def run_cron(redis_url, queue_name):
 def main(burst, simple, no_cron, name):
     """Run the tpweb worker (and, unless --no-cron or --burst, the hourly reminder schedule)."""
     from tpweb import create_app
+    from tpweb.extensions import db
+    from tpweb.schema import require_current
 
-    app = create_app()
+    # The worker serves no static files: nothing to build for them.
+    app = create_app({"TPWEB_STATIC_BUILD": False})
+    with app.app_context():
+        require_current(db.engine)
+    if os.environ.get("TPWEB_WORKER_METRICS_PORT"):
+        serve_metrics(int(os.environ["TPWEB_WORKER_METRICS_PORT"]))
     redis_url = app.config["REDIS_URL"] or DEFAULT_REDIS_URL
     queue_name = app.config["TPWEB_QUEUE"]
     connection = Redis.from_url(redis_url)

@@ -4,9 +4,15 @@ from pathlib import Path
 
 from flask import Flask
 
-from tpweb.config import Config, apply_database_timeouts, check_push, check_secret_key
-
-ROOT = Path(__file__).resolve().parent.parent
+from tpweb import logs
+from tpweb.config import (
+    INSTANCE,
+    ROOT,
+    Config,
+    apply_database_timeouts,
+    check_push,
+    check_secret_key,
+)
 
 
 def create_app(config=None):
@@ -15,7 +21,7 @@ def create_app(config=None):
         __name__,
         template_folder=str(ROOT / "templates"),
         static_folder=str(ROOT / "static"),
-        instance_path=str(ROOT / "instance"),
+        instance_path=str(INSTANCE),
     )
     app.config.from_object(Config)
     if isinstance(config, dict):
@@ -25,16 +31,23 @@ def create_app(config=None):
     check_secret_key(app.config)
     check_push(app.config)
     apply_database_timeouts(app.config)
+    register_logging(app)
     register_extensions(app)
     register_blueprints(app)
     register_cli(app)
     return app
 
 
+def register_logging(app):
+    # Tests keep pytest's own capture of log records.
+    if not app.testing:
+        logs.configure(json_lines=app.config["TPWEB_LOG_JSON"])
+
+
 def register_extensions(app):
     from tpweb.extensions import csrf, db, htmx, limiter, login_manager, mail, migrate
 
-    Path(app.instance_path).mkdir(exist_ok=True)
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     db.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"))
     login_manager.init_app(app)

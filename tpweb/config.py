@@ -10,7 +10,15 @@ from urllib.parse import urlsplit
 
 from sqlalchemy.engine import make_url
 
-INSTANCE = Path(__file__).resolve().parent.parent / "instance"
+PACKAGE = Path(__file__).resolve().parent
+# templates/, static/ and migrations/: beside the package in a checkout, inside it in a wheel.
+ROOT = PACKAGE if (PACKAGE / "templates").is_dir() else PACKAGE.parent
+# The instance folder (SQLite, the development key, mail files, built static files): the
+# checkout's, or for an installed wheel Flask's place for it, unless TPWEB_INSTANCE_PATH names one.
+INSTANCE = Path(
+    os.environ.get("TPWEB_INSTANCE_PATH")
+    or (ROOT / "instance" if ROOT != PACKAGE else Path(sys.prefix) / "var" / "tpweb-instance")
+)
 
 
 def _database_url():
@@ -168,6 +176,21 @@ class Config:
     MAIL_TIMEOUT = int(os.environ.get("MAIL_TIMEOUT", "30"))
     MAIL_DEFAULT_SENDER = os.environ.get("MAIL_DEFAULT_SENDER", "tpweb <reminders@localhost>")
     MAIL_FILE_PATH = os.environ.get("MAIL_FILE_PATH", str(INSTANCE / "mail"))
+    # Production serving (docs/deploy.md). Pages compressed with Brotli or gzip, as the client
+    # takes them; a streamed CSV export stays streamed.
+    COMPRESS_ALGORITHM = ["br", "gzip"]
+    COMPRESS_STREAMS = False
+    # Static files with hashed names, precompressed, served by WhiteNoise (tpweb.web.statics);
+    # Flask serves them as they are in development and tests.
+    TPWEB_STATIC_BUILD = _flag("TPWEB_STATIC_BUILD", not DEVELOPMENT)
+    TPWEB_STATIC_ROOT = os.environ.get("TPWEB_STATIC_ROOT", str(INSTANCE / "static"))
+    # Log lines as JSON (one object a line, with the request id), or as text on a laptop.
+    TPWEB_LOG_JSON = _flag("TPWEB_LOG_JSON", not DEVELOPMENT)
+    # Who may read /metrics: addresses or networks, comma-separated; the client's address as
+    # TPWEB_PROXIES lets the app believe it.
+    METRICS_ALLOW = os.environ.get("METRICS_ALLOW", "127.0.0.1/32,::1/128")
+    # Errors to Sentry: off (and sentry_sdk never imported) without a DSN.
+    SENTRY_DSN = os.environ.get("SENTRY_DSN", "")
 
 
 def is_weak(key):
@@ -273,3 +296,6 @@ class TestConfig(Config):
     TPWEB_PLAN_NOW = "07:00"
     # The push tests' receiver listens on http://127.0.0.1.
     TPWEB_PUSH_ANY_ENDPOINT = True
+    TPWEB_STATIC_BUILD = False
+    TPWEB_LOG_JSON = False
+    SENTRY_DSN = ""

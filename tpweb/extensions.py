@@ -2,6 +2,7 @@
 
 import sqlite3
 
+from flask_compress import Compress
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
@@ -51,6 +52,8 @@ login_manager = LoginManager()
 login_manager.login_view = "auth.login"
 login_manager.session_protection = "basic"
 csrf = CSRFProtect()
+# Pages and fragments compressed with Brotli or gzip, as the client takes them.
+compress = Compress()
 htmx = Htmx()
 mail = Mail()
 # Sign-in attempts are counted per address by default; a route adds its own keys.

@@ -27,6 +27,7 @@ from tpweb.domain.demo import seed_demo
 from tpweb.domain.schedule import today_in
 from tpweb.extensions import db
 from tpweb.models import Account, Touchpoint, User
+from tpweb.web import statics
 
 CI = os.environ.get("CI") == "true"
 CHROMIUM = "/usr/bin/chromium"
@@ -41,6 +42,7 @@ CHROMIUM_ARGS = [
 ]
 PHONE = {"width": 390, "height": 844}
 SCREENSHOTS = Path(__file__).resolve().parent / "screenshots"
+ROOT = Path(__file__).resolve().parent.parent.parent
 PASSWORD = "tpweb-demo"
 HOSTILE = "<img src=x onerror=alert(1)>${alert(2)}"
 HOSTILE_COMMENT = "`${alert(3)}` <b onmouseover=alert(4)>bold</b>"
@@ -104,7 +106,8 @@ def _seed(database_url):
 
 
 def _wait_until_serving(url, process, log):
-    deadline = time.monotonic() + 30
+    # Starting takes a few seconds of CPU; on a machine shared with other work, many more.
+    deadline = time.monotonic() + 90
     while time.monotonic() < deadline:
         if process.poll() is not None:
             pytest.fail(f"the server exited: {log.read_text()[-2000:]}")
@@ -114,7 +117,7 @@ def _wait_until_serving(url, process, log):
                     return
         except OSError:
             time.sleep(0.2)
-    pytest.fail(f"the server did not answer within 30 s: {log.read_text()[-2000:]}")
+    pytest.fail(f"the server did not answer within 90 s: {log.read_text()[-2000:]}")
 
 
 @pytest.fixture(scope="session")
@@ -136,6 +139,7 @@ def server(request, tmp_path_factory):
     located = _seed(database_url)
     port = _free_port()
     url = f"http://127.0.0.1:{port}"
+    static_root = tmp_path_factory.getbasetemp() / "static"
     env = {
         **os.environ,
         "DATABASE_URL": database_url,
@@ -148,8 +152,14 @@ def server(request, tmp_path_factory):
         "TPWEB_PLAN_NOW": "07:00",
         "TPWEB_PLAN_SECONDS": "0.3",
         "PYTHONUNBUFFERED": "1",
+        # Static files as production serves them: hashed names, precompressed, by WhiteNoise;
+        # the service worker must keep working offline with them (tpweb.web.statics).
+        "TPWEB_STATIC_BUILD": "1",
+        "TPWEB_STATIC_ROOT": str(static_root),
         **dict(getattr(request, "param", ())),
     }
+    # Built here, once for every server of the run, rather than while the first one starts.
+    statics.build(ROOT / "static", static_root)
     log = folder / "server.log"
     with log.open("w") as out:
         process = subprocess.Popen(

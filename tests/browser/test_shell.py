@@ -62,6 +62,10 @@ def favicon_asks(server):
     return log.read_text().count("GET /favicon.ico")
 
 
+# The icon's URL, its name hashed as production serves static files (tpweb.web.statics).
+ICON = re.compile(r"^/static/icons/icon-\d+\.[0-9a-f]{12}\.png$")
+
+
 def test_every_page_names_its_icon_and_none_asks_for_favicon_ico(page, server, sign_in, rep):
     failed = []
     page.on(
@@ -84,7 +88,7 @@ def test_every_page_names_its_icon_and_none_asks_for_favicon_ico(page, server, s
     ):
         page.goto(server.url + path)
         icon = page.locator("head link[rel=icon]")
-        expect(icon).to_have_attribute("href", re.compile(r"^/static/icons/icon-\d+\.png$"))
+        expect(icon).to_have_attribute("href", ICON)
         page.wait_for_load_state("networkidle")
 
     href = page.locator("head link[rel=icon]").get_attribute("href")

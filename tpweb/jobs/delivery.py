@@ -35,6 +35,7 @@ from tpweb.domain.reminders import (
     load_reminders,
 )
 from tpweb.domain.schedule import today_in
+from tpweb.jobs.counters import count
 from tpweb.models import PushSubscription, ReminderDelivery, User
 
 log = logging.getLogger(__name__)
@@ -251,9 +252,11 @@ def release_stale(session, now, settings):
     """Give back claims older than the lease (their sender died); give up after max_attempts."""
     expired = (Row.status == "sending") & (Row.claimed_at < _naive(now - settings.lease))
     given_up = (expired | (Row.status == "pending")) & (Row.attempts >= settings.max_attempts)
-    session.execute(update(Row).where(given_up).values(status="failed", claim_token=None))
-    session.execute(update(Row).where(expired).values(status="pending", claim_token=None))
+    gone = session.execute(update(Row).where(given_up).values(status="failed", claim_token=None))
+    back = session.execute(update(Row).where(expired).values(status="pending", claim_token=None))
     session.commit()
+    count("given_up", gone.rowcount)
+    count("retried", back.rowcount)
 
 
 def deliver(session, senders, clock, settings, report, progress, share=(0, 1)):
@@ -314,6 +317,7 @@ def _deliver_to(session, marks, senders, user, clock, settings, report, progress
         # pushes nothing: no VAPID keys): nothing to send, ever.
         _update(session, gone, Row.status == "pending", status="skipped")
         report.skipped += len(gone)
+        count("skipped", len(gone))
         progress(len(gone), total)
     token = uuid.uuid4().hex
     live = [row.id for row in rows if row.id in reminders and senders.get(row.channel)]
@@ -380,10 +384,12 @@ def _send(session, marks, channel, user, ids, items, token, clock, today, report
         log.exception("%sreminder to user %s failed", "push " * (name == PUSH), user.id)
         values = {"status": "pending", "last_error": repr(error)[:300]}
         report.failed += len(ids)
+        count("failed", len(ids))
         _update(session, ids, Row.claim_token == token, claim_token=None, **values)
         return
     to = user.email if name == EMAIL else user.name
     report.sent.append(Sent(to, message.subject, len(ids), name))
+    count("sent", len(ids))
     # Marked sent, and committed, before the next message goes: a sender that dies now sends
     # at most this one message twice (the module's docstring).
     sent = {"token": token, "when": _naive(clock()), "today": today}

@@ -10,6 +10,7 @@ from tpweb.web import (
     contacts,
     dashboard,
     errors,
+    health,
     imports,
     notifications,
     offline,
@@ -19,6 +20,7 @@ from tpweb.web import (
     reports,
     reps,
     security,
+    serving,
     settings,
     tasks,
     touchpoints,
@@ -40,6 +42,7 @@ AREAS = (
     plan,
     reminders,
     reports,
+    health,
 )
 
 
@@ -54,3 +57,4 @@ def init_app(app):
     caching.init_app(app)
     security.init_app(app)
     widget.init_app(app)
+    serving.init_app(app)

@@ -21,6 +21,10 @@ PUBLIC_ENDPOINTS = {
     # The secret in the URL (a calendar feed's, a reminder's signed action) is the key.
     "reminders.feed",
     "reminders.action",
+    # For the operator's probes; /metrics answers only the addresses METRICS_ALLOW names.
+    "health.healthz",
+    "health.readyz",
+    "health.metrics_page",
 }
 
 
