@@ -180,13 +180,11 @@ def solve(
     # Local search alone hardly leaves its first route on a tight day (trading one far stop for
     # two near ones takes several moves at once): started from a good greedy route it only
     # improves on it, so a plan never collects less than the rule a rep would follow by hand.
-    initial = model.ReadAssignmentFromRoutes([seed], True) if seed else None
-    if initial is not None:
-        solution = model.SolveFromAssignmentWithParameters(initial, parameters)
-    else:
-        solution = model.SolveWithParameters(parameters)
-    if solution is None:  # the required stops do not fit (the empty route always does)
+    initial = model.ReadAssignmentFromRoutes([seed], True)
+    if initial is None:  # cannot happen: the seed fits (the empty route always does)
         return None
+    # With no time left to improve on it (a loaded machine), the seed itself.
+    solution = model.SolveFromAssignmentWithParameters(initial, parameters) or initial
     order, arrivals = [], []
     index = solution.Value(model.NextVar(model.Start(0)))
     while not model.IsEnd(index):
