@@ -1,9 +1,10 @@
-"""The Plan my day form: where the day starts and ends, its hours, a visit's length."""
+"""The Plan my day form: where the day starts and ends, its hours, one length for every visit
+(or each by its call type)."""
 
 from flask_wtf import FlaskForm
 from wtforms import RadioField, StringField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import InputRequired, Length, NumberRange, ValidationError
+from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
 
 from tpweb.domain import rules
 from tpweb.domain.markers import parse_position
@@ -39,10 +40,11 @@ class PlanForm(FlaskForm):
     day_ends = TimeField(
         "Until", filters=[strip], validators=[Length(max=5, message="Enter a time as HH:MM.")]
     )
+    # Empty: each visit as long as the rep's length for its call type (Settings).
     visit_minutes = WholeNumberField(
         "Minutes per visit",
         validators=[
-            InputRequired("Enter how many minutes a visit takes."),
+            Optional(),
             NumberRange(1, MAX_VISIT, "A visit takes from 1 minute to 8 hours (480 minutes)."),
         ],
     )
