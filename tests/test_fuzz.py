@@ -36,6 +36,7 @@ POSTERS = {
     authz.SELF: (REP_A, MANAGER),
     authz.LIST: (REP_A, MANAGER),
     authz.OWN: (REP_A, MANAGER),
+    authz.REP_OWN: (REP_A, MANAGER),
     authz.MANAGER_ONLY: (MANAGER, ADMIN),
     authz.ADMIN_ONLY: (ADMIN,),
 }
@@ -266,6 +267,11 @@ RECIPES = {
     "reminders.channels": Recipe(optional=("calendar_feed",)),
     "reminders.reset_link": Recipe(),
     "reminders.action": Recipe(optional=("csrf_token",)),
+    # Its TABLE form sets the stop back to left out (a write of its own): here, only the body.
+    "plan.why_not_stop": Recipe(
+        optional=("lat", "lon"), form=lambda o, user: {"order": str(o["plan_left_out"].id)}
+    ),
+    "settings.visit_lengths": Recipe(),
 }
 
 # Query parameters the list routes read, each with values that mean something to them.

@@ -196,3 +196,34 @@ def test_a_long_day_goes_to_google_maps_in_legs_of_nine_waypoints_each_from_the_
         assert len(leg.get("waypoints", [""])[0].split("|")) <= navigate.MAX_WAYPOINTS
     assert along == [f"{lat:.6f},{lon:.6f}" for lat, lon in points]
     assert navigate.google_legs(points[:1]) == []
+
+
+def test_a_required_stop_is_on_the_route_and_one_that_cannot_fit_gives_no_route():
+    start, near, far = (41.88, -87.63), (41.89, -87.62), (42.2, -87.9)
+    seconds = routing.estimated_seconds([start, near, far])
+    hours = 4 * 3600
+    free = routing.solve(seconds, [5000, 100], [1800, 1800], hours, search_seconds=SEARCH)
+    forced = routing.solve(
+        seconds, [5000, 100], [1800, 1800], hours, search_seconds=SEARCH, required=(2,)
+    )
+    assert 2 in forced.order and forced.end <= hours
+    assert free.end <= hours
+    assert (
+        routing.solve(
+            seconds, [5000, 100], [1800, 1800], 3600, search_seconds=SEARCH, required=(2,)
+        )
+        is None
+    )
+
+
+def test_with_required_puts_the_stop_in_and_takes_out_the_least_valuable_until_it_fits():
+    # A start, three stops in a row eastwards, one far north: the far one forced in leaves
+    # room for one of the near ones only, the most valuable.
+    points = [(41.88, -87.63), (41.88, -87.62), (41.88, -87.61), (41.88, -87.60), (42.2, -87.63)]
+    seconds = routing.estimated_seconds(points)
+    matrix = [row + [row[0]] for row in seconds] + [[*seconds[0], 0]]
+    service = [0, 1800, 1800, 1800, 1800, 0]
+    values = [300, 200, 100, 50]
+    horizon = 2 * seconds[0][4] + 1800 + 1800 + 600
+    order = routing.with_required(matrix, values, service, horizon, [1, 2, 3], (4,))
+    assert sorted(order) == [1, 4]

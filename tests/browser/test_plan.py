@@ -112,3 +112,45 @@ def test_the_demo_rep_plans_the_day_completes_a_stop_skips_one_and_opens_it_offl
     assert stop_names(page) == after
     expect(page.locator(".plan-left-out li", has_text=skipped)).to_contain_text("skipped")
     screenshot("plan-offline")
+
+
+def test_why_not_a_left_out_stop_shows_what_it_pushes_out_and_takes_that_plan(
+    page, sign_in, screenshot
+):
+    sign_in("rep2")
+    page.get_by_role("link", name="Plan", exact=True).tap()
+    page.locator("input[name=lat]").fill("41.878100")
+    page.locator("input[name=lon]").fill("-87.629800")
+    page.locator("input[name=day_ends]").fill("12:00")
+    page.get_by_role("button", name="Plan", exact=True).tap()
+    expect(page.locator(".plan-stop").first).to_be_visible()
+    before = stop_names(page)
+
+    why_not = page.locator(".plan-why-not button", has_text="Why not?")
+    first = page.locator(".plan-left-out li", has=why_not).first
+    name = first.locator("a").first.inner_text()
+    # Held by its box's id: once asked, the item no longer has the button the locator found.
+    asked = page.locator("#" + first.locator(".plan-why-not").get_attribute("id"))
+    button = asked.get_by_role("button", name=f"Why not {name}?")
+    expect(button).to_have_text("Why not?")
+    button.tap()
+    answer = asked.locator("[role=status]")
+    expect(answer).to_contain_text("the day ends at", timeout=15_000)
+    expect(answer).to_contain_text(name)
+    pushed = asked.locator(".plan-pushed-out li").all_inner_texts()
+    assert all(any(line.startswith(other) for other in before) for line in pushed)
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    take = asked.get_by_role("button", name="Take this plan")
+    box = take.bounding_box()
+    assert box["height"] >= 44 and box["x"] >= 0 and box["x"] + box["width"] <= 390
+    asked.scroll_into_view_if_needed()
+    screenshot("plan-why-not")
+    page.emulate_media(color_scheme="dark")
+    screenshot("plan-why-not-dark")
+    page.emulate_media(color_scheme="light")
+
+    take.tap()
+    expect(page.locator(".plan-stop", has_text=name)).to_have_count(1)
+    after = stop_names(page)
+    for line in pushed:
+        assert not any(line.startswith(stop) for stop in after)

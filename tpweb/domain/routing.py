@@ -141,12 +141,36 @@ def solve(
     `ranks`: each stop's urgency class (0 most urgent), for the "nearest most urgent next" seed.
     """
     n = len(values)
-    start, end = 0, n + 1
     # Node n + 1: the start's twin, or a point that every node reaches in no time.
     matrix = [row + [0 if end_anywhere else row[0]] for row in seconds]
     matrix.append([0] * (n + 2) if end_anywhere else matrix[0][:])
     service = [0, *visits, 0]
-    manager = pywrapcp.RoutingIndexManager(n + 2, 1, [start], [end])
+    greedy = seeds(matrix, values, service, horizon, n + 1, ranks)
+    if required:
+        greedy = [with_required(matrix, values, service, horizon, o, required) for o in greedy]
+    seed = max(greedy, key=lambda order: (sum(values[node - 1] for node in order), -len(order)))
+    if required and _end(matrix, service, seed) > horizon:
+        return None  # the required stops alone do not fit
+    manager, model = _model(matrix, values, service, horizon, required)
+    parameters = _parameters(search_seconds)
+    model.CloseModelWithParameters(parameters)
+    # Local search alone hardly leaves its first route on a tight day (trading one far stop for
+    # two near ones takes several moves at once): started from a good greedy route it only
+    # improves on it, so a plan never collects less than the rule a rep would follow by hand.
+    initial = model.ReadAssignmentFromRoutes([seed], True)
+    if initial is None:  # cannot happen: the seed fits (the empty route always does)
+        return None
+    # With no time left to improve on it (a loaded machine), the seed itself.
+    solution = model.SolveFromAssignmentWithParameters(initial, parameters) or initial
+    return _route(manager, model, solution, matrix)
+
+
+def _model(matrix, values, service, horizon, required):
+    """The routing model of one vehicle from node 0 to the last node of `matrix`: drive time
+    as the cost, a "time" dimension of visit + drive capped at `horizon`, and a disjunction
+    with its penalty for each stop but the `required` ones."""
+    n = len(values)
+    manager = pywrapcp.RoutingIndexManager(n + 2, 1, [0], [n + 1])
     model = pywrapcp.RoutingModel(manager)
 
     def drive(i, j):
@@ -158,10 +182,15 @@ def solve(
 
     model.SetArcCostEvaluatorOfAllVehicles(model.RegisterTransitCallback(drive))
     model.AddDimension(model.RegisterTransitCallback(busy), 0, horizon, True, "time")
-    time = model.GetDimensionOrDie("time")
     for node in range(1, n + 1):
         if node not in required:
             model.AddDisjunction([manager.NodeToIndex(node)], penalty(values[node - 1], horizon))
+    return manager, model
+
+
+def _parameters(search_seconds):
+    """Guided local search for `search_seconds` (or-tools #1209: cheapest insertion first with
+    optional stops)."""
     parameters = pywrapcp.DefaultRoutingSearchParameters()
     parameters.first_solution_strategy = (
         routing_enums_pb2.FirstSolutionStrategy.PARALLEL_CHEAPEST_INSERTION
@@ -170,23 +199,12 @@ def solve(
         routing_enums_pb2.LocalSearchMetaheuristic.GUIDED_LOCAL_SEARCH
     )
     parameters.time_limit.FromMilliseconds(max(1, round(search_seconds * 1000)))
-    model.CloseModelWithParameters(parameters)
-    greedy = seeds(matrix, values, service, horizon, end, ranks)
-    if required:
-        greedy = [with_required(matrix, values, service, horizon, o, required) for o in greedy]
-    seed = max(greedy, key=lambda order: (sum(values[n - 1] for n in order), -len(order)))
-    if required and _end(matrix, service, seed) > horizon:
-        return None  # the required stops alone do not fit
-    # Local search alone hardly leaves its first route on a tight day (trading one far stop for
-    # two near ones takes several moves at once): started from a good greedy route it only
-    # improves on it, so a plan never collects less than the rule a rep would follow by hand.
-    initial = model.ReadAssignmentFromRoutes([seed], True) if seed else None
-    if initial is not None:
-        solution = model.SolveFromAssignmentWithParameters(initial, parameters)
-    else:
-        solution = model.SolveWithParameters(parameters)
-    if solution is None:  # the required stops do not fit (the empty route always does)
-        return None
+    return parameters
+
+
+def _route(manager, model, solution, matrix):
+    """The Route of `solution`."""
+    time = model.GetDimensionOrDie("time")
     order, arrivals = [], []
     index = solution.Value(model.NextVar(model.Start(0)))
     while not model.IsEnd(index):
@@ -194,11 +212,12 @@ def solve(
         arrivals.append(solution.Value(time.CumulVar(index)))
         index = solution.Value(model.NextVar(index))
     visited = set(order)
+    end = len(matrix) - 1
     nodes = [0, *order, end]
     return Route(
         order=order,
         arrivals=arrivals,
-        dropped=[node for node in range(1, n + 1) if node not in visited],
+        dropped=[node for node in range(1, end) if node not in visited],
         end=solution.Value(time.CumulVar(index)),
         drive=sum(matrix[a][b] for a, b in zip(nodes, nodes[1:], strict=False)),
         objective=solution.ObjectiveValue(),

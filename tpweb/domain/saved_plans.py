@@ -105,7 +105,7 @@ class Rest:
     """What a re-plan starts from: the stops done (they keep their places), the route's other
     stops in order, those left out for want of time, and where and when the rest begins."""
 
-    kept: list
+    done: list
     route: list
     waiting: list
     here: tuple[float, float]
@@ -116,18 +116,18 @@ def rest_of(plan, *, begin, position=None):
     """The Rest of `plan` from `position` (lat, lon; default: the last stop done, else the
     plan's start) and no earlier than `begin` (seconds after midnight) nor than the end of the
     last visit done."""
-    done = done_accounts(plan)
+    visited = done_accounts(plan)
     route = route_of(plan)
-    kept = [stop for stop in route if stop.status == DONE or stop.account_id in done]
+    done = [stop for stop in route if stop.status == DONE or stop.account_id in visited]
     here = position or (plan.start_latitude, plan.start_longitude)
-    if kept:
-        last = kept[-1]
+    if done:
+        last = done[-1]
         if last.arrival is not None:
             begin = max(begin, last.arrival + last.visit_minutes * 60)
         here = position or (last.account.latitude, last.account.longitude)
     waiting = [s for s in plan.stops if s.status == LEFT_OUT and s.left_out_why == NO_TIME]
-    rest = [stop for stop in route if stop not in kept]
-    return Rest(kept, rest, waiting, here, begin)
+    rest = [stop for stop in route if stop not in done]
+    return Rest(done, rest, waiting, here, begin)
 
 
 def replan(plan, *, begin, position=None, skip=None, move=None, travel=None, search_seconds=None):
@@ -140,7 +140,7 @@ def replan(plan, *, begin, position=None, skip=None, move=None, travel=None, sea
     and what no longer fits goes to the left-out list.
     """
     rest = rest_of(plan, begin=begin, position=position)
-    if skip in rest.kept or (move is not None and move[0] in rest.kept):
+    if skip in rest.done or (move is not None and move[0] in rest.done):
         skip = move = None  # done already: it keeps its place
     if skip is not None:
         skip.status, skip.position, skip.arrival, skip.left_out_why = SKIPPED, None, None, ""
@@ -149,16 +149,16 @@ def replan(plan, *, begin, position=None, skip=None, move=None, travel=None, sea
         order, dropped, end, drive = _moved(plan, rest, move, travel)
     else:
         order, dropped, end, drive = _solved(plan, rest, travel, search_seconds)
-    _apply(plan, rest.kept, order, dropped, end, drive)
+    _apply(plan, rest.done, order, dropped, end, drive)
     return plan
 
 
-def _apply(plan, kept, order, dropped, end, drive):
-    """Number the stops done first, then `order` ((stop, arrival) pairs); `dropped` left out for
-    want of time."""
-    for number, stop in enumerate(kept, 1):
+def _apply(plan, done, order, dropped, end, drive):
+    """Number the stops `done` first, then `order` ((stop, arrival) pairs); `dropped` left out
+    for want of time."""
+    for number, stop in enumerate(done, 1):
         stop.position, stop.status = number, DONE
-    for number, (stop, arrival) in enumerate(order, len(kept) + 1):
+    for number, (stop, arrival) in enumerate(order, len(done) + 1):
         stop.position, stop.arrival, stop.status, stop.left_out_why = number, arrival, PLANNED, ""
     for stop in dropped:
         stop.position, stop.arrival, stop.status, stop.left_out_why = None, None, LEFT_OUT, NO_TIME
@@ -290,5 +290,5 @@ def accept(plan, stop, order_ids, *, begin, position=None, travel=None):
     if end > plan.day_ends * 60:
         return False
     dropped = [other for other in open_stops.values() if other not in stops]
-    _apply(plan, rest.kept, order, dropped, end, drive)
+    _apply(plan, rest.done, order, dropped, end, drive)
     return True

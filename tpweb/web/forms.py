@@ -5,7 +5,7 @@ from functools import cache
 from zoneinfo import available_timezones
 
 from wtforms import DateField, IntegerField, StringField
-from wtforms.validators import Length, StopValidation, ValidationError
+from wtforms.validators import Length, NumberRange, StopValidation, ValidationError
 
 from tpweb.domain import rules
 from tpweb.web.pages import whole_number
@@ -97,6 +97,24 @@ def minutes(text):
 def clock(value):
     """Minutes after midnight as "HH:MM"."""
     return f"{value // 60:02d}:{value % 60:02d}"
+
+
+def hours_in_order(day_starts, day_ends):
+    """Whether a day's hours (two TimeFields) end after they start; if not, says so beside the
+    end. Plan my day's form and its defaults in Settings."""
+    begin, until = day_starts.minutes, day_ends.minutes
+    if begin is not None and until is not None and until <= begin:
+        day_ends.errors.append("The day must end after it starts (at most 24 hours).")
+        return False
+    return True
+
+
+# A planned visit's length: Plan my day's form and the lengths per call type in Settings.
+visit_length = NumberRange(
+    1,
+    rules.MAX_VISIT_MINUTES,
+    f"A visit takes from 1 minute to 8 hours ({rules.MAX_VISIT_MINUTES} minutes).",
+)
 
 
 class TimeField(StringField):

@@ -11,7 +11,7 @@ from wtforms.validators import InputRequired, Length, ValidationError
 from tpweb.domain.markers import parse_position
 from tpweb.domain.rules import LENGTHS
 from tpweb.domain.zones import zone_choices
-from tpweb.web.forms import TimeField, clock, optional_email, strip, zones
+from tpweb.web.forms import TimeField, clock, hours_in_order, optional_email, strip, zones
 from tpweb.web.pages import render
 from tpweb.web.visit_lengths import visit_lengths_form
 from tpweb.web.writes import write
@@ -105,11 +105,7 @@ class PlanDefaultsForm(FlaskForm):
 
     def validate(self, extra_validators=None):
         valid = super().validate(extra_validators)
-        begin, until = self.day_starts.minutes, self.day_ends.minutes
-        if begin is not None and until is not None and until <= begin:
-            self.day_ends.errors.append("The day must end after it starts (at most 24 hours).")
-            valid = False
-        return valid
+        return hours_in_order(self.day_starts, self.day_ends) and valid
 
 
 def plan_defaults(user, formdata=None):
@@ -120,6 +116,10 @@ def plan_defaults(user, formdata=None):
         "day_ends": clock(user.day_ends),
     }
     return PlanDefaultsForm(formdata=formdata, data=data)
+
+
+def reminders_form(user):
+    return SettingsForm(obj=user, delivery="digest" if user.reminder_digest else "item")
 
 
 def page(form, plan_form, status=200, block="content", **flags):
@@ -133,7 +133,7 @@ def page(form, plan_form, status=200, block="content", **flags):
 def index():
     """Reminder emails: address, time zone, send hour, one per item or a digest."""
     user = current_user
-    form = SettingsForm(obj=user, delivery="digest" if user.reminder_digest else "item")
+    form = reminders_form(user)
     if request.method == "GET":
         saved, args = "saved" in request.args, request.args
         return page(
@@ -159,8 +159,7 @@ def plan():
     user = current_user
     plan_form = plan_defaults(user, formdata=request.form)
     if not plan_form.validate():
-        form = SettingsForm(obj=user, delivery="digest" if user.reminder_digest else "item")
-        return page(form, plan_form, 422, block="plan_form")
+        return page(reminders_form(user), plan_form, 422, block="plan_form")
     user.home_latitude, user.home_longitude = plan_form.home or (None, None)
     user.day_starts, user.day_ends = plan_form.day_starts.minutes, plan_form.day_ends.minutes
     return redirect(url_for("settings.index", plan_saved=1), 303)
@@ -173,7 +172,7 @@ def visit_lengths():
     user = current_user
     visit_form = visit_lengths_form(user, formdata=request.form)
     if not visit_form.validate():
-        form = SettingsForm(obj=user, delivery="digest" if user.reminder_digest else "item")
-        return page(form, plan_defaults(user), 422, "visit_lengths_form", visit_form=visit_form)
+        form, plan_form = reminders_form(user), plan_defaults(user)
+        return page(form, plan_form, 422, "visit_lengths_form", visit_form=visit_form)
     visit_form.save(user)
     return redirect(url_for("settings.index", lengths_saved=1), 303)

@@ -2,23 +2,15 @@
 type, and for an account never called yet. Its view is Settings' (tpweb.web.settings)."""
 
 from flask_wtf import FlaskForm
-from wtforms.validators import InputRequired, NumberRange
+from wtforms.validators import InputRequired
 
-from tpweb.domain.rules import MAX_VISIT_MINUTES
 from tpweb.domain.visit_lengths import lengths_of, save_lengths
-from tpweb.web.forms import WholeNumberField
-
-RANGE = f"A visit takes from 1 minute to 8 hours ({MAX_VISIT_MINUTES} minutes)."
+from tpweb.web.forms import WholeNumberField, visit_length
 
 
-def minutes_field(label, **kwargs):
+def minutes_field(label):
     return WholeNumberField(
-        label,
-        validators=[
-            InputRequired("Enter how many minutes a visit takes."),
-            NumberRange(1, MAX_VISIT_MINUTES, RANGE),
-        ],
-        **kwargs,
+        label, validators=[InputRequired("Enter how many minutes a visit takes."), visit_length]
     )
 
 

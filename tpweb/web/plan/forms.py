@@ -1,15 +1,14 @@
-"""The Plan my day form: where the day starts and ends, its hours, a visit's length."""
+"""The Plan my day form: where the day starts and ends, its hours, one length for every visit
+(or each by its call type)."""
 
 from flask_wtf import FlaskForm
 from wtforms import RadioField, StringField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import InputRequired, Length, NumberRange, ValidationError
+from wtforms.validators import InputRequired, Length, Optional, ValidationError
 
-from tpweb.domain import rules
 from tpweb.domain.markers import parse_position
-from tpweb.web.forms import TimeField, WholeNumberField, strip
+from tpweb.web.forms import TimeField, WholeNumberField, hours_in_order, strip, visit_length
 
-MAX_VISIT = rules.MAX_VISIT_MINUTES
 STARTS = {"here": "Where I am now", "home": "My home base"}
 ENDS = {"start": "Back where I started", "anywhere": "Anywhere (at the last stop)"}
 
@@ -39,12 +38,10 @@ class PlanForm(FlaskForm):
     day_ends = TimeField(
         "Until", filters=[strip], validators=[Length(max=5, message="Enter a time as HH:MM.")]
     )
+    # Empty: each visit as long as the rep's length for its call type (Settings).
     visit_minutes = WholeNumberField(
         "Minutes per visit",
-        validators=[
-            InputRequired("Enter how many minutes a visit takes."),
-            NumberRange(1, MAX_VISIT, "A visit takes from 1 minute to 8 hours (480 minutes)."),
-        ],
+        validators=[Optional(), visit_length],
     )
 
     def __init__(self, *args, home=None, **kwargs):
@@ -78,8 +75,4 @@ class PlanForm(FlaskForm):
 
     def validate(self, extra_validators=None):
         valid = super().validate(extra_validators)
-        begin, until = self.day_starts.minutes, self.day_ends.minutes
-        if begin is not None and until is not None and until <= begin:
-            self.day_ends.errors.append("The day must end after it starts (at most 24 hours).")
-            valid = False
-        return valid
+        return hours_in_order(self.day_starts, self.day_ends) and valid
