@@ -90,6 +90,20 @@ def items(user, today):
     return sorted(found, key=lambda item: (item.day, item.start or 0, item.kind, item.key))
 
 
+def _own_touchpoints(user, last):
+    """The conditions on a touchpoint in `user`'s feed (joined to its account)."""
+    return KEPT, Account.sales_rep_id == user.id, Touchpoint.next_call <= last
+
+
+def _own_tasks(user, last):
+    """The conditions on a task in `user`'s feed."""
+    return (
+        TouchpointRecord.assigned_to_id == user.id,
+        TouchpointRecord.is_open_task,
+        TouchpointRecord.date_due <= last,
+    )
+
+
 def _touchpoints(user, last):
     query = (
         select(
@@ -104,7 +118,7 @@ def _touchpoints(user, last):
         )
         .join(Touchpoint.account)
         .outerjoin(Customer, Account.customer_id == Customer.id)
-        .where(KEPT, Account.sales_rep_id == user.id, Touchpoint.next_call <= last)
+        .where(*_own_touchpoints(user, last))
     )
     return db.session.execute(query).all()
 
@@ -124,11 +138,7 @@ def _tasks(user, last):
         )
         .join(Contact, TouchpointRecord.contact_id == Contact.id)
         .join(Account, Contact.customer_id == Account.id)
-        .where(
-            TouchpointRecord.assigned_to_id == user.id,
-            TouchpointRecord.is_open_task,
-            TouchpointRecord.date_due <= last,
-        )
+        .where(*_own_tasks(user, last))
     )
     return db.session.execute(query).all()
 
@@ -137,15 +147,9 @@ def _marks(user, last):
     """{(subject, id): (changes, latest change)} from the History of the feed's touchpoints and
     tasks: an event's SEQUENCE and LAST-MODIFIED, which move whenever the item changes."""
     own_touchpoints = (
-        select(Touchpoint.id)
-        .join(Touchpoint.account)
-        .where(KEPT, Account.sales_rep_id == user.id, Touchpoint.next_call <= last)
+        select(Touchpoint.id).join(Touchpoint.account).where(*_own_touchpoints(user, last))
     )
-    own_tasks = select(TouchpointRecord.id).where(
-        TouchpointRecord.assigned_to_id == user.id,
-        TouchpointRecord.is_open_task,
-        TouchpointRecord.date_due <= last,
-    )
+    own_tasks = select(TouchpointRecord.id).where(*_own_tasks(user, last))
     query = (
         select(History.subject, History.subject_id, func.count(), func.max(History.at))
         .where(
