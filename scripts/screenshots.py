@@ -69,7 +69,7 @@ def serve(database_url):
         stderr=subprocess.DEVNULL,
     )
     url = f"http://127.0.0.1:{port}"
-    for _ in range(150):
+    for _ in range(600):  # a loaded machine starts it slowly
         try:
             urllib.request.urlopen(url + "/login", timeout=2)
             return process, url
