@@ -181,7 +181,7 @@ def test_the_offline_page_never_sets_the_session_cookie(client, make):
     assert "Set-Cookie" not in client.get("/offline").headers
 
 
-def test_besides_signing_in_only_the_offline_shell_is_public():
+def test_besides_signing_in_only_the_offline_shell_and_the_probes_are_public():
     """And the two whose URL holds the key: a calendar feed's secret, a reminder's signed action
     (tests/test_calendar_feed.py, tests/test_one_tap.py)."""
     assert {
@@ -193,6 +193,10 @@ def test_besides_signing_in_only_the_offline_shell_is_public():
         "offline.page",
         "reminders.feed",
         "reminders.action",
+        # tests/test_health.py: no data; /metrics for the allowed addresses only.
+        "health.healthz",
+        "health.readyz",
+        "health.metrics_page",
     } == PUBLIC_ENDPOINTS
 
 

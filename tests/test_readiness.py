@@ -59,6 +59,8 @@ class Cluster:
 
 @pytest.fixture
 def cluster():
+    if os.environ.get("TPWEB_TEST_POSTGRES"):
+        pytest.skip("runs once, in the SQLite pass (it does not use the test database)")
     if not (BIN / "initdb").exists():
         if conftest.CI:
             pytest.fail(f"no initdb in {BIN}")

@@ -223,6 +223,11 @@ def test_gunicorn_serves_with_its_settings_and_logs_each_request_as_json(tmp_pat
         with urllib.request.urlopen(hostile, timeout=10) as answer:
             made = answer.headers["X-Request-ID"]
         assert re.fullmatch(r"[0-9a-f]{32}", made)
+        # The metrics of both of gunicorn's workers, added up (PROMETHEUS_MULTIPROC_DIR).
+        with urllib.request.urlopen(base + "/metrics", timeout=10) as answer:
+            metrics = answer.read().decode()
+        login = 'tpweb_http_request_duration_seconds_count{endpoint="auth.login",method="GET",'
+        assert login + 'status="200"} 2.0' in metrics
     finally:
         stop(process)
     lines = [json.loads(line) for line in log.read_text().splitlines() if line.startswith("{")]

@@ -11,12 +11,16 @@ import json
 import multiprocessing
 import os
 import shutil
+import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 
 from gunicorn.glogging import Logger
 
 bind = os.environ.get("TPWEB_BIND", "127.0.0.1:8000")
+# The workers' metrics add up in one folder (prometheus_client's multiprocess mode): a fresh one
+# of this server's own unless the operator names it. Set before the app imports the client.
+os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", tempfile.mkdtemp(prefix="tpweb-metrics-"))
 # Requests wait on the database, not the CPU: gunicorn's rule of thumb, two per core and one.
 workers = int(os.environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count() * 2 + 1))
 # A request past this is killed and its worker replaced: the slowest page (a 10,000-row import,
