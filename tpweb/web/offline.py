@@ -73,6 +73,8 @@ SHELL_FILES = (
     "offline/cards.js",
     "offline/calls.js",
     "offline/schedule.js",
+    "offline/pins.js",
+    "bulk.js",
     LEAFLET + "leaflet.js",
     LEAFLET + "leaflet.css",
     CLUSTER + "leaflet.markercluster.js",
