@@ -4,6 +4,9 @@ scores into docs/benchmarks.md (between its lighthouse markers) and on stdout.
 
 Lighthouse 13 needs Node 22: both come from tools/lighthouse/ (npm ci), apart from the app's own
 Node tools. Chromium is Debian's. No page loads anything from outside (no map tiles).
+
+`python scripts/lighthouse.py contacts`: only the pages whose name holds a given word, each
+audited as often as LIGHTHOUSE_RUNS says (the median's scores), printed and not written down.
 """
 
 import html.parser
@@ -27,6 +30,8 @@ DOC = ROOT / "docs" / "benchmarks.md"
 BEGIN, END = "<!-- lighthouse:begin -->", "<!-- lighthouse:end -->"
 CATEGORIES = ("performance", "accessibility", "best-practices", "seo")
 TARGET = 0.95
+METRICS = ("first-contentful-paint", "largest-contentful-paint", "total-blocking-time",
+           "cumulative-layout-shift", "speed-index")  # fmt: skip
 
 
 class CsrfToken(html.parser.HTMLParser):
@@ -72,6 +77,8 @@ def audit(url, cookie, folder):
     found = json.loads(report.read_text())
     if found.get("runtimeError"):
         sys.exit(f"{url}: {found['runtimeError']}")
+    # What the performance score is made of, to see which part costs it points.
+    print("  ", ", ".join(f"{key} {found['audits'][key]['displayValue']}" for key in METRICS))
     return {name: found["categories"][name]["score"] for name in CATEGORIES}
 
 
@@ -99,7 +106,14 @@ def write_doc(rows, when):
     DOC.write_text(text)
 
 
+def median(runs):
+    """Each category's median over several runs of one page."""
+    return {name: sorted(run[name] for run in runs)[len(runs) // 2] for name in CATEGORIES}
+
+
 def main():
+    only = sys.argv[1:]
+    times = int(os.environ.get("LIGHTHOUSE_RUNS", "1"))
     with tempfile.TemporaryDirectory() as folder:
         database_url = f"sqlite:///{folder}/lighthouse.sqlite"
         customer_id, _, _ = seed(database_url)
@@ -115,13 +129,16 @@ def main():
             }
             rows = []
             for name, path in pages.items():
-                scores = audit(url + path, cookie, folder)
+                if only and not any(word in name for word in only):
+                    continue
+                scores = median([audit(url + path, cookie, folder) for _ in range(times)])
                 print(name, scores)
                 rows.append((name, scores))
         finally:
             process.terminate()
             process.wait(timeout=10)
-    write_doc(rows, datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"))
+    if not only:
+        write_doc(rows, datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"))
 
 
 if __name__ == "__main__":

@@ -9,13 +9,15 @@
   "use strict";
 
   var LABELS = { overdue: "Overdue", "due-today": "Due today", upcoming: "Upcoming", later: "Later" };
-  var RANK = { overdue: 0, "due-today": 1, upcoming: 2, later: 3 };
+  var RANK = { overdue: 0, "due-today": 1, upcoming: 2, later: 3, done: 4 };
   var DAY = 86400000;
   var NEAREST = 5;
   var markers = {}; // touchpoint id -> L.Marker
   var map = null;
   var group = null;
   var here = null;
+  // Touchpoint id -> { completed, next }: writes waiting on the phone (static/offline/pins.js).
+  var waiting = {};
 
   function config() {
     return document.getElementById("tp-map-config").dataset;
@@ -45,20 +47,34 @@
     });
   }
 
-  // "Overdue 3 days", "Due today", "Upcoming · in 5 days", as the list's badge says it.
-  function dueText(tp) {
-    var days = Math.round((day(tp.next) - day(config().today)) / DAY);
-    if (days < 0) return "Overdue " + -days + (days < -1 ? " days" : " day");
-    if (days === 0) return "Due today";
-    return LABELS[tp.state] + " · in " + days + (days > 1 ? " days" : " day");
+  function daysTo(iso) {
+    return Math.round((day(iso) - day(config().today)) / DAY);
   }
 
-  function pin(state) {
+  // "Overdue 3 days", "Due today", "Upcoming · in 5 days", as the list's badge says it.
+  function dueText(next, state) {
+    var days = daysTo(next);
+    if (days < 0) return "Overdue " + -days + (days < -1 ? " days" : " day");
+    if (days === 0) return "Due today";
+    return LABELS[state] + " · in " + days + (days > 1 ? " days" : " day");
+  }
+
+  // What a pin shows: while the phone's writes wait, what they will make of it (done once a call
+  // is logged; a Reschedule's new date), else the server's state.
+  function shownState(tp) {
+    var mine = waiting[tp.id];
+    if (!mine || (!mine.completed && !mine.next)) return tp.state;
+    if (mine.completed) return "done";
+    var days = daysTo(mine.next);
+    return days < 0 ? "overdue" : days === 0 ? "due-today" : "upcoming";
+  }
+
+  function pin(tp) {
     return L.divIcon({
-      className: "tp-pin tp-pin--" + state,
+      className: "tp-pin tp-pin--" + shownState(tp) + (waiting[tp.id] ? " tp-pin--waiting" : ""),
       html: "",
-      iconSize: [30, 30],
-      iconAnchor: [15, 15],
+      iconSize: [44, 44], // the target; the dot drawn in it is 30 px (map-frame.css)
+      iconAnchor: [22, 22],
       popupAnchor: [0, -14]
     });
   }
@@ -116,9 +132,13 @@
     title.appendChild(account);
     box.appendChild(title);
     if (tp.customer) box.appendChild(el("small", "tp-popup-sub", "Jobsite of " + tp.customer));
-    box.appendChild(el("span", "tp-badge tp-badge--" + tp.state, dueText(tp)));
+    var mine = waiting[tp.id];
+    var next = mine && mine.next ? mine.next : tp.next;
+    var state = shownState(tp);
+    box.appendChild(el("span", "tp-badge tp-badge--" + state, state === "done" ? "Completed" : dueText(next, state)));
+    if (mine) box.appendChild(el("span", "tp-badge tp-badge--waiting", "Waiting to send"));
     var dates = el("dl", "tp-popup-dates");
-    [["Next Call", longDate(tp.next)], ["Last Call", longDate(tp.last)]].forEach(function (pair) {
+    [["Next Call", longDate(next)], ["Last Call", longDate(tp.last)]].forEach(function (pair) {
       dates.appendChild(el("dt", "", pair[0]));
       dates.appendChild(el("dd", "", pair[1]));
     });
@@ -127,7 +147,8 @@
     if (tp.comment) box.appendChild(el("p", "tp-popup-comment", tp.comment));
     box.appendChild(reach(tp));
     var actions = el("div", "tp-popup-actions");
-    actions.appendChild(action(tp, "complete", "Complete", "tp-button"));
+    // A call logged on the phone is not logged twice (the queue refuses it too).
+    if (state !== "done") actions.appendChild(action(tp, "complete", "Complete", "tp-button"));
     actions.appendChild(action(tp, "edit", "Reschedule", "tp-button tp-button--secondary"));
     box.appendChild(actions);
     return box;
@@ -139,7 +160,7 @@
     // No pan on focus: a tap focuses the pin first, and a pin near the edge would slide away
     // from under the finger before the tap ends, so the popup would never open.
     var m = L.marker([tp.lat, tp.lon], {
-      icon: pin(tp.state), title: tp.name, riseOnHover: true, autoPanOnFocus: false
+      icon: pin(tp), title: tp.name, riseOnHover: true, autoPanOnFocus: false
     });
     m.tp = tp;
     m.bindPopup(function (layer) { return popup(layer.tp); }, {
@@ -153,10 +174,11 @@
   function clusterIcon(cluster) {
     var worst = "later";
     cluster.getAllChildMarkers().forEach(function (m) {
-      if (RANK[m.tp.state] < RANK[worst]) worst = m.tp.state;
+      var state = shownState(m.tp);
+      if (RANK[state] < RANK[worst]) worst = state;
     });
     var count = cluster.getChildCount();
-    var size = count < 10 ? 36 : count < 100 ? 42 : 50;
+    var size = count < 10 ? 44 : count < 100 ? 48 : 54;
     return L.divIcon({
       html: "<span>" + Number(count) + "</span>",
       className: "tp-cluster tp-cluster--" + worst,
@@ -166,7 +188,10 @@
 
   function counts() {
     var totals = { overdue: 0, "due-today": 0, upcoming: 0, later: 0 };
-    Object.keys(markers).forEach(function (id) { totals[markers[id].tp.state] += 1; });
+    Object.keys(markers).forEach(function (id) {
+      var state = shownState(markers[id].tp);
+      if (state in totals) totals[state] += 1;
+    });
     return totals;
   }
 
@@ -183,13 +208,27 @@
     } else if (old && row) {
       var wasOpen = old.isPopupOpen();
       old.tp = fromRow(row);
-      old.setIcon(pin(old.tp.state));
+      old.setIcon(pin(old.tp));
       old.setLatLng([old.tp.lat, old.tp.lon]);
       group.refreshClusters(old);
       if (wasOpen) old.setPopupContent(popup(old.tp));
     } else if (row) {
       group.addLayer(marker(row));
     }
+    tellParent({ type: "tpweb:counts", counts: counts() });
+  }
+
+  // What waits on the phone changed: the pins it concerns now, or no longer, are drawn again.
+  function showWaiting(touchpoints) {
+    var before = waiting;
+    waiting = touchpoints || {};
+    Object.keys(markers).forEach(function (id) {
+      if (!before[id] && !waiting[id]) return;
+      var m = markers[id];
+      m.setIcon(pin(m.tp));
+      if (m.isPopupOpen()) m.setPopupContent(popup(m.tp));
+    });
+    group.refreshClusters();
     tellParent({ type: "tpweb:counts", counts: counts() });
   }
 
@@ -259,6 +298,7 @@
     var data = event.data || {};
     if (data.type === "tpweb:update") update(data.id, data.row);
     if (data.type === "tpweb:here") showHere(data.lat, data.lon, true);
+    if (data.type === "tpweb:waiting") showWaiting(data.touchpoints);
   });
 
   document.addEventListener("DOMContentLoaded", function () {

@@ -23,9 +23,9 @@
       .then(function () { panel.scrollIntoView({ behavior: "smooth", block: "start" }); });
   }
 
-  // Once a form in the panel is saved, the pin takes the touchpoint's new colour and dates.
-  function refreshMarker(panel) {
-    var id = panel.dataset.touchpoint;
+  // Once a form in the panel is saved, or a change waiting on the phone is sent (offline/pins.js),
+  // the pin takes the touchpoint's new colour and dates.
+  function refreshMarker(panel, id) {
     if (!id) return;
     fetch(url(panel.dataset.markerUrl, id), { headers: { Accept: "application/json" } })
       .then(function (response) { return response.ok ? response.json() : Promise.reject(response); })
@@ -81,7 +81,11 @@
   document.addEventListener("htmx:afterRequest", function (event) {
     var detail = event.detail;
     var panel = detail.elt.closest && detail.elt.closest("[data-map-panel]");
-    if (panel && detail.successful && detail.requestConfig.verb === "post") refreshMarker(panel);
+    if (panel && detail.successful && detail.requestConfig.verb === "post") refreshMarker(panel, panel.dataset.touchpoint);
+  });
+
+  document.addEventListener("tpweb:pin-sent", function (event) {
+    refreshMarker(event.target, String(event.detail.id));
   });
 
   window.addEventListener("message", function (event) {

@@ -16,7 +16,7 @@
   function numbered(stop) {
     var pin = el("div", "tp-plan-pin" + (stop.done ? " tp-plan-pin--done" : ""), stop.done ? "✓" : String(stop.n));
     pin.setAttribute("data-stop-number", String(stop.n));
-    return L.divIcon({ className: "tp-plan-icon", html: pin, iconSize: [32, 32], iconAnchor: [16, 16] });
+    return L.divIcon({ className: "tp-plan-icon", html: pin, iconSize: [44, 44], iconAnchor: [22, 22] });
   }
 
   function start() {

@@ -105,6 +105,13 @@ def test_the_shell_holds_every_static_file_the_pages_and_the_map_load(client, re
     assert shell["step_two"] == "/touchpoints/{id}/edit?logged=1"
 
 
+def test_every_module_of_the_page_side_is_in_the_shell(client):
+    """offline.js imports static/offline/*.js: one the phone did not keep stops it offline."""
+    static = Path(client.application.static_folder)
+    modules = {f"offline/{path.name}" for path in (static / "offline").glob("*.js")}
+    assert modules <= set(SHELL_FILES), modules - set(SHELL_FILES)
+
+
 def test_the_worker_and_the_modules_it_imports_are_in_its_version(client):
     """Every module of the worker (static/sw.js, static/sw/) counts in the version in its URL, so
     a change to any of them installs a new worker with a new shell."""

@@ -176,6 +176,25 @@ def test_a_manager_reads_a_reps_plan_of_today(client, rep, day, auth, boss):
     assert "data-replan" not in page and "Plan again" not in page
 
 
+def test_a_manager_plans_only_while_the_sales_rep_of_an_account(client, make, auth, boss):
+    """Plans are of one's own accounts: the menu offers Plan to a manager who has some, and the
+    page says why there is nothing to plan to one who has none."""
+    auth.login(boss)
+    page = client.get("/plan").text
+    assert 'href="/plan"' not in client.get("/").text
+    assert "none are yours" in page and 'href="/reps"' in page
+    assert "data-plan-form" not in page
+    make.customer(rep=boss, name="Boss's Own Co", latitude=41.9, longitude=-87.7)
+    assert 'href="/plan"' in client.get("/").text
+    page = client.get("/plan").text
+    assert "data-plan-form" in page and "none are yours" not in page
+
+
+def test_a_rep_is_offered_plan_even_with_nothing_to_plan(client, rep):
+    assert 'href="/plan"' in client.get("/").text
+    assert "data-plan-form" in client.get("/plan").text
+
+
 @pytest.mark.parametrize(
     ("field", "value", "error"),
     [

@@ -4,8 +4,10 @@
    while a call log waits (the queue refuses a second one too, static/sw/queue.js's admit); the
    list's tab counts follow. The card as the server drew it is kept on it, and put back once
    nothing waits. After the queue has
-   sent what waited, the list on screen is fetched again by htmx, as its own tab would. */
+   sent what waited, the list on screen is fetched again by htmx, as its own tab would. The map's
+   pins follow too (pins.js). */
 import { afterCall, cardDate, dueLabel, dueState, isDay, today } from "./schedule.js";
+import { markPins } from "./pins.js";
 
 function badge(className, text) {
   const node = document.createElement("span");
@@ -128,6 +130,12 @@ export function markCards(state) {
     if (move && card.closest("#touchpoint-widget")) moves.push(move);
   });
   recount(moves);
+  const waiting = {};
+  Object.entries(byTouchpoint).forEach(([id, mine]) => {
+    const phone = phoneView({}, mine);
+    waiting[id] = { completed: phone.completed, next: isDay(phone.next) ? phone.next : "" };
+  });
+  markPins(waiting);
 }
 
 let stale = false;

@@ -98,8 +98,13 @@ export function tileAt(lat, lng, zoom) {
   return [inside(x), inside(y)];
 }
 
+// Leaflet's default subdomains, and its choice among them for a tile (GridLayer's _getSubdomain):
+// the map asks for a tile by the very URL kept ahead, so that the cache answers it.
+const SUBDOMAINS = "abc";
+
 function tileUrl(template, origin, z, x, y) {
-  const url = template.replace("{z}", z).replace("{x}", x).replace("{y}", y).replace("{s}", "a").replace("{r}", "");
+  const s = SUBDOMAINS[Math.abs(x + y) % SUBDOMAINS.length];
+  const url = template.replace("{z}", z).replace("{x}", x).replace("{y}", y).replace("{s}", s).replace("{r}", "");
   return new URL(url, origin).href;
 }
 

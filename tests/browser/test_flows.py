@@ -138,7 +138,8 @@ def test_a_manager_confirms_a_move_and_stays_on_the_reps_page(
     for name in two_reps.names[:2]:
         page.get_by_label(f"Select {name}").check()
     count = bar.locator(".bulk-count")
-    expect(count).to_be_visible()  # "2 selected", counted by CSS: see the screenshot
+    expect(count).to_have_text("2 selected")  # written by static/bulk.js, and read out:
+    expect(count).to_have_attribute("aria-live", "polite")
     # Every row is a thumb's height, and its name is not part of the tick box.
     row = page.locator(".account-picks li").first
     assert row.bounding_box()["height"] >= 44

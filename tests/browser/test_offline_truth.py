@@ -173,3 +173,38 @@ def test_back_from_a_call_complete_opens_with_the_time_away(
     page.evaluate("tpwebVisibility('visible')")
     page.wait_for_timeout(500)  # what a Complete opened would have taken
     assert page.locator("form.tp-form").count() == 0
+
+
+def test_a_touchpoint_completed_offline_on_the_map_shows_so_on_its_pin(
+    page,
+    server,
+    sign_in,
+    world,  # noqa: F811
+    screenshot,
+):
+    ready_offline(page, sign_in, world.username)
+    page.goto(server.url + "/touchpoints?view=map")
+    frame = page.frame_locator("[data-map-frame]")
+    pin = frame.get_by_title(world.overdue.name, exact=True)
+    expect(pin).to_have_class(re.compile(r"\btp-pin--overdue\b"))
+    page.context.set_offline(True)
+    pin.tap()
+    popup = frame.locator(".leaflet-popup")
+    popup.get_by_role("button", name="Complete").tap()
+    panel = page.locator("[data-map-panel]")
+    panel.get_by_role("button", name="Save call log").click()
+    expect(panel.locator(".offline-step")).to_contain_text("Call log saved on this phone")
+
+    # The pin: ticked, ringed as waiting; its popup says so and offers no second Complete.
+    expect(pin).to_have_class(re.compile(r"\btp-pin--done\b.*\btp-pin--waiting\b"))
+    expect(page.locator('[data-map-count="overdue"]')).to_have_text("0")
+    pin.tap()
+    expect(popup.locator(".tp-badge")).to_have_text(["Completed", "Waiting to send"])
+    expect(popup.get_by_role("button", name="Complete")).to_have_count(0)
+    screenshot("offline-map-waiting")
+
+    # Sent: the pin takes the server's colour, the call's new Next Call in 30 days.
+    page.context.set_offline(False)
+    expect(page.locator("#offline-bar")).to_contain_text("All changes sent.", timeout=15_000)
+    expect(pin).to_have_class(re.compile(r"\btp-pin--(upcoming|later)\b"))
+    expect(pin).not_to_have_class(re.compile(r"\btp-pin--waiting\b"))

@@ -312,33 +312,48 @@ def test_the_sign_in_button_shows_it_is_working(page, server, world, motion):
     expect(page.locator(".topbar .places")).to_be_visible()
 
 
-@pytest.mark.parametrize(
-    ("username", "paths"),
-    [
-        (
-            "rep1",
-            ["/", "/customers", "/contacts", "/unassigned", "/settings", "/touchpoints?view=map"],
-        ),
-        ("manager1", ["/", "/reps", "/reps/{rep}", "/customers", "/unassigned", "/imports"]),
-        ("admin", ["/admin/users", "/admin/call-types"]),
-    ],
-)
-def test_no_page_of_the_demo_scrolls_sideways_or_has_small_targets(
-    page, server, server_app, sign_in, screenshot, username, paths
-):
+def rep1_id(server_app):
     with server_app.app_context():
-        rep = db.session.scalar(select(User.id).where(User.username == "rep1"))
-        db.session.remove()
-    sign_in(username)
-    wide, small = [], []
-    for path in paths:
-        page.goto(server.url + path.format(rep=rep))
-        page.wait_for_load_state("networkidle")
-        if page.evaluate(SIDEWAYS) > 0:
-            wide.append((path, page.evaluate("document.documentElement.scrollWidth")))
-            screenshot(f"wide-{username}-{len(wide)}")
-        small += [(path, *target) for target in page.evaluate(SMALL_TARGETS)]
-    assert wide == [] and small == []
+        try:
+            return db.session.scalar(select(User.id).where(User.username == "rep1"))
+        finally:
+            db.session.remove()
+
+
+def test_the_team_is_a_card_per_rep_on_a_phone(page, server, sign_in, screenshot):
+    """Every count of every rep in sight at 390 px, each named, and the heads a row of sorts
+    (every page at every size: tests/browser/test_every_page.py)."""
+    sign_in("manager1")
+    page.goto(server.url + "/reps")
+    table = page.locator(".team")
+    assert table.evaluate("t => t.parentElement.scrollWidth <= t.parentElement.clientWidth")
+    row = table.locator("tbody tr").first
+    cells = row.locator("td")
+    expect(cells).to_have_count(5)
+    label = "td => getComputedStyle(td, '::before').content"
+    names = [cells.nth(i).evaluate(label) for i in range(5)]
+    assert names == ['"Overdue"', '"Due today"', '"Next 7 days"', '"Open tasks"', '"Unassigned"']
+    for i in range(5):
+        box = cells.nth(i).bounding_box()
+        assert box["x"] >= 0 and box["x"] + box["width"] <= 390, names[i]
+    table.get_by_role("link", name="Open tasks").click()
+    expect(table.locator("th[aria-sort]")).to_have_text("Open tasks")
+    screenshot("phone-team")
+
+
+def test_a_sales_reps_page_on_a_phone_puts_the_accounts_in_reach(
+    page, server, server_app, sign_in, screenshot
+):
+    sign_in("manager1")
+    page.goto(server.url + f"/reps/{rep1_id(server_app)}")
+    touchpoints = page.locator("#touchpoints-part")
+    expect(touchpoints).not_to_have_attribute("open", "")
+    summary = touchpoints.locator("summary")
+    expect(summary).to_contain_text(re.compile(r"\d+ overdue · \d+ due today"))
+    assert page.get_by_role("heading", name=re.compile("^Accounts")).bounding_box()["y"] < 844
+    screenshot("phone-rep-page")
+    summary.click()
+    expect(page.locator("#touchpoint-widget .tp").first).to_be_visible()
 
 
 def test_a_map_popup_calls_and_gives_directions_in_one_tap(
@@ -364,3 +379,24 @@ def test_a_map_popup_calls_and_gives_directions_in_one_tap(
         assert box["width"] >= 44 and box["height"] >= 44
     assert links.nth(3).evaluate("a => a.scrollWidth <= a.clientWidth")  # "Directions" fits
     screenshot("phone-map-popup")
+
+
+# The page's layout shifts since it loaded (not those right after a tap), as Lighthouse adds them.
+LAYOUT_SHIFT = """() => new Promise((done) => {
+    new PerformanceObserver((list) => done(list.getEntries()
+        .filter((entry) => !entry.hadRecentInput).reduce((sum, entry) => sum + entry.value, 0)))
+        .observe({type: "layout-shift", buffered: true});
+    setTimeout(() => done(0), 1000);
+})"""
+
+
+def test_the_offline_line_fills_the_place_kept_for_it_and_nothing_jumps(
+    page, server, sign_in, world
+):
+    sign_in(world.username)
+    saved = page.locator("[data-offline-saved]")
+    expect(saved).to_be_visible(timeout=20_000)
+    for path in ("/contacts", "/touchpoints"):
+        page.goto(server.url + path)
+        expect(saved).to_be_visible()
+        assert page.evaluate(LAYOUT_SHIFT) == 0, path

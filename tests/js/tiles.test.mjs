@@ -103,7 +103,16 @@ describe("tiles ahead of a visit (the operator's own tile server only)", async (
     assert.ok(urls.every((url) => /^https:\/\/app\.example\/tiles\/1[456]\/\d+\/\d+\.png$/.test(url)));
   });
 
-  it("is bounded, well inside the cache's own bound, the closest views cut first", () => {
+  it("asks each tile of its subdomain as Leaflet does, so that the map finds it kept", () => {
+    const urls = tilesAround("https://{s}.tiles.example/{z}/{x}/{y}.png", [[41.85, -87.65]], "https://app.example");
+    // Leaflet: subdomains "abc"[|x + y| % 3]; 4202 + 6091 = 10293, a multiple of 3.
+    assert.ok(urls.includes("https://a.tiles.example/14/4202/6091.png"));
+    assert.ok(urls.includes("https://b.tiles.example/14/4203/6091.png"));
+    assert.ok(urls.includes("https://c.tiles.example/14/4203/6092.png"));
+    assert.equal(new Set(urls.map((url) => new URL(url).host)).size, 3);
+  });
+
+    it("is bounded, well inside the cache's own bound, the closest views cut first", () => {
     const places = Array.from({ length: 60 }, (_, i) => [40 + i * 0.05, -88 + i * 0.05]);
     const urls = tilesAround("https://tiles.example/{z}/{x}/{y}.png", places, "https://app.example");
     assert.equal(urls.length, AHEAD_MOST);

@@ -27,6 +27,12 @@ def add_tiles(fmap):
     return tile_url
 
 
+def document(fmap):
+    """The whole HTML document of `fmap`, in English as the app's pages are (branca's <html> names
+    no language, and a screen reader would guess one)."""
+    return fmap.get_root().render().replace("<html>", '<html lang="en">', 1)
+
+
 class Raw(Element):
     """Markup put in the document as it is.
 

@@ -75,6 +75,8 @@ SHELL_FILES = (
     "offline/calls.js",
     "offline/schedule.js",
     "push.js",
+    "offline/pins.js",
+    "bulk.js",
     LEAFLET + "leaflet.js",
     LEAFLET + "leaflet.css",
     CLUSTER + "leaflet.markercluster.js",

@@ -14,7 +14,7 @@ from markupsafe import Markup
 from tpweb.domain.saved_plans import done_accounts, route_of
 from tpweb.extensions import db
 from tpweb.models import Plan
-from tpweb.web.assets import LEAFLET, MAX_ZOOM, Raw, add_tiles
+from tpweb.web.assets import LEAFLET, MAX_ZOOM, Raw, add_tiles, document
 from tpweb.web.plan import bp
 from tpweb.web.security import allow_inline_scripts
 
@@ -73,7 +73,7 @@ def build(rows):
     config = CONFIG.format("1" if tile_url else "")
     fmap.get_root().html.add_child(Raw(config))
     fmap.get_root().html.add_child(Raw(STOPS.format(htmlsafe_json_dumps(rows))))
-    return fmap.get_root().render()
+    return document(fmap)
 
 
 def static(filename):

@@ -5,7 +5,7 @@ from zoneinfo import ZoneInfo
 
 from flask import abort, current_app, redirect, request, url_for
 from flask_login import current_user
-from sqlalchemy import select
+from sqlalchemy import exists, select
 
 from tpweb.domain import navigate
 from tpweb.domain.markers import parse_position
@@ -24,7 +24,7 @@ from tpweb.domain.schedule import today_in
 from tpweb.domain.scope import rep_or_404
 from tpweb.domain.visit_lengths import VisitLengths, visit_lengths
 from tpweb.extensions import db
-from tpweb.models import Plan, PlanStop
+from tpweb.models import Account, Plan, PlanStop
 from tpweb.web.access import manager_required
 from tpweb.web.forms import clock, minutes
 from tpweb.web.pages import render
@@ -34,6 +34,7 @@ from tpweb.web.writes import write
 
 PAGE = "plan/index.html"
 MOVES = {"up": -1, "down": 1}
+MAY_PLAN = "tpweb.may_plan"
 
 
 def travel_options():
@@ -76,6 +77,19 @@ def new_form(user, plan, formdata=None):
     return PlanForm(formdata=formdata, home=home_of(user), data=data)
 
 
+@bp.app_template_global()
+def may_plan():
+    """Whether the signed-in user has a day to plan, so the menu offers Plan: a rep always; a
+    manager or the admin only while the sales rep of an active account (a plan is of one's own
+    accounts; a rep's plan is read from their Sales Rep page)."""
+    if current_user.role == "rep":
+        return True
+    if MAY_PLAN not in request.environ:  # once per request, as pages.task_count
+        own = exists().where(Account.sales_rep_id == current_user.id, Account.active)
+        request.environ[MAY_PLAN] = db.session.scalar(select(own))
+    return request.environ[MAY_PLAN]
+
+
 @bp.route("", methods=["GET", "POST"])
 @write
 def index():
@@ -84,7 +98,8 @@ def index():
     today = today_in(user.timezone)
     plan = plan_of(user.id, today)
     if request.method == "GET":
-        return page(user, plan, new_form(user, plan, formdata=None))
+        form = new_form(user, plan, formdata=None) if plan or may_plan() else None
+        return page(user, plan, form)
     form = new_form(user, plan, formdata=request.form)
     if not form.validate():
         return page(user, plan, form, 422)

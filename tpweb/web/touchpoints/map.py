@@ -28,7 +28,7 @@ from tpweb.domain.scope import touchpoint_or_404
 from tpweb.domain.touchpoints import LOCATED, map_counts, map_rows
 from tpweb.extensions import db
 from tpweb.models import Touchpoint
-from tpweb.web.assets import CLUSTER, LEAFLET, MAX_ZOOM, Raw, add_tiles
+from tpweb.web.assets import CLUSTER, LEAFLET, MAX_ZOOM, Raw, add_tiles, document
 from tpweb.web.pages import render, user_today
 from tpweb.web.security import allow_inline_scripts
 from tpweb.web.touchpoints import bp
@@ -132,7 +132,7 @@ def build_map(markers, box, near, today, show_rep):
         fmap.fit_bounds(box, padding=(28, 28), max_zoom=15)
     fmap.get_root().html.add_child(Raw(frame_config(today, near, tile_url, show_rep)))
     fmap.get_root().html.add_child(Raw(MARKER_ROWS.format(htmlsafe_json_dumps(markers))))
-    return fmap.get_root().render()
+    return document(fmap)
 
 
 # htmlsafe_json_dumps escapes <, >, & and ', so nothing in a row can close the block.
