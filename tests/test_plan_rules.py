@@ -227,3 +227,32 @@ def test_with_required_puts_the_stop_in_and_takes_out_the_least_valuable_until_i
     horizon = 2 * seconds[0][4] + 1800 + 1800 + 600
     order = routing.with_required(matrix, values, service, horizon, [1, 2, 3], (4,))
     assert sorted(order) == [1, 4]
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_polish_never_lengthens_a_route_and_keeps_its_stops(seed):
+    rng = random.Random(seed)
+    points = [(41.8 + rng.uniform(-0.2, 0.2), -87.7 + rng.uniform(-0.2, 0.2)) for _ in range(9)]
+    seconds = routing.estimated_seconds(points)
+    matrix = [row + [row[0]] for row in seconds] + [[*seconds[0], 0]]
+    order = list(range(1, 9))
+    rng.shuffle(order)
+    polished = routing.polish(matrix, order)
+
+    def drive(route):
+        nodes = [0, *route, len(matrix) - 1]
+        return sum(matrix[a][b] for a, b in zip(nodes, nodes[1:], strict=False))
+
+    assert sorted(polished) == sorted(order)
+    assert drive(polished) <= drive(order)
+    # No two legs cross: reversing any stretch makes it no shorter (2-opt).
+    for i, j in itertools.combinations(range(len(polished) + 1), 2):
+        assert drive(polished[:i] + polished[i:j][::-1] + polished[j:]) >= drive(polished)
+
+
+def test_polish_uncrosses_a_crossed_square():
+    # Start at a corner; the stops at the other three corners visited across the diagonal.
+    points = [(41.0, -87.0), (41.0, -86.9), (41.1, -87.0), (41.1, -86.9)]
+    seconds = routing.estimated_seconds(points)
+    matrix = [row + [row[0]] for row in seconds] + [[*seconds[0], 0]]
+    assert routing.polish(matrix, [1, 2, 3]) in ([1, 3, 2], [2, 3, 1])

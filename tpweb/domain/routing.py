@@ -5,6 +5,7 @@ Nodes of a problem: 0 is where the day starts, 1..n the stops, n + 1 where it en
 again, or "anywhere": a node every stop reaches at no cost). Times are whole seconds.
 """
 
+import itertools
 import json
 import math
 import urllib.error
@@ -162,7 +163,7 @@ def solve(
         return None
     # With no time left to improve on it (a loaded machine), the seed itself.
     solution = model.SolveFromAssignmentWithParameters(initial, parameters) or initial
-    return _route(manager, model, solution, matrix)
+    return _route(manager, model, solution, matrix, service)
 
 
 def _model(matrix, values, service, horizon, required):
@@ -202,26 +203,57 @@ def _parameters(search_seconds):
     return parameters
 
 
-def _route(manager, model, solution, matrix):
-    """The Route of `solution`."""
-    time = model.GetDimensionOrDie("time")
-    order, arrivals = [], []
+def _route(manager, model, solution, matrix, service):
+    """The Route of `solution`, its order shortened by polish()."""
+    order = []
     index = solution.Value(model.NextVar(model.Start(0)))
     while not model.IsEnd(index):
         order.append(manager.IndexToNode(index))
-        arrivals.append(solution.Value(time.CumulVar(index)))
         index = solution.Value(model.NextVar(index))
-    visited = set(order)
+    order = polish(matrix, order)
     end = len(matrix) - 1
+    arrivals, at, here = [], 0, 0
+    for node in order:
+        at += matrix[here][node]
+        arrivals.append(at)
+        at += service[node]
+        here = node
     nodes = [0, *order, end]
     return Route(
         order=order,
         arrivals=arrivals,
-        dropped=[node for node in range(1, end) if node not in visited],
-        end=solution.Value(time.CumulVar(index)),
+        dropped=[node for node in range(1, end) if node not in order],
+        end=at + matrix[here][end],
         drive=sum(matrix[a][b] for a, b in zip(nodes, nodes[1:], strict=False)),
         objective=solution.ObjectiveValue(),
     )
+
+
+def polish(matrix, order):
+    """`order` made shorter by reversing a stretch of it (2-opt) or moving a stop elsewhere, as
+    long as either helps. The same stops, so the same visits: a shorter drive only ends the day
+    earlier. The search has done this already when it had the CPU; on a loaded machine it may
+    not have (docs/benchmarks.md, B6), and this costs milliseconds."""
+    end = len(matrix) - 1
+    best = list(order)
+
+    def length(route):
+        nodes = [0, *route, end]
+        return sum(matrix[a][b] for a, b in zip(nodes, nodes[1:], strict=False))
+
+    shortest = length(best)
+    improved = True
+    while improved:
+        improved = False
+        for i, j in itertools.combinations(range(len(best) + 1), 2):
+            for tried in (
+                best[:i] + best[i:j][::-1] + best[j:],
+                best[:i] + best[i + 1 : j] + [best[i]] + best[j:] if i < len(best) else None,
+                best[:i] + [best[j - 1]] + best[i : j - 1] + best[j:],
+            ):
+                if tried is not None and (total := length(tried)) < shortest:
+                    best, shortest, improved = tried, total, True
+    return best
 
 
 def seeds(matrix, values, service, horizon, end, ranks=None):
