@@ -11,12 +11,9 @@ import urllib.request
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-import requests
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from flask import current_app
-from py_vapid import Vapid
-from pywebpush import WebPusher
 from sqlalchemy import delete, select
 
 from tpweb.config import push_enabled
@@ -113,6 +110,10 @@ class Pusher:
     forget the ones a push service says are gone). Used as a context manager."""
 
     def __init__(self, session, config=None, http=None):
+        # Imported here: pywebpush imports aiohttp, seconds of a worker's start on a busy machine,
+        # paid only where push is set up.
+        from py_vapid import Vapid
+
         config = config or current_app.config
         self.session = session
         self.vapid = Vapid.from_string(config["VAPID_PRIVATE_KEY"])
@@ -147,7 +148,7 @@ class Pusher:
         for device in self._devices(push.user_id):
             try:
                 status = self._post(device, push).status_code
-            except requests.RequestException as error:
+            except OSError as error:  # requests' errors are OSErrors: no answer at all
                 failures.append(repr(error))
                 continue
             if status in GONE:
@@ -183,6 +184,8 @@ class Pusher:
         self.devices = (self.devices[0], [d for d in self.devices[1] if d.id != device.id])
 
     def _post(self, device, push):
+        from pywebpush import WebPusher
+
         info = {"endpoint": device.endpoint, "keys": {"p256dh": device.p256dh, "auth": device.auth}}
         headers = {**self._signature(device.endpoint), "Topic": push.topic}
         return WebPusher(info, requests_session=self.http).send(
@@ -206,6 +209,8 @@ def _session():
     """One HTTP session for the sweep, keeping its connections to each push service open. The
     environment's proxies are read once here: requests reads them again on every request, a
     fifth of a push's time on loopback (docs/benchmarks.md, B7)."""
+    import requests
+
     session = requests.Session()
     proxies = urllib.request.getproxies()
     if "no" in proxies:
