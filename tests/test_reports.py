@@ -252,3 +252,13 @@ def test_the_migration_fills_the_next_call_from_history_and_counts_the_rest(
         log.completed_next_call
         for log in (before, after_created, after_reschedule, no_touchpoint, recorded)
     ] == [None, first_due, today + timedelta(days=3), None, today]
+
+
+def test_a_hostile_rep_name_is_text_in_the_charts_and_tables(client, make, manager, phone, today):
+    busy_rep(make, phone, today, name='<img src=x onerror="alert(1)">')
+
+    page = client.get("/reports/team").text
+
+    assert "<img src=x" not in page
+    assert page.count("&lt;img src=x onerror=&#34;alert(1)&#34;&gt;") >= 5  # the tables
+    assert "&lt;img src=x onerro…" in page  # the charts' clipped labels
