@@ -2,11 +2,11 @@
 Brotli copies made once, served by WhiteNoise before a request reaches Flask.
 
 `build` copies static/ into a folder named by the digest of its contents, adds beside each file
-a copy named by its own hash (`app.css` → `app.3f2a9c1d0b7e.css`), compresses both with
-WhiteNoise's compressor and writes the manifest that `url_for('static', ...)` maps names
-through. It runs once per deploy (the gunicorn master, `tpweb.gunicorn_conf`, before it forks;
-`flask static-build` at install time), and a process that finds its folder built uses it:
-several starting at once each build aside and keep the first folder renamed into place.
+a copy named by its own hash (`app.css` → `app.3f2a9c1d0b7e.css`), compresses each once with
+WhiteNoise's compressor (Brotli and gzip) and writes the manifest that `url_for('static', ...)`
+maps names through. It runs once per deploy, in the gunicorn master before it forks
+(`tpweb.gunicorn_conf`); a process that finds its folder built uses it, and several starting at
+once each build aside and keep the first folder renamed into place.
 
 The ES modules keep their names: they import each other by relative paths (static/sw.js from
 /sw.js, static/offline.js), which hashed names would break; they are revalidated by ETag.
