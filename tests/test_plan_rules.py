@@ -256,3 +256,15 @@ def test_polish_uncrosses_a_crossed_square():
     seconds = routing.estimated_seconds(points)
     matrix = [row + [row[0]] for row in seconds] + [[*seconds[0], 0]]
     assert routing.polish(matrix, [1, 2, 3]) in ([1, 3, 2], [2, 3, 1])
+
+
+def test_a_search_with_no_time_at_all_keeps_the_greedy_route():
+    # The least limit there is (1 ms): it can run out before the seed is even read, as on a
+    # starved machine; the route is then the greedy one, timed the same way.
+    seconds, values, visits, horizon, anywhere = instance(5)
+    route = routing.solve(
+        seconds, values, visits, horizon, end_anywhere=anywhere, search_seconds=1e-6
+    )
+    arrivals, end, drive = routing.timed(seconds, visits, route.order, end_anywhere=anywhere)
+    assert end <= horizon and (route.arrivals, route.end, route.drive) == (arrivals, end, drive)
+    assert sorted(route.order + route.dropped) == list(range(1, len(values) + 1))

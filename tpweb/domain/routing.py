@@ -10,7 +10,7 @@ import json
 import math
 import urllib.error
 import urllib.request
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from ortools.constraint_solver import pywrapcp, routing_enums_pb2
 
@@ -112,7 +112,6 @@ class Route:
     dropped: list[int]
     end: int  # the second the day ends (back at the start, or at the last stop)
     drive: int  # seconds driven
-    objective: int = field(default=0, repr=False)
 
 
 def penalty(value_units, horizon):
@@ -158,12 +157,14 @@ def solve(
     # Local search alone hardly leaves its first route on a tight day (trading one far stop for
     # two near ones takes several moves at once): started from a good greedy route it only
     # improves on it, so a plan never collects less than the rule a rep would follow by hand.
+    # On a loaded machine the time limit can run out before the seed is even read, or before
+    # the search improves on it: then the seed is the route.
     initial = model.ReadAssignmentFromRoutes([seed], True)
-    if initial is None:  # cannot happen: the seed fits (the empty route always does)
-        return None
-    # With no time left to improve on it (a loaded machine), the seed itself.
-    solution = model.SolveFromAssignmentWithParameters(initial, parameters) or initial
-    return _route(manager, model, solution, matrix, service)
+    if initial is not None:
+        solution = model.SolveFromAssignmentWithParameters(initial, parameters)
+        if solution is not None:
+            return _route(matrix, service, _order(manager, model, solution))
+    return _route(matrix, service, seed)
 
 
 def _model(matrix, values, service, horizon, required):
@@ -203,13 +204,18 @@ def _parameters(search_seconds):
     return parameters
 
 
-def _route(manager, model, solution, matrix, service):
-    """The Route of `solution`, its order shortened by polish()."""
+def _order(manager, model, solution):
+    """The stops of `solution`'s route, in order."""
     order = []
     index = solution.Value(model.NextVar(model.Start(0)))
     while not model.IsEnd(index):
         order.append(manager.IndexToNode(index))
         index = solution.Value(model.NextVar(index))
+    return order
+
+
+def _route(matrix, service, order):
+    """The Route along `order`, shortened by polish(), timed in `matrix`."""
     order = polish(matrix, order)
     end = len(matrix) - 1
     arrivals, at, here = [], 0, 0
@@ -225,7 +231,6 @@ def _route(manager, model, solution, matrix, service):
         dropped=[node for node in range(1, end) if node not in order],
         end=at + matrix[here][end],
         drive=sum(matrix[a][b] for a, b in zip(nodes, nodes[1:], strict=False)),
-        objective=solution.ObjectiveValue(),
     )
 
 
