@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 
 from tpweb.config import check_push
 from tpweb.extensions import db
+from tpweb.jobs.counters import REMINDERS
 from tpweb.jobs.push import new_vapid_keys
 from tpweb.jobs.sweep import run_sweep
 from tpweb.models import PushSubscription, ReminderDelivery
@@ -66,6 +67,7 @@ def test_each_item_is_pushed_once_to_every_device_and_decrypts_to_its_words_and_
     app, make, receiver, outbox
 ):
     _, record, touchpoint = kenji_with_two_items(make, receiver)
+    counted = {name: REMINDERS.labels(name, "sent")._value.get() for name in ("email", "push")}
     run_sweep(now=TOKYO_SIX - timedelta(hours=1))
     assert receiver.texts() == []
     run_sweep(now=TOKYO_SIX)
@@ -88,6 +90,9 @@ def test_each_item_is_pushed_once_to_every_device_and_decrypts_to_its_words_and_
         "Due today: Touchpoint: North Yard",
     ]
     assert (ledger(channel="email", status="sent"), ledger(channel="push", status="sent")) == (2, 2)
+    # The operator's counters (/metrics) by channel: two items each.
+    for name in ("email", "push"):
+        assert REMINDERS.labels(name, "sent")._value.get() - counted[name] == 2
     message = receiver.messages[0]
     assert message.claims["sub"] == SUBJECT
     assert message.headers["ttl"] == str(12 * 3600)

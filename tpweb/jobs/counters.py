@@ -12,6 +12,6 @@ REMINDERS = Counter(
 )
 
 
-def count(outcome, items, channel="email"):
+def count(outcome, items, channel):
     if items:
         REMINDERS.labels(channel, outcome).inc(items)

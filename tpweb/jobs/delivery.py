@@ -255,8 +255,9 @@ def release_stale(session, now, settings):
     gone = session.execute(update(Row).where(given_up).values(status="failed", claim_token=None))
     back = session.execute(update(Row).where(expired).values(status="pending", claim_token=None))
     session.commit()
-    count("given_up", gone.rowcount)
-    count("retried", back.rowcount)
+    # Rows of either channel: counted under "any".
+    count("given_up", gone.rowcount, "any")
+    count("retried", back.rowcount, "any")
 
 
 def deliver(session, senders, clock, settings, report, progress, share=(0, 1)):
@@ -317,7 +318,8 @@ def _deliver_to(session, marks, senders, user, clock, settings, report, progress
         # pushes nothing: no VAPID keys): nothing to send, ever.
         _update(session, gone, Row.status == "pending", status="skipped")
         report.skipped += len(gone)
-        count("skipped", len(gone))
+        for name in (EMAIL, PUSH):
+            count("skipped", sum(channel[row_id] == name for row_id in gone), name)
         progress(len(gone), total)
     token = uuid.uuid4().hex
     live = [row.id for row in rows if row.id in reminders and senders.get(row.channel)]
@@ -377,6 +379,7 @@ def _send(session, marks, channel, user, ids, items, token, clock, today, report
     except Unreachable:
         _update(session, ids, Row.claim_token == token, claim_token=None, status="skipped")
         report.skipped += len(ids)
+        count("skipped", len(ids), name)
         return
     except Exception as error:
         # Whatever went wrong (the mail server, a bad row), the rest of the batch goes on; the
@@ -384,12 +387,12 @@ def _send(session, marks, channel, user, ids, items, token, clock, today, report
         log.exception("%sreminder to user %s failed", "push " * (name == PUSH), user.id)
         values = {"status": "pending", "last_error": repr(error)[:300]}
         report.failed += len(ids)
-        count("failed", len(ids))
+        count("failed", len(ids), name)
         _update(session, ids, Row.claim_token == token, claim_token=None, **values)
         return
     to = user.email if name == EMAIL else user.name
     report.sent.append(Sent(to, message.subject, len(ids), name))
-    count("sent", len(ids))
+    count("sent", len(ids), name)
     # Marked sent, and committed, before the next message goes: a sender that dies now sends
     # at most this one message twice (the module's docstring).
     sent = {"token": token, "when": _naive(clock()), "today": today}
