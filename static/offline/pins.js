@@ -21,7 +21,7 @@ export function markPins(waiting) {
   const sent = Object.keys(told).filter((id) => !waiting[id]);
   told = waiting;
   tell();
-  sent.forEach((id) => panel.dispatchEvent(new CustomEvent("tpweb:pin-sent", { detail: { id: Number(id) } })));
+  sent.forEach((id) => panel.dispatchEvent(new CustomEvent("tpweb:pin-sent", { bubbles: true, detail: { id: Number(id) } })));
 }
 
 // A frame that has just drawn its pins hears what waits.
