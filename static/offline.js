@@ -12,6 +12,7 @@ import { watchCalls } from "./offline/calls.js";
 import { refreshList, refreshedWholePage } from "./offline/cards.js";
 import { describe, fillStepTwo, nextCallHere } from "./offline/forms.js";
 import { pendingMarkup } from "./offline/pending.js";
+import { answerFrames } from "./offline/pins.js";
 
 const script = document.querySelector("script[data-worker]");
 
@@ -165,6 +166,8 @@ function start() {
   });
   hello();
 }
+
+answerFrames();
 
 window.addEventListener("online", function () {
   view.notice = "";

@@ -24,7 +24,10 @@ export function markPins(waiting) {
   sent.forEach((id) => panel.dispatchEvent(new CustomEvent("tpweb:pin-sent", { bubbles: true, detail: { id: Number(id) } })));
 }
 
-// A frame that has just drawn its pins hears what waits.
-window.addEventListener("message", (event) => {
-  if (event.origin === location.origin && event.data && event.data.type === "tpweb:ready") tell();
-});
+// A frame that has just drawn its pins hears what waits (started by static/offline.js: a module
+// that only exports, so that the unit tests can import the cards without a window).
+export function answerFrames() {
+  window.addEventListener("message", (event) => {
+    if (event.origin === location.origin && event.data && event.data.type === "tpweb:ready") tell();
+  });
+}
