@@ -272,6 +272,9 @@ RECIPES = {
         optional=("lat", "lon"), form=lambda o, user: {"order": str(o["plan_left_out"].id)}
     ),
     "settings.visit_lengths": Recipe(),
+    "push.turn_on": Recipe(),
+    "push.refresh": Recipe(optional=("previous",)),
+    "push.turn_off": Recipe(),
 }
 
 # Query parameters the list routes read, each with values that mean something to them.
@@ -364,6 +367,9 @@ def world(app, make, monkeypatch):
     # Find from address on, so its route is fuzzed past the 404 it answers while off.
     fake = FakeGeocoder({authz.LOCATE_QUERY: place(41.88, -87.63)})
     monkeypatch.setitem(app.config, "TPWEB_GEOCODER_CLIENT", fake)
+    # Web Push on, so its routes are fuzzed past the 404 they answer without keys.
+    for name, value in authz.VAPID.items():
+        monkeypatch.setitem(app.config, name, value)
     o, _ = authz.build(app, make)
     o[ADMIN] = make.user("admin", name="Ada Admin")
     _stored_markup(make, o)

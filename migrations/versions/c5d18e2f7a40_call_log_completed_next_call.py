@@ -6,7 +6,7 @@ The Next Call a call completed is the touchpoint's Next Call just before the cal
 created_at (the completion's own row is written after the call log, in the same flush).
 
 Revision ID: c5d18e2f7a40
-Revises: a3ad0c75c348
+Revises: c5d1e8a7f3b2
 Create Date: 2026-12-04 16:15:00.000000
 
 """
@@ -21,7 +21,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'c5d18e2f7a40'
-down_revision = 'a3ad0c75c348'
+down_revision = 'c5d1e8a7f3b2'
 branch_labels = None
 depends_on = None
 

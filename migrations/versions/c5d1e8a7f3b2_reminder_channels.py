@@ -3,7 +3,7 @@ its secret kept as a SHA-256), how a change was made in the history ("reminder")
 one-tap actions done (each token's SHA-256, so that a token acts once).
 
 Revision ID: c5d1e8a7f3b2
-Revises: a3ad0c75c348
+Revises: c4e9a7d2b815
 Create Date: 2026-12-04 16:30:00.000000
 
 """
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'c5d1e8a7f3b2'
-down_revision = 'a3ad0c75c348'
+down_revision = 'c4e9a7d2b815'
 branch_labels = None
 depends_on = None
 

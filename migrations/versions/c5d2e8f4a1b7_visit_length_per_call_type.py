@@ -2,7 +2,7 @@
 (the plan's one length for the plans there already), and a plan's one length now optional.
 
 Revision ID: c5d2e8f4a1b7
-Revises: a3ad0c75c348
+Revises: c5d18e2f7a40
 Create Date: 2026-12-04 16:10:00.000000
 
 """
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'c5d2e8f4a1b7'
-down_revision = 'a3ad0c75c348'
+down_revision = 'c5d18e2f7a40'
 branch_labels = None
 depends_on = None
 

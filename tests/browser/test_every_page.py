@@ -46,6 +46,10 @@ NOT_PAGES = {
     "touchpoints.marker",
     "touchpoints.compute_next_call",
     "imports.export",
+    # Reached by a secret in the URL, not a user's page: the feed is iCalendar; the one-tap page
+    # (no session) is tested in tests/test_one_tap.py.
+    "reminders.feed",
+    "reminders.action",
 }
 LONG_NAME = "Bartholomew" * 8
 LONG_EMAIL = "a" * 100 + "@" + "b" * 11 + ".example"

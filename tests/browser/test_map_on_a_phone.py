@@ -35,7 +35,8 @@ def wait_for_count(frame, expected, seconds=10):
 
 
 def colour(locator):
-    return locator.evaluate("pin => getComputedStyle(pin).backgroundColor")
+    # The dot is the pin's ::before (the pin itself is a 44 px transparent target).
+    return locator.evaluate("pin => getComputedStyle(pin, '::before').backgroundColor")
 
 
 def test_a_rep_completes_a_touchpoint_from_its_pin_and_the_pin_changes_colour(
