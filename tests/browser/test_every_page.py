@@ -16,7 +16,7 @@ from types import SimpleNamespace
 import pytest
 from sqlalchemy import select
 
-from tests.test_authorization import ADMIN_ONLY, MANAGER_ONLY, PUBLIC, TABLE
+from tests.test_authorization import ADMIN_ONLY, MANAGER_ONLY, PUBLIC, REP_OWN, TABLE
 from tpweb.domain.schedule import today_in
 from tpweb.extensions import db
 from tpweb.models import (
@@ -202,6 +202,8 @@ def _may_open(user, endpoint):
         return user == "admin"
     if access == MANAGER_ONLY:
         return user in ("manager1", "admin")
+    if access == REP_OWN:  # rep1's plan: 404 for everyone else
+        return user == "rep1"
     return True
 
 
