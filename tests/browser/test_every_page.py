@@ -71,6 +71,12 @@ AUDIT = """() => {
     while (block && inline(block)) block = block.parentElement;
     return !!block && block.textContent.trim().length > el.textContent.trim().length;
   };
+  // WCAG 2.5.8's equivalent exception: a chart's bar (hidden from assistive tech, out of the tab
+  // order) whose href a big enough link on the page also has (the table beside the chart).
+  const equivalent = (el) => el.matches('[aria-hidden="true"] a[tabindex="-1"]') &&
+    [...document.querySelectorAll("a[href]")].some((other) => other !== el &&
+      other.getAttribute("href") === el.getAttribute("href") &&
+      big(other.getBoundingClientRect()));
   const labelled = (el) => {
     const label = el.closest("label") || (el.id && document.querySelector(`label[for="${el.id}"]`));
     return !!label && big(label.getBoundingClientRect());
@@ -78,7 +84,7 @@ AUDIT = """() => {
   const targets = "a[href], button, input:not([type=hidden]), select, textarea, summary, " +
     "[role=button], label:has(input, select, textarea)";
   const small = [...document.querySelectorAll(targets)]
-    .filter((el) => seen(el) && !inSentence(el))
+    .filter((el) => seen(el) && !inSentence(el) && !equivalent(el))
     .filter((el) => !(el.matches("input[type=checkbox], input[type=radio]") && labelled(el)))
     .map((el) => [el, el.getBoundingClientRect()])
     .filter(([, box]) => box.width > 1 && box.height > 1 && !big(box))
