@@ -12,7 +12,7 @@ from flask.sessions import SecureCookieSessionInterface
 from sqlalchemy import func, select
 
 from tpweb import create_app
-from tpweb.config import NO_KEY_STATUS, WEAK_KEY
+from tpweb.config import CANNOT_BOOT_STATUS, WEAK_KEY
 from tpweb.extensions import db
 from tpweb.models import User
 
@@ -56,7 +56,7 @@ def dispose(app):
 def test_production_refuses_to_start_without_a_strong_key(database_url, key, capsys):
     with pytest.raises(SystemExit) as refused:
         create_app(production(database_url, SECRET_KEY=key))
-    assert refused.value.code == NO_KEY_STATUS != 0
+    assert refused.value.code == CANNOT_BOOT_STATUS != 0
     assert capsys.readouterr().err == WEAK_KEY + "\n"
 
 
@@ -79,7 +79,7 @@ def test_the_command_line_outside_development_says_what_to_set_and_exits(tmp_pat
         text=True,
         timeout=60,
     )
-    assert result.returncode == NO_KEY_STATUS
+    assert result.returncode == CANNOT_BOOT_STATUS
     assert result.stderr == WEAK_KEY + "\n"
     assert not (tmp_path / "tpweb.sqlite").exists()
 
@@ -134,3 +134,21 @@ def test_seed_demo_refuses_outside_development(app, database_url):
     assert result.exit_code != 0 and "TPWEB_ENV=development" in result.output
     assert db.session.scalar(select(func.count(User.id))) == 0
     dispose(server)
+
+
+@pytest.mark.parametrize(
+    "setting",
+    [
+        {"TPWEB_AVERAGE_SPEED_KMH": 0},
+        {"TPWEB_AVERAGE_SPEED_KMH": -30.0},
+        {"TPWEB_ROAD_FACTOR": 0.5},
+        {"TPWEB_PLAN_SECONDS": 0},
+        {"TPWEB_AVERAGE_SPEED_KMH": "fast"},
+    ],
+)
+def test_a_plan_setting_no_plan_can_use_stops_the_start_and_names_it(database_url, setting, capsys):
+    with pytest.raises(SystemExit) as refused:
+        create_app(conftest.test_config(database_url, **setting))
+    assert refused.value.code == CANNOT_BOOT_STATUS
+    [name] = setting
+    assert capsys.readouterr().err.startswith(f"{name} must be ")

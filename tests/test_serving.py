@@ -19,7 +19,7 @@ import pytest
 from flask_migrate import downgrade, upgrade
 
 from tpweb import create_app
-from tpweb.config import NO_KEY_STATUS
+from tpweb.config import CANNOT_BOOT_STATUS
 from tpweb.extensions import db
 from tpweb.web import statics
 
@@ -252,7 +252,7 @@ def test_gunicorn_refuses_to_serve_a_schema_behind_the_code(tmp_path, sqlite_url
     text = log.read_text()
     assert "tpweb will not serve: the schema is at " in text
     assert "run flask db upgrade" in text
-    assert f"exited with code {NO_KEY_STATUS}" in text
+    assert f"exited with code {CANNOT_BOOT_STATUS}" in text
 
 
 def test_gunicorn_refuses_to_start_without_a_real_secret_key(tmp_path, sqlite_url):

@@ -10,6 +10,7 @@ from tpweb.config import (
     ROOT,
     Config,
     apply_database_timeouts,
+    check_plan,
     check_push,
     check_secret_key,
 )
@@ -30,6 +31,7 @@ def create_app(config=None):
         app.config.from_object(config)
     check_secret_key(app.config)
     check_push(app.config)
+    check_plan(app.config)
     apply_database_timeouts(app.config)
     register_logging(app)
     register_extensions(app)

@@ -50,7 +50,7 @@ WEAK_KEY = (
     'e.g. python -c "import secrets; print(secrets.token_hex(32))"'
 )
 # gunicorn stops on a worker that exits 3 (it cannot boot) rather than starting one after another.
-NO_KEY_STATUS = 3
+CANNOT_BOOT_STATUS = 3
 
 
 # OpenStreetMap's standard tiles: free for light use under its tile usage policy (attribution
@@ -230,7 +230,7 @@ def check_secret_key(config):
         config["SECRET_KEY"] = _development_key(config["SECRET_KEY_FILE"])
     elif not config.get("DEVELOPMENT") and is_weak(config.get("SECRET_KEY")):
         print(WEAK_KEY, file=sys.stderr)
-        raise SystemExit(NO_KEY_STATUS)
+        raise SystemExit(CANNOT_BOOT_STATUS)
 
 
 def push_enabled(config):
@@ -248,7 +248,27 @@ def check_push(config):
             "mailto:ops@example.com) when the VAPID keys are set",
             file=sys.stderr,
         )
-        raise SystemExit(NO_KEY_STATUS)
+        raise SystemExit(CANNOT_BOOT_STATUS)
+
+
+# Plan my day's settings a plan cannot be made with, and what each must be.
+PLAN_LIMITS = {
+    "TPWEB_AVERAGE_SPEED_KMH": (lambda v: v > 0, "a speed above 0 km/h, e.g. 50"),
+    "TPWEB_ROAD_FACTOR": (lambda v: v >= 1, "at least 1 (roads are never shorter), e.g. 1.3"),
+    "TPWEB_PLAN_SECONDS": (lambda v: v > 0, "a search time above 0 seconds, e.g. 0.8"),
+}
+
+
+def check_plan(config):
+    """Refuse to start with drive-time settings no plan can use (a speed of 0 divides by 0)."""
+    wrong = [
+        f"{name} must be {must} (it is {config.get(name)!r})"
+        for name, (fits, must) in PLAN_LIMITS.items()
+        if not isinstance(config.get(name), int | float) or not fits(config[name])
+    ]
+    if wrong:
+        print("\n".join(wrong), file=sys.stderr)
+        raise SystemExit(CANNOT_BOOT_STATUS)
 
 
 # Seconds to wait for PostgreSQL to accept a connection: past that, it is unreachable.

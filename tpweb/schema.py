@@ -14,7 +14,7 @@ from alembic.config import Config as AlembicConfig
 from alembic.script import ScriptDirectory
 from sqlalchemy import inspect, text
 
-from tpweb.config import NO_KEY_STATUS, ROOT
+from tpweb.config import CANNOT_BOOT_STATUS, ROOT
 
 MIGRATIONS = ROOT / "migrations"
 
@@ -50,4 +50,4 @@ def require_current(engine, directory=MIGRATIONS):
         reason = behind(connection, directory)
     if reason:
         print(f"tpweb will not serve: {reason}", file=sys.stderr)
-        raise SystemExit(NO_KEY_STATUS)
+        raise SystemExit(CANNOT_BOOT_STATUS)
