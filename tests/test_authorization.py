@@ -479,9 +479,9 @@ TABLE = {
     "offline.shell": Route(PUBLIC),
     "offline.page": Route(PUBLIC),
     # For the operator: no data; /metrics from allowed addresses (the test client's is loopback).
-    "health.healthz": Route(PUBLIC),
-    "health.readyz": Route(PUBLIC),
-    "health.metrics_page": Route(PUBLIC),
+    "probes.healthz": Route(PUBLIC),
+    "probes.readyz": Route(PUBLIC),
+    "probes.metrics_page": Route(PUBLIC),
     "offline.attention": Route(SELF),
     # Ids, not names: tests/test_offline.py checks that rep B's list has none of rep A's.
     "offline.urls": Route(LIST),

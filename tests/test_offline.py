@@ -200,10 +200,10 @@ def test_besides_signing_in_only_the_offline_shell_and_the_probes_are_public():
         "offline.page",
         "reminders.feed",
         "reminders.action",
-        # tests/test_health.py: no data; /metrics for the allowed addresses only.
-        "health.healthz",
-        "health.readyz",
-        "health.metrics_page",
+        # tests/test_probes.py: no data; /metrics for the allowed addresses only.
+        "probes.healthz",
+        "probes.readyz",
+        "probes.metrics_page",
     } == PUBLIC_ENDPOINTS
 
 

@@ -10,12 +10,12 @@ from tpweb.web import (
     contacts,
     dashboard,
     errors,
-    health,
     imports,
     notifications,
     offline,
     pages,
     plan,
+    probes,
     reminders,
     reports,
     reps,
@@ -42,7 +42,7 @@ AREAS = (
     plan,
     reminders,
     reports,
-    health,
+    probes,
 )
 
 

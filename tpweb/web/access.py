@@ -22,9 +22,9 @@ PUBLIC_ENDPOINTS = {
     "reminders.feed",
     "reminders.action",
     # For the operator's probes; /metrics answers only the addresses METRICS_ALLOW names.
-    "health.healthz",
-    "health.readyz",
-    "health.metrics_page",
+    "probes.healthz",
+    "probes.readyz",
+    "probes.metrics_page",
 }
 
 

@@ -17,7 +17,7 @@ from tpweb.extensions import db
 from tpweb.schema import behind
 from tpweb.web import metrics
 
-bp = Blueprint("health", __name__)
+bp = Blueprint("probes", __name__)
 
 PLAIN = {"Content-Type": "text/plain; charset=utf-8", "Cache-Control": "no-store"}
 # A probe must answer quickly even when Redis does not.
@@ -54,13 +54,13 @@ def readyz():
 
 def redis():
     """A client of REDIS_URL with short timeouts, one per app."""
-    if "tpweb.health_redis" not in current_app.extensions:
-        current_app.extensions["tpweb.health_redis"] = Redis.from_url(
+    if "tpweb.probes_redis" not in current_app.extensions:
+        current_app.extensions["tpweb.probes_redis"] = Redis.from_url(
             current_app.config["REDIS_URL"],
             socket_timeout=REDIS_TIMEOUT,
             socket_connect_timeout=REDIS_TIMEOUT,
         )
-    return current_app.extensions["tpweb.health_redis"]
+    return current_app.extensions["tpweb.probes_redis"]
 
 
 @bp.get("/metrics")
