@@ -59,6 +59,7 @@ def test_the_wheel_serves_a_page_from_a_fresh_virtualenv(tmp_path):
         "tpweb/static/app.css",
         "tpweb/static/sw.js",
         "tpweb/static/vendor/workbox-7.4.1/workbox.js",
+        "tpweb/worker.py",
         "tpweb/migrations/env.py",
         "tpweb/migrations/alembic.ini",
         "tpweb/migrations/versions/9c8fc416aa06_initial_schema.py",

@@ -27,7 +27,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from rq import Queue
 from sqlalchemy import func, select
 
-import worker
+from tpweb import worker
 from tpweb.domain.schedule import today_in
 from tpweb.extensions import db, mail
 from tpweb.jobs.mail import Wire

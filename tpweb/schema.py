@@ -1,7 +1,7 @@
 """Whether the database's schema is the one this code was written for (migrations at head).
 
 A process refuses to serve on a schema behind its code (`require_current`: the web entry point,
-tpweb.wsgi, and worker.py), and /readyz says 503 while it is. A schema ahead of the code (a
+tpweb.wsgi, and tpweb/worker.py), and /readyz says 503 while it is. A schema ahead of the code (a
 revision this code does not know, as while a rolling deploy upgrades the database before the
 last old process stops) is not refused: migrations add before they take away.
 """

@@ -2,7 +2,7 @@
 next sweep), retried (a dead sender's claims given back), skipped and given up.
 
 The worker forks a process per job: with PROMETHEUS_MULTIPROC_DIR set, each writes its counts
-there, and `worker.py` serves them all on TPWEB_WORKER_METRICS_PORT (docs/deploy.md).
+there, and `tpweb/worker.py` serves them all on TPWEB_WORKER_METRICS_PORT (docs/deploy.md).
 """
 
 from prometheus_client import Counter

@@ -1,4 +1,4 @@
-"""Background jobs, run by worker.py inside the app context and enqueued by dotted name."""
+"""Background jobs, run by tpweb/worker.py inside the app context and enqueued by dotted name."""
 
 import multiprocessing
 from datetime import UTC, datetime, timedelta
