@@ -171,21 +171,22 @@ def test_anything_else_gets_a_new_id(insane):
     assert logs.choose_request_id(insane) != insane
 
 
+def last_line_printed(code):
+    """What a fresh interpreter running `code` in the checkout prints last."""
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120,
+        check=True,
+    )  # fmt: skip
+    return result.stdout.strip().splitlines()[-1]
+
+
 def test_without_a_dsn_sentry_is_never_imported(database_url):
     code = (
         "import sys; from tpweb import create_app; from tests import conftest; "
         f"create_app(conftest.test_config({database_url!r}, SENTRY_DSN='')); "
         "print('sentry_sdk' in sys.modules)"
     )
-    result = subprocess.run(
-        [sys.executable, "-c", code],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=True,
-    )
-    assert result.stdout.strip().splitlines()[-1] == "False"
+    assert last_line_printed(code) == "False"
 
 
 def test_with_a_dsn_errors_go_to_sentry(database_url):
@@ -196,15 +197,7 @@ def test_with_a_dsn_errors_go_to_sentry(database_url):
         "client = sentry_sdk.get_client(); "
         "print(client.is_active(), client.dsn, client.options['send_default_pii'])"
     )
-    result = subprocess.run(
-        [sys.executable, "-c", code],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=True,
-    )
-    assert result.stdout.strip().splitlines()[-1] == ("True https://public@sentry.invalid/1 False")
+    assert last_line_printed(code) == "True https://public@sentry.invalid/1 False"
 
 
 def sent_count(outcome="sent"):

@@ -13,25 +13,25 @@ STARTS = {"here": "Where I am now", "home": "My home base"}
 ENDS = {"start": "Back where I started", "anywhere": "Anywhere (at the last stop)"}
 
 
+def choice(label, options, message):
+    """One of `options` (value: label), as radio buttons; anything else is `message`."""
+    return RadioField(
+        label,
+        choices=[SelectChoice(value, text) for value, text in options.items()],
+        validators=[InputRequired(message)],
+        validate_choice=False,
+    )
+
+
+def text(label, most, message):
+    return StringField(label, filters=[strip], validators=[Length(max=most, message=message)])
+
+
 class PlanForm(FlaskForm):
-    start = RadioField(
-        "Start from",
-        choices=[SelectChoice(value, label) for value, label in STARTS.items()],
-        validators=[InputRequired("Choose where the day starts.")],
-        validate_choice=False,
-    )
-    lat = StringField(
-        "Latitude", filters=[strip], validators=[Length(max=20, message="At most 20 characters.")]
-    )
-    lon = StringField(
-        "Longitude", filters=[strip], validators=[Length(max=20, message="At most 20 characters.")]
-    )
-    end = RadioField(
-        "End",
-        choices=[SelectChoice(value, label) for value, label in ENDS.items()],
-        validators=[InputRequired("Choose where the day ends.")],
-        validate_choice=False,
-    )
+    start = choice("Start from", STARTS, "Choose where the day starts.")
+    lat = text("Latitude", 20, "At most 20 characters.")
+    lon = text("Longitude", 20, "At most 20 characters.")
+    end = choice("End", ENDS, "Choose where the day ends.")
     day_starts = TimeField(
         "From", filters=[strip], validators=[Length(max=5, message="Enter a time as HH:MM.")]
     )
