@@ -1,6 +1,7 @@
 """`make screenshots`: every main screen at phone size (390 × 844), light and dark, written to
 docs/screens/ — the rep's day, My tasks, the map, a customer and a contact, the list offline,
-My cadence, and the manager's team and Team health — from the demo data, in Debian's Chromium.
+My cadence, Plan my day (and a stop's Why not?), Settings, a reminder's one-tap page, and the
+manager's team and Team health — from the demo data, in Debian's Chromium.
 
 The app runs as `make run` runs it (development settings, a SQLite file of its own, the demo
 data), with no map tiles: nothing leaves the machine.
@@ -20,16 +21,20 @@ from playwright.sync_api import sync_playwright
 from sqlalchemy import select
 
 from tpweb import create_app
+from tpweb.domain import one_tap
 from tpweb.domain.demo import seed_demo
+from tpweb.domain.reminders import TOUCHPOINT
 from tpweb.domain.schedule import today_in
 from tpweb.extensions import db
-from tpweb.models import Account, Contact, User
+from tpweb.models import Account, Contact, Touchpoint, User
 
 ROOT = Path(__file__).resolve().parent.parent
 SCREENS = ROOT / "docs" / "screens"
 CHROMIUM = "/usr/bin/chromium"
 PHONE = {"width": 390, "height": 844}
 PASSWORD = "tpweb-demo"
+# Where rep1 plans the day from: the Loop, among the demo's accounts.
+POSITION = {"latitude": 41.8781, "longitude": -87.6298}
 ZONE = "America/Chicago"
 SECRET_KEY = "screenshots-" + "x" * 40
 # `python scripts/screenshots.py 11 12`: only the screens whose names start so (default: all).
@@ -37,7 +42,8 @@ ONLY = tuple(sys.argv[1:])
 
 
 def seed(database_url):
-    """The demo data; the ids of rep1's first customer and one of its contacts."""
+    """The demo data; the ids of rep1's first customer, one of its contacts and rep1, and the
+    path of a reminder's Snooze to tomorrow link for rep1's most overdue touchpoint."""
     app = create_app({"SQLALCHEMY_DATABASE_URI": database_url, "SECRET_KEY": SECRET_KEY})
     with app.app_context():
         upgrade()
@@ -47,7 +53,17 @@ def seed(database_url):
             select(Account).filter_by(kind="customer", sales_rep_id=rep.id).order_by(Account.name)
         )
         contact = db.session.scalar(select(Contact).filter_by(customer_id=customer.id))
-        return customer.id, contact.id, rep.id
+        # A reminder's link is for an item due: rep1's most overdue one.
+        touchpoint = db.session.scalar(
+            select(Touchpoint)
+            .join(Account)
+            .filter(Account.sales_rep_id == rep.id, ~Touchpoint.inactive)
+            .order_by(Touchpoint.next_call)
+        )
+        snooze = one_tap.Action(
+            rep.id, TOUCHPOINT, touchpoint.id, touchpoint.next_call, one_tap.TOMORROW
+        )
+        return customer.id, contact.id, rep.id, f"/actions/{one_tap.sign(SECRET_KEY, snooze)}"
 
 
 def serve(database_url):
@@ -79,9 +95,14 @@ def serve(database_url):
     sys.exit("the app did not start")
 
 
-def shots(browser, url, scheme, customer_id, contact_id, rep_id):
+def shots(browser, url, scheme, customer_id, contact_id, rep_id, snooze):
     context = browser.new_context(
-        viewport=PHONE, is_mobile=True, has_touch=True, color_scheme=scheme
+        viewport=PHONE,
+        is_mobile=True,
+        has_touch=True,
+        color_scheme=scheme,
+        geolocation=POSITION,
+        permissions=["geolocation"],
     )
     context.route(
         "**/*",
@@ -89,11 +110,11 @@ def shots(browser, url, scheme, customer_id, contact_id, rep_id):
     )
     tab = context.new_page()
 
-    def save(name):
+    def save(name, full_page=False):
         if ONLY and not name.startswith(ONLY):
             return
         tab.wait_for_load_state("networkidle")
-        tab.screenshot(path=str(SCREENS / f"{name}-{scheme}.png"))
+        tab.screenshot(path=str(SCREENS / f"{name}-{scheme}.png"), full_page=full_page)
 
     def sign_in(username):
         tab.goto(url + "/login")
@@ -117,6 +138,24 @@ def shots(browser, url, scheme, customer_id, contact_id, rep_id):
     save("06-contact")
     tab.goto(url + "/reports/me")
     save("12-my-cadence")
+    tab.goto(url + "/plan")
+    if not tab.locator(".plan-stop").count():  # the light pass's plan is kept for the dark one
+        tab.get_by_role("button", name="Use my position").click()
+        tab.get_by_role("button", name="Plan", exact=True).click()
+    tab.locator(".plan-stop").first.wait_for()
+    tab.wait_for_timeout(1500)  # the map's frame draws the route
+    save("13-plan", full_page=True)
+    why_not = tab.locator(".plan-why-not button")
+    if why_not.count():  # a day with a stop left out for want of time
+        why_not.first.click()
+        answer = tab.locator(".plan-why-not [role=status]").first
+        answer.wait_for()
+        answer.scroll_into_view_if_needed()
+        save("14-plan-why-not")
+    tab.goto(url + "/settings")
+    save("15-settings", full_page=True)
+    tab.goto(url + snooze)
+    save("16-one-tap-snooze")
     # Offline: the list the phone kept, with no network at all.
     tab.goto(url + "/touchpoints")
     tab.wait_for_timeout(4000)  # the worker keeps the day's pages

@@ -1,13 +1,17 @@
 """Plan my day in headless Chromium at 390x844: the demo rep plans the day from a given position,
 sees the numbered pins and the list, completes the first stop, skips one, hands the route to the
-maps app in order, and opens the plan again with no network."""
+maps app in order, and opens the plan again with no network; in Settings, the home base comes
+from the phone's position."""
 
 import re
 from urllib.parse import parse_qs, urlsplit
 
 from playwright.sync_api import expect
 
-from .conftest import HOSTILE
+from tpweb.extensions import db
+from tpweb.models import User
+
+from .conftest import HOSTILE, new_rep
 
 POSITION = {"latitude": 41.8781, "longitude": -87.6298}
 
@@ -156,3 +160,25 @@ def test_why_not_a_left_out_stop_shows_what_it_pushes_out_and_takes_that_plan(
     after = stop_names(page)
     for line in pushed:
         assert not any(line.startswith(stop) for stop in after)
+
+
+def test_settings_take_the_home_base_from_the_phones_position(page, server_app, sign_in):
+    with server_app.app_context():
+        rep, _ = new_rep("home")
+        db.session.add(rep)
+        db.session.commit()
+        username = rep.username
+    page.context.grant_permissions(["geolocation"])
+    page.context.set_geolocation(POSITION)
+    sign_in(username)
+    page.goto(page.url.rstrip("/") + "/settings")
+    defaults = page.locator("#plan-defaults")
+    defaults.get_by_role("button", name="Use my position").tap()
+    expect(defaults.locator("[data-position-note]")).to_contain_text("Save plan defaults")
+    expect(defaults.get_by_label("Home base latitude")).to_have_value("41.878100")
+    expect(defaults.get_by_label("Home base longitude")).to_have_value("-87.629800")
+    defaults.get_by_role("button", name="Save plan defaults").tap()
+    expect(page.get_by_text("Plan my day's defaults saved.")).to_be_visible()
+    with server_app.app_context():
+        home = db.session.get(User, rep.id)
+        assert (home.home_latitude, home.home_longitude) == (41.8781, -87.6298)
