@@ -1,6 +1,8 @@
-"""`make lighthouse`: Lighthouse 13 (mobile) on the list, the map, My tasks, contacts and a
-customer page, signed in as the demo's rep1, against the app as `make run` serves it; the
-scores into docs/benchmarks.md (between its lighthouse markers) and on stdout.
+"""`make lighthouse`: Lighthouse 13 (mobile) on every page a rep works in (Today, the list, the
+map, Plan my day, My tasks, contacts, a contact, a customer, My cadence, Settings), signed in as
+the demo's rep1, against the app as production serves it (gunicorn with tpweb's settings:
+compressed pages, hashed static files; docs/deploy.md); the scores into docs/benchmarks.md
+(between its lighthouse markers) and on stdout.
 
 Lighthouse 13 needs Node 22: both come from tools/lighthouse/ (npm ci), apart from the app's own
 Node tools. Chromium is Debian's. No page loads anything from outside (no map tiles).
@@ -43,9 +45,16 @@ class CsrfToken(html.parser.HTMLParser):
             self.token = attrs.get("value")
 
 
+class LoopbackPolicy(http.cookiejar.DefaultCookiePolicy):
+    """Production's cookies are Secure; on loopback, plain HTTP is as private as TLS."""
+
+    def return_ok_secure(self, cookie, request):
+        return True
+
+
 def session_cookie(url):
     """Sign in as rep1 as a browser would; the session cookie's header value."""
-    jar = http.cookiejar.CookieJar()
+    jar = http.cookiejar.CookieJar(LoopbackPolicy())
     opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
     form = CsrfToken()
     form.feed(opener.open(url + "/login").read().decode())
@@ -87,7 +96,8 @@ def write_doc(rows, when):
         BEGIN,
         "",
         f"Measured {when} by `make lighthouse` (Lighthouse 13, mobile, signed in as rep1, "
-        f"the demo data; target: every category >= {TARGET}).",
+        "the demo data, served by gunicorn with the production settings; target: every "
+        f"category >= {TARGET}).",
         "",
         "| page | " + " | ".join(CATEGORIES) + " | met |",
         "| --- |" + " ---: |" * len(CATEGORIES) + " --- |",
@@ -116,16 +126,21 @@ def main():
     times = int(os.environ.get("LIGHTHOUSE_RUNS", "1"))
     with tempfile.TemporaryDirectory() as folder:
         database_url = f"sqlite:///{folder}/lighthouse.sqlite"
-        customer_id, _, _ = seed(database_url)
-        process, url = serve(database_url)
+        customer_id, contact_id, _, _ = seed(database_url)
+        process, url = serve(database_url, production=True)
         try:
             cookie = session_cookie(url)
             pages = {
+                "Today (/)": "/",
                 "the list (/touchpoints)": "/touchpoints",
                 "the map (/touchpoints?view=map)": "/touchpoints?view=map",
+                "Plan my day (/plan)": "/plan",
                 "My tasks (/tasks)": "/tasks",
                 "contacts (/contacts)": "/contacts",
+                "a contact (/contacts/<id>)": f"/contacts/{contact_id}",
                 "a customer (/customers/<id>)": f"/customers/{customer_id}",
+                "My cadence (/reports/me)": "/reports/me",
+                "Settings (/settings)": "/settings",
             }
             rows = []
             for name, path in pages.items():

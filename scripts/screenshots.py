@@ -19,6 +19,7 @@ from pathlib import Path
 from flask_migrate import upgrade
 from playwright.sync_api import sync_playwright
 from sqlalchemy import select
+from sqlalchemy.engine import make_url
 
 from tpweb import create_app
 from tpweb.domain import one_tap
@@ -66,7 +67,9 @@ def seed(database_url):
         return customer.id, contact.id, rep.id, f"/actions/{one_tap.sign(SECRET_KEY, snooze)}"
 
 
-def serve(database_url):
+def serve(database_url, production=False):
+    """The app on a free port of loopback, as `make run` serves it, or with `production` as
+    docs/deploy.md does (gunicorn, compressed pages, hashed and precompressed static files)."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
@@ -78,8 +81,14 @@ def serve(database_url):
         "TPWEB_TILE_URL": "none",
         "TPWEB_TIMEZONE": ZONE,
     }
+    command = [sys.executable, "-m", "flask", "--app", "tpweb", "run", "--port", str(port)]
+    if production:
+        env.update(TPWEB_ENV="production", TPWEB_BIND=f"127.0.0.1:{port}", WEB_CONCURRENCY="2")
+        env["TPWEB_INSTANCE_PATH"] = str(Path(make_url(database_url).database).parent)
+        command = [sys.executable, "-m", "gunicorn", "-c", "python:tpweb.gunicorn_conf",
+                   "tpweb.wsgi:app"]  # fmt: skip
     process = subprocess.Popen(
-        [sys.executable, "-m", "flask", "--app", "tpweb", "run", "--port", str(port)],
+        command,
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
