@@ -1,8 +1,9 @@
-"""Reminder pushes (Web Push): a notification's words and link for the reminders, encrypted to each
+"""Reminder pushes (Web Push): a notification's words, link and one-tap actions, encrypted to each
 of the user's devices (RFC 8291, aes128gcm) and posted to its push service with a VAPID signature
 (RFC 8292), by pywebpush over one HTTP session for a whole sweep."""
 
 import base64
+import functools
 import json
 import logging
 import os
@@ -17,9 +18,10 @@ from flask import current_app
 from sqlalchemy import delete, select
 
 from tpweb.config import push_enabled
+from tpweb.domain import one_tap
 from tpweb.domain.reminders import TASK
 from tpweb.jobs.delivery import Unreachable
-from tpweb.jobs.mail import long_date, public_urls, sentence
+from tpweb.jobs.mail import ActionLinks, long_date, public_urls, sentence
 from tpweb.models import PushSubscription
 
 log = logging.getLogger(__name__)
@@ -30,7 +32,8 @@ TTL = 12 * 3600
 # A VAPID signature is good for 24 hours at most (RFC 8292); one is made per push service and
 # used for 12, not one per message (pywebpush's webpush() signs every call).
 SIGNATURE_HOURS = 12
-# Push services take 4,096 bytes of encrypted payload; the words are cut well below that.
+# Push services take 4,096 bytes of encrypted payload; the words are cut well below that (with
+# the three action links, about 300 bytes, a payload stays under 2,700 bytes in any script).
 TITLE_LIMIT, BODY_LIMIT = 120, 600
 GONE = (404, 410)
 
@@ -64,16 +67,24 @@ def title(reminder):
     return reminder.account
 
 
-def notification(reminders, today, url):
+def notification(reminders, today, url, act=None):
     """What the phone shows for `reminders` (one, or a digest) and opens when it is tapped:
-    Record response for a task, Complete for a touchpoint, My tasks for a digest."""
+    Record response for a task, Complete for a touchpoint, My tasks for a digest. One reminder
+    has the email's one-tap actions as buttons, each with its signed link (`act(reminder,
+    action)`, as mail.line's); a digest has none (which item would they be for?)."""
     if len(reminders) == 1:
         [reminder] = reminders
         if reminder.kind == TASK:
             link = url("tasks.respond", record_id=reminder.item_id)
         else:
             link = url("touchpoints.complete", touchpoint_id=reminder.item_id)
-        return {"title": title(reminder), "body": sentence(reminder), "url": link}
+        shown = {"title": title(reminder), "body": sentence(reminder), "url": link}
+        if act is not None:
+            shown["actions"] = [
+                {"action": action, "title": label, "url": act(reminder, action)}
+                for action, label in one_tap.ACTIONS.items()
+            ]
+        return shown
     overdue = sum(r.overdue for r in reminders)
     return {
         "title": f"{len(reminders)} reminders for {long_date(today)}",
@@ -121,6 +132,7 @@ class Pusher:
         self.timeout = config["TPWEB_PUSH_TIMEOUT"]
         self.http = http or _session()
         self.url = public_urls()
+        self.actions = ActionLinks(self.url)
         self.signatures = {}  # audience -> (expires, headers)
         self.devices = (None, [])  # the last user's devices: a user's pushes go one after another
 
@@ -131,13 +143,16 @@ class Pusher:
         self.http.close()
 
     def compose(self, user, reminders, today, key):
-        shown = notification(reminders, today, self.url)
+        act = functools.partial(self.actions, user.id)
+        shown = notification(reminders, today, self.url, act)
         payload = {
             "title": _cut(shown["title"], TITLE_LIMIT),
             "body": _cut(shown["body"], BODY_LIMIT),
             "url": shown["url"],
             "tag": key,
         }
+        if "actions" in shown:
+            payload["actions"] = shown["actions"]
         data = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode()
         return Push(user.id, payload["title"], data, key)
 
