@@ -2,11 +2,12 @@
 (tests/webpush.py) that decrypts every message with the device's own keys."""
 
 import signal
+import socket
 from datetime import timedelta
 from urllib.parse import urlsplit
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 
 from tpweb.config import check_push
 from tpweb.domain import one_tap
@@ -21,7 +22,7 @@ from tpweb.models import PushSubscription, ReminderDelivery, Touchpoint, Touchpo
 from . import test_reminders as reminders
 from .conftest import snapshot
 from .test_reminders import DEC1, TOKYO_SIX, enqueue_sweep, start_worker, task, tokyo_rep, work
-from .webpush import Receiver, unb64
+from .webpush import Device, Receiver, unb64
 
 # The email tests' fixtures: the SMTP server in this process, the outbox, the RQ queue.
 inbox, outbox, queue = reminders.inbox, reminders.outbox, reminders.queue
@@ -208,6 +209,23 @@ def test_a_failing_push_service_is_tried_again_next_hour_and_each_push_arrives_o
     run_sweep(now=TOKYO_SIX + timedelta(hours=2))
     assert len(receiver.texts()) == 4 and len(outbox) == 2
     assert ledger(channel="push", status="sent") == 2
+
+
+def test_a_push_service_that_does_not_answer_at_all_is_tried_again_next_hour(
+    app, make, receiver, outbox
+):
+    kenji, _, _ = kenji_with_two_items(make, receiver)
+    db.session.execute(delete(PushSubscription))
+    with socket.socket() as closed:  # a port nothing listens on: the connection is refused
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]
+    subscribe(kenji, Device("phone", f"http://127.0.0.1:{port}/push/phone"))
+    report = run_sweep(now=TOKYO_SIX)
+    assert report.failed == 2 and len(outbox) == 2
+    rows = db.session.scalars(select(ReminderDelivery).filter_by(channel="push")).all()
+    assert [(r.status, r.attempts) for r in rows] == [("pending", 1)] * 2
+    assert "Connection" in rows[0].last_error
+    assert len(devices()) == 1  # no answer is not a goodbye
 
 
 def test_one_device_failing_while_another_takes_it_counts_as_sent(app, make, receiver, outbox):
