@@ -13,12 +13,14 @@ from sqlalchemy import select
 
 from tpweb.domain.calendar_feed import calendar, items
 from tpweb.domain.history import HOW, NOT_A_CHANGE
+from tpweb.domain.saved_plans import replan, route_of
 from tpweb.extensions import db
 from tpweb.models import Plan, PlanStop, Touchpoint, TouchpointRecord, User
 
 from .conftest import snapshot
 from .ical import rfc5545_problems
 from .test_auth import csrf_sign_in
+from .test_saved_plans import EIGHT, plan_day
 
 LINK = re.compile(r'id="calendar-link" value="([^"]+)"')
 
@@ -167,7 +169,7 @@ def test_a_plan_is_timed_in_the_users_zone_on_both_sides_of_each_dst_change(make
         plan = Plan(rep=rep, day=day, planned_by=rep, start_latitude=40.7, start_longitude=-74,
                     day_starts=480, day_ends=1020, visit_minutes=45)  # fmt: skip
         plan.stops.append(PlanStop(account_id=account.id, position=1, arrival=9 * 3600,
-                                   why="overdue 3 days"))  # fmt: skip
+                                   why="overdue 3 days", visit_minutes=45))  # fmt: skip
         db.session.add(plan)
     db.session.commit()
     expected = {  # UTC hour of 09:00 local
@@ -210,6 +212,47 @@ def test_the_day_plan_shows_as_timed_events_in_the_feed(app, make, rep, feed, cu
     assert event["DTSTART"].params["TZID"] == "America/Chicago"
     assert event["DESCRIPTION"].splitlines()[:2] == ["due today", "open task: quote"]
     assert event["URL"] == f"https://tpweb.example/customers/{customer.id}"
+
+
+def test_a_stop_a_replan_moves_gets_a_higher_sequence_and_a_later_last_modified(
+    app, make, rep, feed, today
+):
+    """Three stops planned with each visit's own length (the plan has none); the second moved
+    down the route: the two whose times changed count up, the first is as it was."""
+    for n, lon in enumerate((-87.62, -87.61, -87.60), 1):
+        account = make.customer(rep=rep, name=f"Near {n}", latitude=41.88, longitude=lon)
+        make.touchpoint(account, last_call=today - timedelta(days=30), frequency_days=30)
+    plan = plan_day(rep, today)
+    assert plan.visit_minutes is None and len(route_of(plan)) == 3
+    plan.planned_at -= timedelta(minutes=10)
+    db.session.commit()
+    before = plan_events(app.test_client().get(feed).data)
+    assert sorted(str(e["SUMMARY"]) for e in before.values()) == [
+        "Visit 1: Near 1", "Visit 2: Near 2", "Visit 3: Near 3",
+    ]  # fmt: skip
+    first, second, third = route_of(plan)
+    replan(plan, begin=EIGHT, move=(second, +1))
+    db.session.commit()
+    assert [stop.id for stop in route_of(plan)] == [first.id, third.id, second.id]
+    after = plan_events(app.test_client().get(feed).data)
+    assert sorted(after) == sorted(before)  # the same UIDs: updated, never added
+    for uid, event in after.items():
+        was = before[uid]
+        moved = event.decoded("DTSTART") != was.decoded("DTSTART")
+        assert moved == (str(event["SUMMARY"]) != "Visit 1: Near 1"), uid
+        if moved:
+            assert event["SEQUENCE"] > was["SEQUENCE"]
+            assert event.decoded("LAST-MODIFIED") > was.decoded("LAST-MODIFIED")
+            assert event.decoded("DTSTAMP") == event.decoded("LAST-MODIFIED")
+        else:
+            assert event["SEQUENCE"] == was["SEQUENCE"]
+            assert event.decoded("LAST-MODIFIED") == was.decoded("LAST-MODIFIED")
+        assert event.decoded("DTEND") - event.decoded("DTSTART") == timedelta(minutes=30)
+
+
+def plan_events(body):
+    assert rfc5545_problems(body) == []
+    return {uid: e for uid, e in events(body).items() if uid.startswith("plan-")}
 
 
 def test_hostile_text_stays_inside_its_property(app, make, rep, feed, today):

@@ -2,21 +2,27 @@
 (tests/webpush.py) that decrypts every message with the device's own keys."""
 
 import signal
+import socket
 from datetime import timedelta
+from urllib.parse import urlsplit
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 
 from tpweb.config import check_push
+from tpweb.domain import one_tap
+from tpweb.domain.reminders import TASK, TOUCHPOINT
+from tpweb.domain.schedule import today_in
 from tpweb.extensions import db
 from tpweb.jobs.counters import REMINDERS
 from tpweb.jobs.push import new_vapid_keys
 from tpweb.jobs.sweep import run_sweep
-from tpweb.models import PushSubscription, ReminderDelivery
+from tpweb.models import PushSubscription, ReminderDelivery, Touchpoint, TouchpointRecord
 
 from . import test_reminders as reminders
+from .conftest import snapshot
 from .test_reminders import DEC1, TOKYO_SIX, enqueue_sweep, start_worker, task, tokyo_rep, work
-from .webpush import Receiver, unb64
+from .webpush import Device, Receiver, unb64
 
 # The email tests' fixtures: the SMTP server in this process, the outbox, the RQ queue.
 inbox, outbox, queue = reminders.inbox, reminders.outbox, reminders.queue
@@ -100,10 +106,53 @@ def test_each_item_is_pushed_once_to_every_device_and_decrypts_to_its_words_and_
     assert message.headers["topic"] == message.data["tag"]
 
 
+def test_each_push_carries_the_emails_one_tap_actions_signed_for_its_user_item_and_action(
+    app, make, receiver, outbox
+):
+    kenji, record, touchpoint = kenji_with_two_items(make, receiver)
+    run_sweep(now=TOKYO_SIX)
+    items = {"Dana Diaz · Acme & Sons": (TASK, record.id), "North Yard · Acme & Sons": (
+        TOUCHPOINT, touchpoint.id)}  # fmt: skip
+    links = {}
+    for text in receiver.texts("phone"):
+        kind, item_id = items[text["title"]]
+        assert [(a["action"], a["title"]) for a in text["actions"]] == [
+            ("done", "Done"),
+            ("tomorrow", "Snooze to tomorrow"),
+            ("week", "Next week"),
+        ]
+        for action in text["actions"]:
+            parts = urlsplit(action["url"])
+            assert (parts.scheme, parts.netloc) == ("https", "tpweb.example")
+            token = parts.path.removeprefix("/actions/")
+            assert parts.path == f"/actions/{token}"
+            # What the link allows, read back with the app's key: this user, item, due date, action.
+            allowed = one_tap.read(app.config["SECRET_KEY"], token)
+            assert allowed == one_tap.Action(kenji.id, kind, item_id, DEC1, action["action"])
+            links[kind, action["action"]] = parts.path
+    # Opening each of them, as the notification's buttons do, changes nothing...
+    tables = (Touchpoint, TouchpointRecord, ReminderDelivery)
+    before = snapshot(*tables)
+    phone = app.test_client()  # signed in nowhere
+    for link in links.values():
+        assert phone.get(link).status_code in (200, 303)
+        assert snapshot(*tables) == before
+    assert phone.get(links[TASK, "done"]).location == f"/tasks/{record.id}/response"
+    page = phone.get(links[TOUCHPOINT, "tomorrow"]).text
+    assert "Snooze to tomorrow?" in page and "North Yard" in page
+    # ...and the page's one button does it, once.
+    assert "Snoozed" in phone.post(links[TOUCHPOINT, "tomorrow"]).text
+    assert "Already done" in phone.post(links[TOUCHPOINT, "tomorrow"]).text
+    db.session.expire_all()
+    tomorrow = today_in(kenji.timezone) + timedelta(days=1)
+    assert db.session.get(Touchpoint, touchpoint.id).next_call == tomorrow
+
+
 def test_the_digest_is_one_push_naming_everyone_and_opening_my_tasks(app, make, receiver, outbox):
     kenji_with_two_items(make, receiver, reminder_digest=True)
     run_sweep(now=TOKYO_SIX)
     [shown] = receiver.texts("phone")
+    assert "actions" not in shown  # which item would they be for?
     assert shown["title"] == "2 reminders for Tuesday, December 1, 2026"
     assert shown["body"] == (
         "2 due today, 0 overdue: Dana Diaz · Acme & Sons, North Yard · Acme & Sons"
@@ -160,6 +209,23 @@ def test_a_failing_push_service_is_tried_again_next_hour_and_each_push_arrives_o
     run_sweep(now=TOKYO_SIX + timedelta(hours=2))
     assert len(receiver.texts()) == 4 and len(outbox) == 2
     assert ledger(channel="push", status="sent") == 2
+
+
+def test_a_push_service_that_does_not_answer_at_all_is_tried_again_next_hour(
+    app, make, receiver, outbox
+):
+    kenji, _, _ = kenji_with_two_items(make, receiver)
+    db.session.execute(delete(PushSubscription))
+    with socket.socket() as closed:  # a port nothing listens on: the connection is refused
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]
+    subscribe(kenji, Device("phone", f"http://127.0.0.1:{port}/push/phone"))
+    report = run_sweep(now=TOKYO_SIX)
+    assert report.failed == 2 and len(outbox) == 2
+    rows = db.session.scalars(select(ReminderDelivery).filter_by(channel="push")).all()
+    assert [(r.status, r.attempts) for r in rows] == [("pending", 1)] * 2
+    assert "Connection" in rows[0].last_error
+    assert len(devices()) == 1  # no answer is not a goodbye
 
 
 def test_one_device_failing_while_another_takes_it_counts_as_sent(app, make, receiver, outbox):

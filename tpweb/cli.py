@@ -127,10 +127,12 @@ def send_reminders(day, dry_run, workers):
         items = f" ({sent.items} items)" if sent.items > 1 else ""
         to = sent.to if sent.channel == "email" else f"the devices of {sent.to} (push)"
         click.echo(f"{verb} to {to}: {sent.subject}{items}")
-    pushes = sum(sent.channel == "push" for sent in report.sent)
+    emails, pushes = report.messages["email"], report.messages["push"]
+    if emails + pushes > len(report.sent):
+        click.echo(f"… and {emails + pushes - len(report.sent)} more.")
     pushed = f" and {pushes} pushes" if pushes else ""
     click.echo(
-        f"{verb} {len(report.sent) - pushes} emails{pushed} for {report.items_sent} items; "
+        f"{verb} {emails} emails{pushed} for {report.items_sent} items; "
         f"{report.skipped} no longer due; {report.failed} failed (tried again next run)."
     )
 

@@ -337,6 +337,9 @@ class PlanStop(db.Model):
     left_out_why: Mapped[str] = mapped_column(String(20), default="")
     # How long its visit takes (the rep's length for its call type, or the plan form's).
     visit_minutes: Mapped[int] = mapped_column(default=30, server_default="30")
+    # When a re-plan last changed its arrival or position (None: as its plan was made, at
+    # planned_at): the calendar feed's SEQUENCE and LAST-MODIFIED move with it.
+    revised_at: Mapped[datetime | None]
 
     plan: Mapped[Plan] = relationship(back_populates="stops")
     account: Mapped[Account] = relationship()

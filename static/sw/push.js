@@ -3,11 +3,19 @@
    opens its item in the app (Complete for a touchpoint, Record response for a task, My tasks for
    a digest). The page's side, turning them on, is static/push.js.
 
-   What the sweep sends (tpweb/jobs/push.py) is JSON: { title, body, url, tag }. The same tag
-   replaces a notification rather than adding one: a push sent again after a crash shows once. */
+   What the sweep sends (tpweb/jobs/push.py) is JSON: { title, body, url, tag, actions }. The
+   same tag replaces a notification rather than adding one: a push sent again after a crash shows
+   once. `actions` (one reminder's, never a digest's) are the email's one-tap actions, each
+   { action, title, url } with its signed link: a tap on one of those buttons opens that link's
+   page (Done: Complete or Record response; a snooze: its page with one button, whose POST does
+   it once), never the action itself: a notification's button cannot ask for the POST's CSRF
+   token. Chrome shows the first two buttons (Notification.maxActions), Safari and Firefox none:
+   the notification itself still opens the item. */
 
 const FALLBACK = { title: "Touchpoints", body: "You have reminders due.", url: "/tasks" };
 const ICON = "/static/icons/icon-192.png";
+// Done, Snooze to tomorrow, Next week: what the sweep sends; more are not read.
+const MOST_ACTIONS = 3;
 
 // A push's payload, as far as it can be read; anything else gets the fallback words.
 export function readPayload(data) {
@@ -38,7 +46,19 @@ function text(value, fallback, limit) {
   return typeof value === "string" && value.trim() ? value.slice(0, limit) : fallback;
 }
 
-// The title and showNotification options for a payload.
+function named(value) {
+  return typeof value === "string" && value.trim() !== "";
+}
+
+// The payload's one-tap actions that can be shown: each with a name, a title and a link.
+function readActions(actions) {
+  if (!Array.isArray(actions)) return [];
+  const valid = actions.filter((each) => each && named(each.action) && named(each.title) && named(each.url));
+  return valid.slice(0, MOST_ACTIONS);
+}
+
+// The title and showNotification options for a payload: its buttons in `actions`, their links
+// in `data.actions` by name (the notificationclick event names the button, nothing more).
 export function notificationFor(payload, scope) {
   const options = {
     body: text(payload.body, FALLBACK.body, 600),
@@ -47,7 +67,22 @@ export function notificationFor(payload, scope) {
     data: { url: itemUrl(typeof payload.url === "string" ? payload.url : FALLBACK.url, scope) },
   };
   if (typeof payload.tag === "string" && payload.tag) options.tag = payload.tag.slice(0, 100);
+  const actions = readActions(payload.actions);
+  if (actions.length) {
+    options.actions = actions.map((each) => ({ action: each.action.slice(0, 20), title: each.title.slice(0, 40) }));
+    options.data.actions = Object.fromEntries(
+      actions.map((each) => [each.action.slice(0, 20), itemUrl(each.url, scope)]),
+    );
+  }
   return { title: text(payload.title, FALLBACK.title, 120), options };
+}
+
+// Where a tap goes: a button's link for a tap on that button (`action`, its name), else the
+// notification's own page; on this app's origin either way.
+export function tapUrl(data, action, scope) {
+  const links = (data && data.actions) || {};
+  const chosen = action && Object.hasOwn(links, action) ? links[action] : data && data.url;
+  return itemUrl(named(chosen) ? chosen : FALLBACK.url, scope);
 }
 
 // Opens `url`: in a window of the app when there is one (focused first, while the tap allows
@@ -67,7 +102,7 @@ export function listenForPushes(scope) {
   });
   scope.addEventListener("notificationclick", (event) => {
     event.notification.close();
-    const url = (event.notification.data && event.notification.data.url) || itemUrl("", scope.registration.scope);
+    const url = tapUrl(event.notification.data, event.action, scope.registration.scope);
     event.waitUntil(openItem(scope.clients, url));
   });
 }

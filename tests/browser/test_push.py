@@ -3,6 +3,7 @@ DevTools protocol (ServiceWorker.deliverPushMessage) shows its notification, and
 the item. The payload is the app's own (tpweb.jobs.push.notification); the sweep's encryption and
 delivery to a push service are tests/test_push.py's."""
 
+import functools
 import json
 import time
 from datetime import timedelta
@@ -14,7 +15,7 @@ from sqlalchemy import select
 from tpweb.domain.reminders import TOUCHPOINT, Reminder
 from tpweb.domain.schedule import today_in
 from tpweb.extensions import db
-from tpweb.jobs.mail import public_urls
+from tpweb.jobs.mail import ActionLinks, public_urls
 from tpweb.jobs.push import new_vapid_keys, notification
 from tpweb.models import Account, PushSubscription, Touchpoint, User
 
@@ -33,10 +34,11 @@ NOTIFICATIONS = """() => navigator.serviceWorker.ready
   .then((registration) => registration.getNotifications())
   .then((shown) => shown.map((n) => (
     { title: n.title, body: n.body, tag: n.tag, data: n.data })))"""
-# The tap: the worker's own notificationclick handler, given the notification it is showing.
-TAP = """async () => {
+# The tap: the worker's own notificationclick handler, given the notification it is showing (and
+# the button tapped: "" for the notification itself).
+TAP = """async (action) => {
   const [shown] = await self.registration.getNotifications();
-  self.dispatchEvent(new NotificationEvent("notificationclick", { notification: shown }));
+  self.dispatchEvent(new NotificationEvent("notificationclick", { notification: shown, action }));
 }"""
 
 
@@ -77,7 +79,8 @@ def registration_id(cdp, scope):
 
 
 def due_touchpoint(server_app, server):
-    """rep1's first due touchpoint, and the notification the app's sweep would push for it."""
+    """rep1's first due touchpoint, and the notification the app's sweep would push for it
+    (with its one-tap actions' links, signed with the server's key)."""
     with server_app.app_context():
         rep = db.session.scalar(select(User).filter_by(username="rep1"))
         tp, name = db.session.execute(
@@ -87,19 +90,16 @@ def due_touchpoint(server_app, server):
             .order_by(Touchpoint.next_call, Touchpoint.id)
         ).first()
         today = today_in(TIMEZONE)
-        reminder = Reminder(TOUCHPOINT, tp.id, today, False, name, account=name)
+        reminder = Reminder(TOUCHPOINT, tp.id, tp.next_call, tp.next_call < today, name,
+                            account=name)  # fmt: skip
         server_app.config["TPWEB_PUBLIC_URL"] = server.url
-        shown = notification([reminder], today + timedelta(days=0), public_urls())
+        act = functools.partial(ActionLinks(), rep.id)
+        shown = notification([reminder], today, public_urls(), act)
         return tp.id, name, {**shown, "tag": f"reminder-{tp.id}"}
 
 
-def test_a_pushed_reminder_is_shown_and_tapping_it_opens_complete(
-    page, server, server_app, sign_in, screenshot
-):
-    page.context.grant_permissions(["notifications"], origin=server.url)
-    sign_in("rep1")
-    controlled(page)
-    touchpoint_id, name, payload = due_touchpoint(server_app, server)
+def push(page, server, payload):
+    """`payload` pushed to the page's service worker, as a push service would."""
     cdp = page.context.new_cdp_session(page)
     cdp.send(
         "ServiceWorker.deliverPushMessage",
@@ -109,19 +109,53 @@ def test_a_pushed_reminder_is_shown_and_tapping_it_opens_complete(
             "data": json.dumps(payload),
         },
     )
+
+
+def test_a_pushed_reminder_is_shown_and_tapping_it_opens_complete(
+    page, server, server_app, sign_in, screenshot
+):
+    page.context.grant_permissions(["notifications"], origin=server.url)
+    sign_in("rep1")
+    controlled(page)
+    touchpoint_id, name, payload = due_touchpoint(server_app, server)
+    push(page, server, payload)
     [shown] = notifications(page)
     assert shown["title"] == name
-    assert shown["body"] == f"A touchpoint for customer {name} assigned to you is due today."
+    assert shown["body"].startswith(f"A touchpoint for customer {name} assigned to you ")
     assert shown["tag"] == f"reminder-{touchpoint_id}"
     complete = f"{server.url}/touchpoints/{touchpoint_id}/complete"
-    assert shown["data"] == {"url": complete}
+    assert shown["data"]["url"] == complete
+    assert sorted(shown["data"]["actions"]) == ["done", "tomorrow", "week"]
 
     [worker] = page.context.service_workers
-    worker.evaluate(TAP)
+    worker.evaluate(TAP, "")
     page.wait_for_url(complete)
     expect(page.get_by_role("heading", name=f"Complete: {name}")).to_be_visible()
     assert page.evaluate(NOTIFICATIONS) == []  # the tap closed it
     screenshot("push-tapped-complete")
+
+
+def test_tapping_a_pushed_reminders_snooze_opens_its_page_whose_button_snoozes_it(
+    page, server, server_app, sign_in, screenshot
+):
+    page.context.grant_permissions(["notifications"], origin=server.url)
+    sign_in("rep1")
+    controlled(page)
+    touchpoint_id, name, payload = due_touchpoint(server_app, server)
+    push(page, server, payload)
+    [shown] = notifications(page)
+    [worker] = page.context.service_workers
+    worker.evaluate(TAP, "tomorrow")
+    page.wait_for_url(shown["data"]["actions"]["tomorrow"])
+    expect(page.get_by_role("heading", name="Snooze to tomorrow?")).to_be_visible()
+    expect(page.locator("#one-tap")).to_contain_text(name)
+    assert page.evaluate(NOTIFICATIONS) == []
+    screenshot("push-snooze-page")
+    tomorrow = today_in(TIMEZONE) + timedelta(days=1)
+    page.get_by_role("button", name=f"Snooze to {tomorrow:%A, %B} {tomorrow.day}").click()
+    expect(page.get_by_role("heading", name="Snoozed")).to_be_visible()
+    with server_app.app_context():
+        assert db.session.get(Touchpoint, touchpoint_id).next_call == tomorrow
 
 
 def test_a_push_that_cannot_be_read_still_shows_a_notification(page, server, sign_in):
@@ -139,7 +173,7 @@ def test_a_push_that_cannot_be_read_still_shows_a_notification(page, server, sig
     )
     [shown] = notifications(page)
     assert (shown["title"], shown["body"]) == ("Touchpoints", "You have reminders due.")
-    assert shown["data"] == {"url": server.url + "/tasks"}
+    assert shown["data"] == {"url": server.url + "/tasks"}  # and no buttons
 
 
 @pytest.mark.parametrize("scheme", ["light", "dark"])

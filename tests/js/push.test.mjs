@@ -3,7 +3,16 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
-import { itemUrl, keyBytes, notificationFor, openItem, readPayload, subscriptionForm } from "../../static/sw/push.js";
+import {
+  itemUrl,
+  keyBytes,
+  listenForPushes,
+  notificationFor,
+  openItem,
+  readPayload,
+  subscriptionForm,
+  tapUrl,
+} from "../../static/sw/push.js";
 
 const SCOPE = "https://app.example/";
 
@@ -98,4 +107,106 @@ test("the server's key and the browser's subscription as the server takes them",
   assert.deepEqual([...bytes], [4, 1, 2, 255, 239]);
   const subscription = { toJSON: () => ({ endpoint: "https://push.example/x", keys: { p256dh: "BP", auth: "AU" } }) };
   assert.deepEqual(subscriptionForm(subscription), { endpoint: "https://push.example/x", p256dh: "BP", auth: "AU" });
+});
+
+// A reminder's payload with its one-tap actions, as tpweb/jobs/push.py sends it.
+const ACTIONS = [
+  { action: "done", title: "Done", url: "https://tpweb.example/actions/1.p.3.20261201.d.X.sig" },
+  { action: "tomorrow", title: "Snooze to tomorrow", url: "https://tpweb.example/actions/1.p.3.20261201.t.X.sig" },
+  { action: "week", title: "Next week", url: "https://tpweb.example/actions/1.p.3.20261201.w.X.sig" },
+];
+const REMINDER = {
+  title: "North Yard · Acme & Sons",
+  body: "A touchpoint for jobsite North Yard of customer Acme & Sons assigned to you is due today.",
+  url: "https://tpweb.example/touchpoints/3/complete",
+  tag: "reminder-12",
+  actions: ACTIONS,
+};
+
+test("a reminder's one-tap actions become its buttons, their links kept by name on this origin", () => {
+  const { options } = notificationFor(REMINDER, SCOPE);
+  assert.deepEqual(options.actions, [
+    { action: "done", title: "Done" },
+    { action: "tomorrow", title: "Snooze to tomorrow" },
+    { action: "week", title: "Next week" },
+  ]);
+  assert.deepEqual(options.data, {
+    url: "https://app.example/touchpoints/3/complete",
+    actions: {
+      done: "https://app.example/actions/1.p.3.20261201.d.X.sig",
+      tomorrow: "https://app.example/actions/1.p.3.20261201.t.X.sig",
+      week: "https://app.example/actions/1.p.3.20261201.w.X.sig",
+    },
+  });
+});
+
+test("a digest, or actions that cannot be read, give a notification with no buttons", () => {
+  const digest = notificationFor({ title: "2 reminders", url: "/tasks", tag: "digest-1" }, SCOPE);
+  assert.equal(digest.options.actions, undefined);
+  assert.deepEqual(digest.options.data, { url: "https://app.example/tasks" });
+  for (const actions of ["done", [null, 3, { action: "done" }, { action: "", title: "Done", url: "/x" }], {}]) {
+    const { options } = notificationFor({ ...REMINDER, actions }, SCOPE);
+    assert.equal(options.actions, undefined, JSON.stringify(actions));
+  }
+  const many = notificationFor({ ...REMINDER, actions: [...ACTIONS, { action: "more", title: "More", url: "/m" }] }, SCOPE);
+  assert.equal(many.options.actions.length, 3);
+});
+
+test("tapUrl: a button goes to its own link, the notification or an unknown button to its page", () => {
+  const { options } = notificationFor(REMINDER, SCOPE);
+  assert.equal(tapUrl(options.data, "tomorrow", SCOPE), "https://app.example/actions/1.p.3.20261201.t.X.sig");
+  assert.equal(tapUrl(options.data, "", SCOPE), "https://app.example/touchpoints/3/complete");
+  assert.equal(tapUrl(options.data, "undo", SCOPE), "https://app.example/touchpoints/3/complete");
+  assert.equal(tapUrl(options.data, "toString", SCOPE), "https://app.example/touchpoints/3/complete");
+  assert.equal(tapUrl(null, "done", SCOPE), "https://app.example/tasks");
+  assert.equal(tapUrl({ url: "/tasks/4/response", actions: { done: "javascript:alert(1)" } }, "done", SCOPE),
+    "https://app.example/tasks");
+});
+
+// A service worker's global scope as listenForPushes uses it: its listeners, the notifications
+// it shows, and its clients (no window open: a tap opens one).
+function fakeWorker() {
+  const listeners = {};
+  const shown = [];
+  const clients = fakeClients([]);
+  const worker = {
+    listeners,
+    shown,
+    clients,
+    registration: {
+      scope: SCOPE,
+      showNotification: async (title, options) => { shown.push({ title, options }); },
+    },
+    addEventListener: (type, listener) => { listeners[type] = listener; },
+  };
+  return worker;
+}
+
+// Dispatches `event` to the worker's listener for `type`; resolves once its waitUntil has.
+async function dispatch(worker, type, event) {
+  let waited = Promise.resolve();
+  worker.listeners[type]({ ...event, waitUntil: (promise) => { waited = promise; } });
+  await waited;
+}
+
+async function pushThenTap(payload, action) {
+  const worker = fakeWorker();
+  listenForPushes(worker);
+  await dispatch(worker, "push", { data: pushData(JSON.stringify(payload)) });
+  const [{ title, options }] = worker.shown;
+  const notification = { title, ...options, closed: false, close() { notification.closed = true; } };
+  await dispatch(worker, "notificationclick", { notification, action });
+  assert.equal(notification.closed, true);
+  return worker.clients.opened;
+}
+
+test("notificationclick opens the link of the button tapped, or the item for the notification", async () => {
+  const links = "https://app.example/actions/1.p.3.20261201";
+  assert.deepEqual(await pushThenTap(REMINDER, "done"), [`${links}.d.X.sig`]);
+  assert.deepEqual(await pushThenTap(REMINDER, "tomorrow"), [`${links}.t.X.sig`]);
+  assert.deepEqual(await pushThenTap(REMINDER, "week"), [`${links}.w.X.sig`]);
+  assert.deepEqual(await pushThenTap(REMINDER, ""), ["https://app.example/touchpoints/3/complete"]);
+  const digest = { title: "2 reminders", body: "2 due today", url: "https://tpweb.example/tasks", tag: "digest-1" };
+  assert.deepEqual(await pushThenTap(digest, ""), ["https://app.example/tasks"]);
+  assert.deepEqual(await pushThenTap(digest, "done"), ["https://app.example/tasks"]);
 });

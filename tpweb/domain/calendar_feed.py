@@ -171,8 +171,9 @@ def _stops(user, today, last):
             PlanStop.position,
             PlanStop.arrival,
             PlanStop.why,
+            PlanStop.visit_minutes,
+            PlanStop.revised_at,
             Plan.day,
-            Plan.visit_minutes,
             Plan.planned_at,
             Account.kind.label("account_kind"),
             Account.name.label("account_name"),
@@ -249,7 +250,8 @@ def _task_item(row, marks):
 
 
 def _stop_item(row):
-    modified = _utc(row.planned_at)
+    # Made (planned_at), or moved by a re-plan since (revised_at).
+    modified = _utc(max(row.planned_at, row.revised_at or row.planned_at))
     return Item(
         kind=PLAN,
         # One event per account and day: a plan made again moves it, never doubles it.
@@ -261,8 +263,10 @@ def _stop_item(row):
         start=row.arrival,
         minutes=row.visit_minutes,
         location=", ".join(part for part in (row.address, row.city) if part),
-        # A plan made again is a new revision of each of its stops.
-        sequence=int((modified - EPOCH).total_seconds() // 60),
+        # A plan made again is a new revision of each of its stops, and a stop a re-plan moved
+        # is one of its own; in seconds, so two in the same minute still count up (2**31, the
+        # largest SEQUENCE some calendar apps read, is in 2068).
+        sequence=int((modified - EPOCH).total_seconds()),
         modified=modified,
     )
 

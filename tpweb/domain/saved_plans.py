@@ -156,13 +156,23 @@ def replan(plan, *, begin, position=None, skip=None, move=None, travel=None, sea
 def _apply(plan, done, order, dropped, end, drive):
     """Number the stops `done` first, then `order` ((stop, arrival) pairs); `dropped` left out
     for want of time."""
+    now = utcnow()
     for number, stop in enumerate(done, 1):
-        stop.position, stop.status = number, DONE
+        _revise(stop, number, stop.arrival, now)
+        stop.status = DONE
     for number, (stop, arrival) in enumerate(order, len(done) + 1):
-        stop.position, stop.arrival, stop.status, stop.left_out_why = number, arrival, PLANNED, ""
+        _revise(stop, number, arrival, now)
+        stop.status, stop.left_out_why = PLANNED, ""
     for stop in dropped:
         stop.position, stop.arrival, stop.status, stop.left_out_why = None, None, LEFT_OUT, NO_TIME
     plan.ends_at, plan.drive_seconds = end, drive
+
+
+def _revise(stop, position, arrival, now):
+    """Put `stop` at `position`, arriving at `arrival`; dated `now` if that changes either (a
+    calendar app then takes the event's new time: calendar_feed)."""
+    if (stop.position, stop.arrival) != (position, arrival):
+        stop.position, stop.arrival, stop.revised_at = position, arrival, now
 
 
 def _points(here, stops):

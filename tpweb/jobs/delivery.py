@@ -101,16 +101,37 @@ class Sent:
     channel: str = EMAIL
 
 
+# A Report lists this many messages (the CLI prints them); beyond, it counts them only: a
+# sweep of 100,000 items kept 200,000 otherwise (docs/benchmarks.md, B7).
+LISTED = 1000
+# Planning inserts the ledger rows of this many users at a time, so that a big sweep never holds
+# all of them (each a dict) at once (docs/benchmarks.md, B7).
+PLAN_USERS = 50
+
+
 @dataclass
 class Report:
     planned: int = 0
-    sent: list[Sent] = field(default_factory=list)
+    sent: list[Sent] = field(default_factory=list)  # the first LISTED messages
     skipped: int = 0
     failed: int = 0
+    messages: dict = field(default_factory=lambda: {EMAIL: 0, PUSH: 0})  # by channel
+    items_sent: int = 0
 
-    @property
-    def items_sent(self):
-        return sum(s.items for s in self.sent)
+    def add(self, sent):
+        self.messages[sent.channel] += 1
+        self.items_sent += sent.items
+        if len(self.sent) < LISTED:
+            self.sent.append(sent)
+
+    def merge(self, other):
+        """Add `other` (another share's Report) to this one."""
+        for name, n in other.messages.items():
+            self.messages[name] += n
+        self.items_sent += other.items_sent
+        self.sent += other.sent[: max(0, LISTED - len(self.sent))]
+        self.skipped += other.skipped
+        self.failed += other.failed
 
 
 def sweep(
@@ -181,15 +202,21 @@ def plan(session, recipients, now, settings, day=None):
     else:
         wanted = _nights(session, recipients, now, settings)
         days = wanted
-    items = due_items(session, {u: dates for u, dates in wanted.items() if dates})
     channels = {user.id: user.channels for user in recipients}
-    rows = [{"user_id": i.user_id, "item_kind": i.kind, "item_id": i.item_id,
-             "due_date": i.due_date, "channel": channel, "status": "pending"}
-            for i in items for channel in channels[i.user_id]]  # fmt: skip
-    rows += [{"user_id": u, "item_kind": DAY, "item_id": 0, "due_date": d, "channel": EMAIL,
-              "status": "swept"} for u, dates in days.items() for d in dates]  # fmt: skip
+    users = sorted(user_id for user_id, dates in wanted.items() if dates)
+    planned = 0
+    # In users' order, a few at a time, each part sorted: one order of rows for every sweep.
+    for start in range(0, len(users), PLAN_USERS):
+        items = due_items(session, {u: wanted[u] for u in users[start : start + PLAN_USERS]})
+        rows = [{"user_id": i.user_id, "item_kind": i.kind, "item_id": i.item_id,
+                 "due_date": i.due_date, "channel": channel, "status": "pending"}
+                for i in items for channel in channels[i.user_id]]  # fmt: skip
+        _insert_new(session, rows)
+        planned += len(items)
+    rows = [{"user_id": u, "item_kind": DAY, "item_id": 0, "due_date": d, "channel": EMAIL,
+             "status": "swept"} for u, dates in days.items() for d in dates]  # fmt: skip
     _insert_new(session, rows)
-    return len(items)
+    return planned
 
 
 def _reached(user, day, now):
@@ -391,7 +418,7 @@ def _send(session, marks, channel, user, ids, items, token, clock, today, report
         _update(session, ids, Row.claim_token == token, claim_token=None, **values)
         return
     to = user.email if name == EMAIL else user.name
-    report.sent.append(Sent(to, message.subject, len(ids), name))
+    report.add(Sent(to, message.subject, len(ids), name))
     count("sent", len(ids), name)
     # Marked sent, and committed, before the next message goes: a sender that dies now sends
     # at most this one message twice (the module's docstring).
@@ -433,7 +460,7 @@ def _preview(session, mailer, recipients, now, report):
         for batch in batches:
             items = [reminders[row_id] for row_id in batch]
             message = mailer.compose(user, items, today, message_key(batch))
-            report.sent.append(Sent(user.email, message.subject, len(batch)))
+            report.add(Sent(user.email, message.subject, len(batch)))
 
 
 def _chunks(values):

@@ -1,8 +1,10 @@
-"""Reminder pushes (Web Push): a notification's words and link for the reminders, encrypted to each
+"""Reminder pushes (Web Push): a notification's words, link and one-tap actions, encrypted to each
 of the user's devices (RFC 8291, aes128gcm) and posted to its push service with a VAPID signature
-(RFC 8292), by pywebpush over one HTTP session for a whole sweep."""
+(RFC 8292): encrypted by pywebpush, posted by urllib3 over one pool of kept-alive connections per
+push service for a whole sweep."""
 
 import base64
+import functools
 import json
 import logging
 import os
@@ -15,11 +17,13 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from flask import current_app
 from sqlalchemy import delete, select
+from urllib3.exceptions import HTTPError
 
 from tpweb.config import push_enabled
+from tpweb.domain import one_tap
 from tpweb.domain.reminders import TASK
 from tpweb.jobs.delivery import Unreachable
-from tpweb.jobs.mail import long_date, public_urls, sentence
+from tpweb.jobs.mail import ActionLinks, long_date, public_urls, sentence
 from tpweb.models import PushSubscription
 
 log = logging.getLogger(__name__)
@@ -30,9 +34,12 @@ TTL = 12 * 3600
 # A VAPID signature is good for 24 hours at most (RFC 8292); one is made per push service and
 # used for 12, not one per message (pywebpush's webpush() signs every call).
 SIGNATURE_HOURS = 12
-# Push services take 4,096 bytes of encrypted payload; the words are cut well below that.
+# Push services take 4,096 bytes of encrypted payload; the words are cut well below that (with
+# the three action links, about 300 bytes, a payload stays under 2,700 bytes in any script).
 TITLE_LIMIT, BODY_LIMIT = 120, 600
 GONE = (404, 410)
+# No answer at all from a push service: refused, reset, timed out (urllib3's own, or the socket's).
+HTTP_ERRORS = (OSError, HTTPError)
 
 
 def new_vapid_keys():
@@ -64,16 +71,24 @@ def title(reminder):
     return reminder.account
 
 
-def notification(reminders, today, url):
+def notification(reminders, today, url, act=None):
     """What the phone shows for `reminders` (one, or a digest) and opens when it is tapped:
-    Record response for a task, Complete for a touchpoint, My tasks for a digest."""
+    Record response for a task, Complete for a touchpoint, My tasks for a digest. One reminder
+    has the email's one-tap actions as buttons, each with its signed link (`act(reminder,
+    action)`, as mail.line's); a digest has none (which item would they be for?)."""
     if len(reminders) == 1:
         [reminder] = reminders
         if reminder.kind == TASK:
             link = url("tasks.respond", record_id=reminder.item_id)
         else:
             link = url("touchpoints.complete", touchpoint_id=reminder.item_id)
-        return {"title": title(reminder), "body": sentence(reminder), "url": link}
+        shown = {"title": title(reminder), "body": sentence(reminder), "url": link}
+        if act is not None:
+            shown["actions"] = [
+                {"action": action, "title": label, "url": act(reminder, action)}
+                for action, label in one_tap.ACTIONS.items()
+            ]
+        return shown
     overdue = sum(r.overdue for r in reminders)
     return {
         "title": f"{len(reminders)} reminders for {long_date(today)}",
@@ -119,8 +134,9 @@ class Pusher:
         self.vapid = Vapid.from_string(config["VAPID_PRIVATE_KEY"])
         self.subject = config["VAPID_SUBJECT"]
         self.timeout = config["TPWEB_PUSH_TIMEOUT"]
-        self.http = http or _session()
+        self.http = http or Http()
         self.url = public_urls()
+        self.actions = ActionLinks(self.url)
         self.signatures = {}  # audience -> (expires, headers)
         self.devices = (None, [])  # the last user's devices: a user's pushes go one after another
 
@@ -131,13 +147,16 @@ class Pusher:
         self.http.close()
 
     def compose(self, user, reminders, today, key):
-        shown = notification(reminders, today, self.url)
+        act = functools.partial(self.actions, user.id)
+        shown = notification(reminders, today, self.url, act)
         payload = {
             "title": _cut(shown["title"], TITLE_LIMIT),
             "body": _cut(shown["body"], BODY_LIMIT),
             "url": shown["url"],
             "tag": key,
         }
+        if "actions" in shown:
+            payload["actions"] = shown["actions"]
         data = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode()
         return Push(user.id, payload["title"], data, key)
 
@@ -147,8 +166,8 @@ class Pusher:
         delivered, failures = 0, []
         for device in self._devices(push.user_id):
             try:
-                status = self._post(device, push).status_code
-            except OSError as error:  # requests' errors are OSErrors: no answer at all
+                status = self._post(device, push)
+            except HTTP_ERRORS as error:  # no answer at all
                 failures.append(repr(error))
                 continue
             if status in GONE:
@@ -184,13 +203,18 @@ class Pusher:
         self.devices = (self.devices[0], [d for d in self.devices[1] if d.id != device.id])
 
     def _post(self, device, push):
+        """The push service's status for `push` encrypted to `device` (RFC 8291, aes128gcm)."""
         from pywebpush import WebPusher
 
         info = {"endpoint": device.endpoint, "keys": {"p256dh": device.p256dh, "auth": device.auth}}
-        headers = {**self._signature(device.endpoint), "Topic": push.topic}
-        return WebPusher(info, requests_session=self.http).send(
-            push.payload, headers, ttl=TTL, timeout=self.timeout
-        )
+        body = WebPusher(info).encode(push.payload)["body"]
+        headers = {
+            **self._signature(device.endpoint),
+            "Content-Encoding": "aes128gcm",
+            "TTL": str(TTL),
+            "Topic": push.topic,
+        }
+        return self.http.post(device.endpoint, body, headers, self.timeout)
 
     def _signature(self, endpoint):
         parts = urlsplit(endpoint)
@@ -205,22 +229,46 @@ class Pusher:
         return headers
 
 
-def _session():
-    """One HTTP session for the sweep, keeping its connections to each push service open. The
-    environment's proxies are read once here: requests reads them again on every request, a
-    fifth of a push's time on loopback (docs/benchmarks.md, B7)."""
-    import requests
+class Http:
+    """POSTs to push services over urllib3, a pool of kept-alive connections per push service for
+    the sweep: requests' own work per request (its settings merged, its hooks, its headers
+    checked) was a fifth of a push's CPU (docs/benchmarks.md, B7). The environment's proxy for
+    https, if any, and CA bundle are honoured as requests would, read once here, not per push."""
 
-    session = requests.Session()
-    proxies = urllib.request.getproxies()
-    if "no" in proxies:
-        proxies["no_proxy"] = proxies.pop("no")
-    session.trust_env = False
-    session.proxies.update(proxies)
-    # What trust_env would have read for verifying the push services' certificates.
-    bundle = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE")
-    session.verify = bundle or True
-    return session
+    def __init__(self):
+        import certifi
+        import urllib3
+
+        bundle = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE")
+        self.options = {"ca_certs": bundle or certifi.where(), "maxsize": 1}
+        self.direct = urllib3.PoolManager(**self.options)
+        self.proxies = urllib.request.getproxies()
+        self.managers = {}  # the push service's scheme and host -> the manager that reaches it
+
+    def post(self, url, body, headers, timeout):
+        """The status of a POST of `body` to `url`; urllib3's errors (and OSError) if none."""
+        response = self._manager(url).request(
+            "POST", url, body=body, headers=headers, timeout=timeout, retries=False,
+            redirect=False,
+        )  # fmt: skip
+        return response.status
+
+    def _manager(self, url):
+        parts = urlsplit(url)
+        key = (parts.scheme, parts.netloc)
+        if key not in self.managers:
+            import urllib3
+
+            proxy = self.proxies.get(parts.scheme)
+            if proxy and not urllib.request.proxy_bypass(parts.hostname or ""):
+                self.managers[key] = urllib3.ProxyManager(proxy, **self.options)
+            else:
+                self.managers[key] = self.direct
+        return self.managers[key]
+
+    def close(self):
+        for manager in {id(m): m for m in [self.direct, *self.managers.values()]}.values():
+            manager.clear()
 
 
 class _NoPusher:

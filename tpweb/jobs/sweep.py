@@ -7,7 +7,7 @@ from flask import current_app
 from sqlalchemy import func, select
 
 from tpweb.extensions import db
-from tpweb.jobs.delivery import EMAIL, Row, SweepSettings, prepare, send_share, sweep
+from tpweb.jobs.delivery import EMAIL, PUSH, Row, SweepSettings, prepare, send_share, sweep
 from tpweb.jobs.mail import Mailer
 from tpweb.jobs.push import pusher
 
@@ -75,9 +75,7 @@ def _gather(forks, report):
         except EOFError:  # the process died: its claims go again after the lease
             lost += 1
         else:
-            report.sent += share.sent
-            report.skipped += share.skipped
-            report.failed += share.failed
+            report.merge(share)
         process.join()
     return lost
 
@@ -171,8 +169,8 @@ def _progress(job):
 def _summary(report):
     return {
         "planned": report.planned,
-        "emails": sum(sent.channel == EMAIL for sent in report.sent),
-        "pushes": sum(sent.channel != EMAIL for sent in report.sent),
+        "emails": report.messages[EMAIL],
+        "pushes": report.messages[PUSH],
         "items": report.items_sent,
         "skipped": report.skipped,
         "failed": report.failed,
