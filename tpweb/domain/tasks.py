@@ -100,12 +100,18 @@ def my_tasks(user, today, page=1, size=50):
         prepared(("my_tasks", "touchpoints", user.is_manager), lambda: _due_page(anyone(user))),
         params,
     )
-    items = [(row.date_due, "task", OpenTask.of(row, user)) for row in records]
-    items += [(row.next_call, "touchpoint", Card.of(row)) for row in touchpoints]
+    items = [(row.date_due, "task", row) for row in records]
+    items += [(row.next_call, "touchpoint", row) for row in touchpoints]
     items.sort(key=itemgetter(0, 1))
+    # Only the page's rows become OpenTasks and Cards: the rows before it and the one after it
+    # are read to place and to count the page, not shown.
+    shown = [
+        (day, kind, OpenTask.of(row, user) if kind == "task" else Card.of(row))
+        for day, kind, row in items[end - size : end]
+    ]
     # Neither query has an offset: a list with any row carries its count, past the last page too.
     total = (records[0].total if records else 0) + (touchpoints[0].total if touchpoints else 0)
-    return items[end - size : end], len(items) > end, total
+    return shown, len(items) > end, total
 
 
 def _open_tasks_page(user):

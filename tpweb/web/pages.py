@@ -1,6 +1,8 @@
 """What every view shares: a page or its htmx fragment, its query arguments and row URLs."""
 
+import functools
 import os
+from datetime import date
 
 from flask import abort, render_template, request, url_for
 from flask_login import current_user
@@ -31,6 +33,7 @@ def init_app(app):
     app.after_request(_failed_form_in_view)
     app.add_template_global(due_state)
     app.add_template_global(row_url)
+    app.add_template_global(url_pattern)
     app.add_template_global(task_count)
     # Filters, not macros: the templates call them once per row of a list.
     app.add_template_filter(due_state)
@@ -67,7 +70,15 @@ def row_url(endpoint, id_name, id_value, **values):
 
 
 def strftime(day, format):
-    """`day` written as `format`."""
+    """`day` written as `format`. A date's text is kept: a page writes the same few dates over
+    and over, and strftime took about 4 µs each, a hundred times per My tasks (B1)."""
+    if type(day) is date:  # not a datetime: an aware one's text depends on more than its hash
+        return _date_text(day, format)
+    return day.strftime(format)
+
+
+@functools.lru_cache(maxsize=4096)
+def _date_text(day, format):
     return day.strftime(format)
 
 
