@@ -19,6 +19,17 @@ CI = os.environ.get("CI") == "true"
 POSTGRES_URL = os.environ.get("TPWEB_TEST_POSTGRES")
 
 
+def _without_waiting_for_disk(url):
+    """`url` with synchronous_commit off for its connections: a commit returns before its WAL
+    reaches the disk. The suite commits thousands of times (every test empties the tables) and
+    nothing in it survives a crash of the server; the PostgreSQL pass took a third less time."""
+    url = sa.make_url(url)
+    options = url.query.get("options", "")
+    options = " ".join(options) if isinstance(options, tuple) else options
+    options = f"{options} -c synchronous_commit=off".strip()
+    return url.update_query_dict({"options": options}).render_as_string(hide_password=False)
+
+
 def _prepare_postgres(url):
     """An empty public schema in the test database, or a skip (a failure on CI) without one."""
     engine = sa.create_engine(url)
@@ -37,7 +48,7 @@ def _prepare_postgres(url):
 def database_url(tmp_path_factory):
     if POSTGRES_URL:
         _prepare_postgres(POSTGRES_URL)
-        return POSTGRES_URL
+        return _without_waiting_for_disk(POSTGRES_URL)
     return f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite'}"
 
 
