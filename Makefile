@@ -47,11 +47,12 @@ test: install node_modules/.installed
 	node --test tests/js/
 	$(MAKE) --no-print-directory -j2 --output-sync=target test-sqlite test-postgres
 
+# Each pass runs its share of the browser tests (tests/browser/conftest.py: POSTGRES_PASS).
 test-sqlite: install
-	$(BIN)/pytest
+	TPWEB_TEST_BROWSER=shared $(BIN)/pytest
 
 test-postgres: install
-	TPWEB_TEST_POSTGRES=$(TEST_POSTGRES) $(BIN)/pytest
+	TPWEB_TEST_BROWSER=shared TPWEB_TEST_POSTGRES=$(TEST_POSTGRES) $(BIN)/pytest
 
 lint: install node_modules/.installed
 	$(BIN)/ruff check .

@@ -4,6 +4,10 @@ file with the demo data, and Debian's Chromium driven by Playwright at a phone's
 Every request that is not to the app's own origin is blocked, and a test that attempted one fails.
 Screenshots go to tests/browser/screenshots/, which git ignores. Without Chromium or Playwright the
 tests skip with the reason, except under CI=true, where they must run.
+
+The server's database is its own, whatever the pass: `pytest` alone runs every browser test in
+the SQLite pass and none in the PostgreSQL one; `make test` (TPWEB_TEST_BROWSER=sqlite or
+postgres) shares them between its two passes, which run side by side, so both end about together.
 """
 
 import itertools
@@ -48,6 +52,32 @@ HOSTILE = "<img src=x onerror=alert(1)>${alert(2)}"
 HOSTILE_COMMENT = "`${alert(3)}` <b onmouseover=alert(4)>bold</b>"
 TIMEZONE = "America/Chicago"
 SECRET_KEY = secrets.token_hex(32)
+# The browser modules `make test` runs in its PostgreSQL pass; the others run in its SQLite pass.
+POSTGRES_PASS = {
+    "test_every_page",
+    "test_reports",
+    "test_push",
+    "test_reminder_channels",
+    "test_busy_server",
+    "test_location_picker",
+}
+PASS = "postgres" if os.environ.get("TPWEB_TEST_POSTGRES") else "sqlite"
+
+
+def pytest_collection_modifyitems(config, items):
+    """Under `make test`, this pass's share of the browser tests only."""
+    if not os.environ.get("TPWEB_TEST_BROWSER"):
+        return
+    here = Path(__file__).resolve().parent
+
+    def elsewhere(item):
+        in_postgres = item.path.stem in POSTGRES_PASS
+        return item.path.parent == here and in_postgres != (PASS == "postgres")
+
+    dropped = [item for item in items if elsewhere(item)]
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = [item for item in items if not elsewhere(item)]
 
 
 def _missing():
@@ -127,7 +157,7 @@ def server(request, tmp_path_factory):
     No map tiles. A test may pass more environment as a parameter (indirect=True), a tuple of
     (name, value) pairs such as (("TPWEB_TILE_URL", ...),): it then gets a server of its own.
     """
-    if os.environ.get("TPWEB_TEST_POSTGRES"):
+    if PASS == "postgres" and not os.environ.get("TPWEB_TEST_BROWSER"):
         pytest.skip("the browser tests run once, in the SQLite pass")
     reason = _missing()
     if reason and CI:
