@@ -675,3 +675,19 @@ def test_times_are_stored_in_utc_whatever_the_servers_zone(app, make, outbox, mo
     [row] = ledger_rows()
     assert timedelta(0) <= row.sent_at - TOKYO_SIX.replace(tzinfo=None) < timedelta(minutes=1)
     assert timedelta(0) <= row.claimed_at - TOKYO_SIX.replace(tzinfo=None) < timedelta(minutes=1)
+
+
+def test_a_report_counts_every_message_and_lists_only_the_first_ones():
+    """A sweep of 100,000 items sends 200,000 messages: its Report (and the shares' it adds up)
+    counts them all by channel and keeps LISTED of them for the CLI to print."""
+    report, share = delivery.Report(), delivery.Report(skipped=2, failed=1)
+    for n in range(delivery.LISTED + 5):
+        report.add(delivery.Sent(f"u{n}@example.com", "Due today: Call", 1))
+    share.add(delivery.Sent("Kenji", "2 reminders", 2, delivery.PUSH))
+    report.merge(share)
+    assert len(report.sent) == delivery.LISTED and report.sent[0].to == "u0@example.com"
+    assert report.messages == {delivery.EMAIL: delivery.LISTED + 5, delivery.PUSH: 1}
+    assert (report.items_sent, report.skipped, report.failed) == (delivery.LISTED + 7, 2, 1)
+    small = delivery.Report()
+    small.merge(share)
+    assert [s.to for s in small.sent] == ["Kenji"] and small.items_sent == 2

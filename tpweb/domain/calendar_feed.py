@@ -3,7 +3,8 @@ or due in the next 60 days, as all-day events, and the stops of their saved plan
 in their time zone. The URL's secret is random and kept only as its SHA-256. No Flask here.
 
 What calendar apps need (docs: PITFALLS.md, "Calendar feed"): one UID per item for good, a
-SEQUENCE and LAST-MODIFIED that move when the item changes (from its History), all-day events
+SEQUENCE and LAST-MODIFIED that move when the item changes (from its History; a plan's stop, from
+its plan's making or the re-plan that last moved it: PlanStop.revised_at), all-day events
 ending the next day, times with a TZID and its VTIMEZONE, tasks as events (Google ignores VTODO).
 """
 
