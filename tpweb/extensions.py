@@ -42,15 +42,9 @@ def _postgres_planner_costs(dialect, connection_record, cargs, cparams):
     as on SSDs and with the working set in memory: with the default it joined a rep's 237
     accounts to their touchpoints by reading all 50,000 touchpoints (6 ms) instead of 237 index
     lookups (0.7 ms), on every list, count and map (docs/benchmarks.md, B1). Set as a startup
-    option of the app's own connections, after any options the URL gives.
-
-    For Team health's reading of a year's call logs (docs/benchmarks.md, B8): hash tables may
-    take 8 times work_mem (32 MB, not 8), as its two groupings at once (GROUPING SETS) were
-    otherwise sorted, 900 ms instead of 330 at 1,000,000 call logs; and no JIT compilation, which
-    fires only on statements the planner thinks costly, where compiling took 93 ms of 650."""
+    option of the app's own connections, after any options the URL gives."""
     if dialect.name == "postgresql":
-        settings = "-c random_page_cost=1.1 -c hash_mem_multiplier=8 -c jit=off"
-        cparams["options"] = f"{cparams.get('options', '')} {settings}".strip()
+        cparams["options"] = f"{cparams.get('options', '')} -c random_page_cost=1.1".strip()
 
 
 migrate = Migrate(render_as_batch=True)
