@@ -268,7 +268,7 @@ def team_health(viewer, weeks, *, now=None, manager_id=None):
         select(CallLogType.id, CallLogType.name).order_by(CallLogType.position, CallLogType.name)
     ).all()
     names = dict(types)
-    _calls(period, ids, by_id, week_list, names)
+    _calls(period, by_id, week_list, names)
     no_rep = _accounts(period, ids, by_id, with_no_rep=viewer.is_manager)
     _tasks(period, ids, by_id, week_list)
     team = Figures()
@@ -282,7 +282,7 @@ def _in_period(period, column):
     return column.between(period.start, period.today)
 
 
-def _calls(period, ids, by_id, week_list, names):
+def _calls(period, by_id, week_list, names):
     """Calls per rep and per week, by call type and by days overdue at completion (0: on time
     or early; None: no Next Call on record)."""
     visit_types = {type_id for type_id, name in names.items() if is_visit(name)}
