@@ -103,3 +103,22 @@ def test_my_cadence_for_a_rep(tab, server):
     rows = tab.get_by_role("table", name="Cadence kept, per rep").get_by_role("rowheader")
     assert rows.count() == 1
     assert axe_violations(tab) == []
+
+
+@pytest.mark.parametrize("tab", [("desk", "light")], indirect=True)
+def test_team_health_prints_its_week_by_week_tables(tab, server):
+    sign_in(tab, server, "manager1")
+    tab.goto(server.url + "/reports/team?weeks=12")
+    weekly = tab.locator("details.weekly table")
+    assert weekly.count() == 4
+    assert not any(weekly.nth(n).is_visible() for n in range(4))  # folded on screen
+
+    tab.emulate_media(media="print")
+    for n in range(4):
+        assert weekly.nth(n).is_visible()
+        assert weekly.nth(n).bounding_box()["height"] > 100  # twelve weeks' rows
+    assert not tab.locator("details.weekly > summary").first.is_visible()
+    assert tab.get_by_role("table", name="Calls on time, week by week").is_visible()
+
+    tab.emulate_media(media="screen")
+    assert not weekly.first.is_visible()
