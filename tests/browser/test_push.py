@@ -98,28 +98,35 @@ def due_touchpoint(server_app, server):
         return tp.id, name, {**shown, "tag": f"reminder-{tp.id}"}
 
 
-def push(page, server, payload):
-    """`payload` pushed to the page's service worker, as a push service would."""
+def push(page, server, data):
+    """`data` (text) pushed to the page's service worker, as a push service would."""
     cdp = page.context.new_cdp_session(page)
     cdp.send(
         "ServiceWorker.deliverPushMessage",
         {
             "origin": server.url,
             "registrationId": registration_id(cdp, server.url + "/"),
-            "data": json.dumps(payload),
+            "data": data,
         },
     )
+
+
+def pushed_reminder(page, server, server_app, sign_in):
+    """rep1's phone, notifications allowed, showing a reminder pushed for a touchpoint due today:
+    the touchpoint's id and name, and the notification."""
+    page.context.grant_permissions(["notifications"], origin=server.url)
+    sign_in("rep1")
+    controlled(page)
+    touchpoint_id, name, payload = due_touchpoint(server_app, server)
+    push(page, server, json.dumps(payload))
+    [shown] = notifications(page)
+    return touchpoint_id, name, shown
 
 
 def test_a_pushed_reminder_is_shown_and_tapping_it_opens_complete(
     page, server, server_app, sign_in, screenshot
 ):
-    page.context.grant_permissions(["notifications"], origin=server.url)
-    sign_in("rep1")
-    controlled(page)
-    touchpoint_id, name, payload = due_touchpoint(server_app, server)
-    push(page, server, payload)
-    [shown] = notifications(page)
+    touchpoint_id, name, shown = pushed_reminder(page, server, server_app, sign_in)
     assert shown["title"] == name
     assert shown["body"].startswith(f"A touchpoint for customer {name} assigned to you ")
     assert shown["tag"] == f"reminder-{touchpoint_id}"
@@ -138,12 +145,7 @@ def test_a_pushed_reminder_is_shown_and_tapping_it_opens_complete(
 def test_tapping_a_pushed_reminders_snooze_opens_its_page_whose_button_snoozes_it(
     page, server, server_app, sign_in, screenshot
 ):
-    page.context.grant_permissions(["notifications"], origin=server.url)
-    sign_in("rep1")
-    controlled(page)
-    touchpoint_id, name, payload = due_touchpoint(server_app, server)
-    push(page, server, payload)
-    [shown] = notifications(page)
+    touchpoint_id, name, shown = pushed_reminder(page, server, server_app, sign_in)
     [worker] = page.context.service_workers
     worker.evaluate(TAP, "tomorrow")
     page.wait_for_url(shown["data"]["actions"]["tomorrow"])
@@ -162,15 +164,7 @@ def test_a_push_that_cannot_be_read_still_shows_a_notification(page, server, sig
     page.context.grant_permissions(["notifications"], origin=server.url)
     sign_in("rep2")
     controlled(page)
-    cdp = page.context.new_cdp_session(page)
-    cdp.send(
-        "ServiceWorker.deliverPushMessage",
-        {
-            "origin": server.url,
-            "registrationId": registration_id(cdp, server.url + "/"),
-            "data": "<not json>",
-        },  # fmt: skip
-    )
+    push(page, server, "<not json>")
     [shown] = notifications(page)
     assert (shown["title"], shown["body"]) == ("Touchpoints", "You have reminders due.")
     assert shown["data"] == {"url": server.url + "/tasks"}  # and no buttons
