@@ -150,30 +150,21 @@ def percentile(histogram, p):
 
 
 @dataclass
-class Figures:
-    """One rep's measures, or the team's (the reps' summed)."""
+class Calls:
+    """What the calls of a rep, the team or a week add up to: how many, how many measured and on
+    time, how late, by call type; the tasks due and answered by their date."""
 
     calls: int = 0
     measured: int = 0
     on_time: int = 0
-    active: int = 0
-    not_overdue: int = 0
-    silent: int = 0
-    visits: int = 0
-    uncovered: int = 0
     due: int = 0
     answered: int = 0
     late_days: Counter = field(default_factory=Counter)
     by_type: Counter = field(default_factory=Counter)
-    ages: list = field(default_factory=lambda: [0] * len(AGES))
 
     @property
     def on_time_share(self):
         return share(self.on_time, self.measured)
-
-    @property
-    def not_overdue_share(self):
-        return share(self.not_overdue, self.active)
 
     @property
     def answered_share(self):
@@ -182,6 +173,22 @@ class Figures:
     @property
     def late_median(self):
         return percentile(self.late_days, 50)
+
+
+@dataclass
+class Figures(Calls):
+    """One rep's measures, or the team's (the reps' summed)."""
+
+    active: int = 0
+    not_overdue: int = 0
+    silent: int = 0
+    visits: int = 0
+    uncovered: int = 0
+    ages: list = field(default_factory=lambda: [0] * len(AGES))
+
+    @property
+    def not_overdue_share(self):
+        return share(self.not_overdue, self.active)
 
     @property
     def late_p90(self):
@@ -201,29 +208,10 @@ class Figures:
 
 
 @dataclass
-class Week:
+class Week(Calls):
     """The team's figures of one week of the period, for the trend lines."""
 
-    start: date
-    calls: int = 0
-    measured: int = 0
-    on_time: int = 0
-    due: int = 0
-    answered: int = 0
-    late_days: Counter = field(default_factory=Counter)
-    by_type: Counter = field(default_factory=Counter)
-
-    @property
-    def on_time_share(self):
-        return share(self.on_time, self.measured)
-
-    @property
-    def answered_share(self):
-        return share(self.answered, self.due)
-
-    @property
-    def late_median(self):
-        return percentile(self.late_days, 50)
+    start: date = None
 
 
 @dataclass
@@ -263,7 +251,7 @@ def team_health(viewer, weeks, *, now=None, manager_id=None):
     reps = [Rep(row.id, row.name) for row in db.session.execute(scope.order_by(User.name, User.id))]
     ids = scope.with_only_columns(User.id).scalar_subquery()
     by_id = {rep.id: rep.figures for rep in reps}
-    week_list = [Week(start) for start in period.week_starts]
+    week_list = [Week(start=start) for start in period.week_starts]
     types = db.session.execute(
         select(CallLogType.id, CallLogType.name).order_by(CallLogType.position, CallLogType.name)
     ).all()
