@@ -66,6 +66,29 @@ def test_a_bulk_update_through_the_session_is_recorded_row_by_row(make):
     assert len(entries("account")) == 5  # three created, two reassigned
 
 
+def test_a_bulk_update_of_one_whole_number_is_recorded_by_the_database_as_row_by_row(make):
+    # One INSERT … SELECT (history._record_in_database, B5): the rows and JSON text that row
+    # by row gave, None as null, an unchanged row left out, the author as `acting` says.
+    anna, ben = make.rep(), make.rep()
+    annas, nobodys, bens = make.customer(rep=anna), make.customer(), make.customer(rep=ben)
+    ids = [annas.id, nobodys.id, bens.id]
+
+    def moved(before, after):  # the text row by row wrote: json.dumps's, spaces and all
+        return json.dumps({"sales_rep_id": [before, after]})
+
+    with history.acting(anna.id, history.VIA_REMINDER):
+        db.session.execute(update(Account).where(Account.id.in_(ids)).values(sales_rep_id=ben.id))
+    db.session.execute(update(Account).where(Account.id == annas.id).values(sales_rep_id=None))
+
+    rows = [(r.account_id, r.subject_id, r.action, r.changes, r.user_id, r.via)
+            for r in entries("account")[-3:]]  # fmt: skip
+    assert sorted(rows[:2]) == sorted([
+        (annas.id, annas.id, "reassigned", moved(anna.id, ben.id), anna.id, "reminder"),
+        (nobodys.id, nobodys.id, "reassigned", moved(None, ben.id), anna.id, "reminder"),
+    ])  # fmt: skip
+    assert rows[2] == (annas.id, annas.id, "reassigned", moved(ben.id, None), None, "")
+
+
 def test_a_bulk_update_of_a_task_goes_in_its_customers_history(make):
     rep, other = make.rep(), make.rep()
     customer = make.customer(rep=rep)

@@ -17,7 +17,20 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import date, datetime
 
-from sqlalchemy import event, insert, inspect, select, type_coerce
+from sqlalchemy import (
+    Boolean,
+    DateTime,
+    Integer,
+    String,
+    cast,
+    event,
+    func,
+    insert,
+    inspect,
+    literal,
+    select,
+    type_coerce,
+)
 
 from tpweb.models import Account, Contact, History, Touchpoint, TouchpointRecord, User, utcnow
 
@@ -226,6 +239,9 @@ def _record_update(state, model):
         owner = owner.scalar_subquery()
     else:
         owner = table.c[{"account": "id", "touchpoint": "account_id"}.get(subject, "customer_id")]
+    if len(names) == 1 and _whole_number(table.c[names[0]]):
+        _record_in_database(state, subject, table, owner, names[0], values[names[0]])
+        return True
     # Each row's values before and, worked out by the database from the SET clause, after;
     # locked, so the UPDATE that follows changes them from exactly these.
     query = select(
@@ -247,6 +263,49 @@ def _record_update(state, model):
             rows.append(_row(subject, row["account_id"], row["subject_id"], changes, False))
     _insert(connection, rows, _author())
     return True
+
+
+def _whole_number(column):
+    """Whether `column` holds a whole number (an id, a count), whose JSON text is its SQL text."""
+    return isinstance(column.type, Integer) and not isinstance(column.type, Boolean)
+
+
+def _record_in_database(state, subject, table, owner, name, value):
+    """A bulk UPDATE of one whole-number field (a reassignment's rep), recorded by one INSERT …
+    SELECT: the History rows _record_update's Python would write (the same columns, the same JSON
+    text), with no row read into Python. A thousand accounts moved cost a thousand rows
+    fetched, turned into JSON one by one and sent back by executemany (docs/benchmarks.md, B5)."""
+    column = table.c[name]
+    after = cast(type_coerce(value, column.type), Integer)
+
+    def text_of(number):  # json.dumps of an int or None
+        return func.coalesce(cast(number, String), "null")
+
+    user_id, via = _author()
+    # json.dumps({name: [before, after]}), as _row writes it.
+    changes = (
+        literal(f"{{{json.dumps(name)}: [", String)
+        + text_of(column)
+        + literal(", ", String)
+        + text_of(after)
+        + literal("]}", String)
+    )
+    rows = select(
+        owner,
+        literal(subject, String),
+        table.c.id,
+        literal(action_for(subject, {name: None}, False), String),
+        changes,
+        literal(user_id, Integer),
+        literal(via, String),
+        literal(utcnow(), DateTime),
+    ).where(column.is_distinct_from(after))
+    if state.statement.whereclause is not None:
+        rows = rows.where(state.statement.whereclause)
+    # Locked, so the UPDATE that follows changes them from exactly these.
+    rows = rows.with_for_update(of=table)
+    fields = ("account_id", "subject", "subject_id", "action", "changes", "user_id", "via", "at")
+    state.session.connection().execute(insert(History).from_select(fields, rows))
 
 
 def account_history(session, account, limit=50):

@@ -54,13 +54,13 @@ class OpenTask(NamedTuple):
 
     @classmethod
     def of(cls, row, assignee):
-        """The OpenTask of an _open_tasks_page() row of `assignee`'s, read by label."""
+        """The OpenTask of an _open_tasks_page() row of `assignee`'s (a Named), read by label."""
         m = row._mapping
         return cls(
             *(m[name] for name in RECORD_COLUMNS),
             contact=Named(m["contact_name"]),
             author=Named(m["author_name"]),
-            assigned_to=Named(assignee.name),
+            assigned_to=assignee,
             responded_by=None,
             contact_openable=bool(m["contact_openable"]),
         )
@@ -105,8 +105,9 @@ def my_tasks(user, today, page=1, size=50):
     items.sort(key=itemgetter(0, 1))
     # Only the page's rows become OpenTasks and Cards: the rows before it and the one after it
     # are read to place and to count the page, not shown.
+    assignee = Named(user.name)
     shown = [
-        (day, kind, OpenTask.of(row, user) if kind == "task" else Card.of(row))
+        (day, kind, OpenTask.of(row, assignee) if kind == "task" else Card.of(row))
         for day, kind, row in items[end - size : end]
     ]
     # Neither query has an offset: a list with any row carries its count, past the last page too.

@@ -41,7 +41,7 @@ from tpweb.domain.touchpoints import active_touchpoints
 from tpweb.extensions import db
 from tpweb.models import Contact, Plan, Touchpoint, TouchpointRecord
 from tpweb.web.assets import CLUSTER, LEAFLET
-from tpweb.web.pages import render, task_count, url_pattern, user_today
+from tpweb.web.pages import link, render, task_count, url_pattern, user_today
 
 bp = Blueprint("offline", __name__)
 
@@ -117,7 +117,7 @@ def shell_version():
 @bp.app_template_global()
 def offline_worker_url():
     """Where the page registers the service worker: its version and its settings in the URL."""
-    return url_for("offline.service_worker", v=shell_version(), shell=url_for("offline.shell"))
+    return link("offline.service_worker", v=shell_version(), shell=link("offline.shell"))
 
 
 @bp.get("/manifest.webmanifest")

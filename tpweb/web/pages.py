@@ -4,9 +4,10 @@ import functools
 import os
 from datetime import date
 
-from flask import abort, render_template, request, url_for
+from flask import abort, current_app, render_template, request, url_for
 from flask_login import current_user
 from jinja2_fragments.flask import render_block
+from markupsafe import Markup
 from werkzeug.routing import IntegerConverter
 
 from tpweb.domain.history_words import sentence
@@ -34,11 +35,14 @@ def init_app(app):
     app.add_template_global(due_state)
     app.add_template_global(row_url)
     app.add_template_global(url_pattern)
+    app.add_template_global(link)
     app.add_template_global(task_count)
     # Filters, not macros: the templates call them once per row of a list.
     app.add_template_filter(due_state)
     app.add_template_filter(due_label)
     app.add_template_filter(strftime)
+    app.add_template_filter(due_badge)
+    app.add_template_filter(time_tag)
     app.add_template_filter(history_sentence)
 
 
@@ -47,12 +51,31 @@ def init_app(app):
 ID_A, ID_B = 2147483647, 1036372536
 
 
+# The app's URLs kept for the process by `link` and `url_pattern`: {(which, mount point,
+# endpoint, ...): URL or pattern}, in the app's extensions (a test process makes several apps).
+LINKS = "tpweb.links"
+
+
+def link(endpoint, **values):
+    """url_for(endpoint, **values), kept for the process: for the links a template writes with
+    fixed values (the shell's two dozen in base.html). A path's URL depends on nothing else but
+    the deploy (static names from its manifest) and where the app is mounted, and each url_for
+    cost about 4.5 µs, on every page (docs/benchmarks.md, B1)."""
+    links = current_app.extensions.setdefault(LINKS, {})
+    key = ("link", request.script_root, endpoint, *sorted(values.items()))
+    url = links.get(key)
+    if url is None:
+        url = links[key] = url_for(endpoint, **values)
+    return url
+
+
 def url_pattern(endpoint, id_name, **values):
     """url_for(endpoint, **{id_name: ...}, **values) as a %-pattern for the id, built once per
-    request: a list's rows each need the same URLs with their own id, and fifty cards calling
-    url_for 200 times was more than a third of the list's time (docs/benchmarks.md, B1)."""
-    key = (endpoint, id_name, *values.items())
-    patterns = request.environ.setdefault("tpweb.url_patterns", {})
+    process (as `link` keeps its links): a list's rows each need the same URLs with their own
+    id, and fifty cards calling url_for 200 times was more than a third of the list's time
+    (docs/benchmarks.md, B1)."""
+    patterns = current_app.extensions.setdefault(LINKS, {})
+    key = ("pattern", request.script_root, endpoint, id_name, *sorted(values.items()))
     if key not in patterns:
         url_a = url_for(endpoint, **{id_name: ID_A}, **values)
         url_b = url_for(endpoint, **{id_name: ID_B}, **values)
@@ -80,6 +103,27 @@ def strftime(day, format):
 @functools.lru_cache(maxsize=4096)
 def _date_text(day, format):
     return day.strftime(format)
+
+
+@functools.lru_cache(maxsize=4096)
+def due_badge(day, today):
+    """The badge of a due date seen on `today`: its state's colour, its words. Kept per date as
+    a date's text is, and written once, not as two values escaped each time (B1)."""
+    badge = Markup('<span class="badge badge--{}">{}</span>')
+    return badge.format(due_state(day, today), due_label(day, today))
+
+
+def time_tag(day, format):
+    """`day` in a <time> element: its ISO date for machines, `format` for people. A date's is
+    kept, as its text is (B1)."""
+    if type(day) is date:
+        return _time_tag(day, format)
+    return Markup('<time datetime="{}">{}</time>').format(day.isoformat(), day.strftime(format))
+
+
+@functools.lru_cache(maxsize=4096)
+def _time_tag(day, format):
+    return Markup('<time datetime="{}">{}</time>').format(day.isoformat(), day.strftime(format))
 
 
 def history_sentence(entry):

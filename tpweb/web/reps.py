@@ -1,5 +1,7 @@
 """Managers: the team overview, a Sales Rep page, and moving accounts from one rep to another."""
 
+import json
+
 from flask import Blueprint, abort, current_app, flash, redirect, request, url_for
 from sqlalchemy import Integer, and_, any_, bindparam, func, select, update
 from sqlalchemy.dialects.postgresql import ARRAY
@@ -83,11 +85,14 @@ def _selected_ids():
 
 
 def _one_of(column, ids):
-    """`column IN ids`; on PostgreSQL as one array parameter (`= ANY`), so that a thousand ids
-    are not a thousand parameters bound, sent and planned in each of the move's statements."""
+    """`column IN ids` with the ids as one parameter, however many: on PostgreSQL an array
+    (`= ANY`), on SQLite a JSON array read by json_each. A thousand ids were a thousand
+    parameters bound, sent (and on PostgreSQL planned) in each of the move's statements."""
+    ids = sorted(ids)
     if db.session.get_bind().dialect.name == "postgresql":
-        return column == any_(bindparam("ids", sorted(ids), type_=ARRAY(Integer), unique=True))
-    return column.in_(ids)
+        return column == any_(bindparam("ids", ids, type_=ARRAY(Integer), unique=True))
+    listed = func.json_each(bindparam("ids", json.dumps(ids), unique=True))
+    return column.in_(select(listed.table_valued("value").c.value))
 
 
 @bp.post("/<int:rep_id>/reassign")
