@@ -134,6 +134,10 @@ def main(argv=None):
     facts["run time"] = f"{took / 60:.1f} min" + (" (--quick)" if args.quick else "")
     step(f"done in {took:.0f} s")
     if args.no_docs or args.quick:
+        # The rows and their notes as the docs would have them, to keep by hand (another
+        # database's run, say), with what they were measured on.
+        print("\n" + "\n".join(f"- {name}: {value}" for name, value in facts.items()))
+        print("\n" + report.markdown_table(rows))
         step("docs/benchmarks.md left as it is (--no-docs or --quick)")
     else:
         # A partial run rewrites its own benchmarks' rows and keeps the others, saying so.
