@@ -16,8 +16,9 @@ class Paired:
     action_cpu: float
     baseline_cpu: float
     runs: int = 0
-    # The database server's CPU milliseconds for each side (median), when `paired` was given a
-    # way to read it (PostgreSQL); None otherwise.
+    # The database server's CPU milliseconds for each side, when `paired` was given a way to read
+    # it (PostgreSQL); None otherwise. The mean of the runs, not the median: /proc counts in clock
+    # ticks (10 ms), coarser than one run's share.
     action_server_cpu: float | None = None
     baseline_server_cpu: float | None = None
 
@@ -61,6 +62,6 @@ def paired(action, baseline, repeat, warmup=1, server_cpu=None):
     timed = Paired(median_ms(wall[action]), median_ms(wall[baseline]), median_ms(cpu[action]),
                    median_ms(cpu[baseline]), repeat)  # fmt: skip
     if server[action]:
-        timed.action_server_cpu = median_ms(server[action])
-        timed.baseline_server_cpu = median_ms(server[baseline])
+        timed.action_server_cpu = statistics.fmean(server[action]) * 1000
+        timed.baseline_server_cpu = statistics.fmean(server[baseline]) * 1000
     return timed
