@@ -226,6 +226,7 @@ def _per_request(runs):
 
 def _rows(cpu, locks, workers, half, sampled=True):
     out = []
+    counted = "the workers' and PostgreSQL's" if sampled else "the workers' (SQLite's is theirs)"
     what = {"list": "rep's list fragment, first render", "tasks": "/tasks, first render"}
     for name in ("list", "tasks"):
         one, two = _per_request(cpu[name, 1]), _per_request(cpu[name, 2])
@@ -240,7 +241,7 @@ def _rows(cpu, locks, workers, half, sampled=True):
             f"1 x {workers} workers, {CONNECTIONS} connections: {total1:.2f} ms "
             f"({one[2]:,.0f} req/s)",
             f"{ratio:.2f}", f"within {NOISE:.0%} of 1", ok,
-            f"workers' and PostgreSQL's CPU per request{database}; same total load, in turns; "
+            f"{counted} CPU per request{database}; same total load, in turns; "
             f"non-2xx answers: {one[3]} and {two[3]}",
         ))  # fmt: skip
     alone = [w for run in locks["alone"] for w in run[0]]
@@ -268,19 +269,20 @@ def _rows(cpu, locks, workers, half, sampled=True):
         f"one manager alone: p50 {ms(alone, 50):.0f} ms, p95 {ms(alone, 95):.0f} ms",
         f"{ratio:.1f}x", "no 5xx, every account on one rep", fives == 0 and consistent,
         f"{len(together)} moves by two managers on two instances at once ({answers}); "
-        f"{len(alone)} alone; CPU per move (workers and PostgreSQL) {cpu_together:.0f} ms at "
+        f"{len(alone)} alone; {counted} CPU per move {cpu_together:.0f} ms at "
         f"once against {cpu_alone:.0f} ms alone",
     ))  # fmt: skip
     waited = sum(run[1] for run in locks["together"]) * 1000
     waited_alone = sum(run[1] for run in locks["alone"]) * 1000
     figure = f"{waited / len(together):.1f} ms per move ({waited:,.0f} ms in all)"
+    baseline = f"alone: {waited_alone / max(1, len(alone)):.1f} ms per move"
+    note = (f"connections waiting with wait_event_type 'Lock' in pg_stat_activity, looked at "
+            f"every {SAMPLE * 1000:.0f} ms; of a move's p50 {ms(together, 50):.0f} ms")  # fmt: skip
     if not sampled:
-        figure = "not sampled (SQLite: a writer waits in the app, inside the move's latency)"
+        figure, baseline = "not sampled", "—"
+        note = "SQLite: a writer waits for the file's lock inside the app, in the move's latency"
     out.append(Row(
         "B10", "time a move waits on the other instance's locks (PostgreSQL, sampled)",
-        figure, f"alone: {waited_alone / max(1, len(alone)):.1f} ms per move", "—",
-        "reported", None,
-        f"connections waiting with wait_event_type 'Lock' in pg_stat_activity, looked at every "
-        f"{SAMPLE * 1000:.0f} ms; of a move's p50 {ms(together, 50):.0f} ms",
+        figure, baseline, "—", "reported", None, note,
     ))  # fmt: skip
     return out

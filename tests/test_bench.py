@@ -2,7 +2,7 @@
 a row whose check fails fails, a partial run rewrites only its own rows, and ten times the data
 leaves the measured reps as they were."""
 
-from bench import data, growth, report, team
+from bench import data, growth, instances, report, team
 from bench.report import Row
 from bench.timing import paired
 
@@ -79,3 +79,25 @@ def test_a_partial_run_keeps_two_digit_benchmarks_in_order(tmp_path):
         "B1", "B2", "B9", "B10"]  # fmt: skip
     assert [line for line in lines if line.startswith("- B")] == [
         "- B1 x: B1 again", "- B2 x: B2 note", "- B9 x: B9 note", "- B10 x: B10 note"]  # fmt: skip
+
+
+def test_two_instances_fail_their_write_row_on_a_5xx_and_their_cpu_row_outside_the_noise():
+    # (requests, seconds, workers' CPU s, PostgreSQL's CPU s, non-2xx) per load run
+    cpu = {
+        ("list", 1): [(1000, 8, 6.0, 2.0, 0)],
+        ("list", 2): [(1000, 8, 6.2, 2.1, 0)],
+        ("tasks", 1): [(1000, 8, 8.0, 3.0, 0)],
+        ("tasks", 2): [(1000, 8, 10.0, 3.0, 0)],
+    }
+    # (each move's (seconds, status), seconds waited on locks, accounts on one rep, CPU s)
+    locks = {
+        "alone": [([(0.05, 303)] * 4, 0.0, True, 0.08)],
+        "together": [([(0.06, 303), (0.2, 409), (0.3, 500), (0.07, 303)], 0.02, True, 0.2)],
+    }
+    rows = instances._rows(cpu, locks, workers=2, half=1)  # fmt: skip
+
+    same, more, moves, waits = rows
+    assert (same.ratio, same.verdict) == ("1.04", "yes")
+    assert (more.ratio, more.verdict) == ("1.18", "NO")
+    assert moves.verdict == "NO" and "1 x 500" in moves.note
+    assert waits.figure == "5.0 ms per move (20 ms in all)"
