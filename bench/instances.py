@@ -282,7 +282,7 @@ def _rows(cpu, locks, workers, half, sampled=True):
         figure, baseline = "not sampled", "—"
         note = "SQLite: a writer waits for the file's lock inside the app, in the move's latency"
     out.append(Row(
-        "B10", "time a move waits on the other instance's locks (PostgreSQL, sampled)",
+        "B10", "time a move waits on the other instance's locks",
         figure, baseline, "—", "reported", None, note,
     ))  # fmt: skip
     return out
