@@ -70,7 +70,7 @@ def build(today=None, scale=1):
         (TouchpointRecord, records),
         (History, history),
     ):
-        insert(model, rows)
+        copy(model, rows)
     _advance_sequences()
     db.session.commit()
     if db.engine.dialect.name == "postgresql":
@@ -90,18 +90,23 @@ def build(today=None, scale=1):
     }
 
 
+def copy(model, rows):
+    """`insert`, by COPY on PostgreSQL (ten times the data in two minutes, not ten). Every row
+    has every column the table has no server default for: COPY applies none of the model's."""
+    if not rows or db.engine.dialect.name != "postgresql":
+        return insert(model, rows)
+    # Raw rows: no History is recorded for them, as none is for `insert`'s marked statements.
+    names = list(rows[0])
+    cursor = db.session.connection().connection.driver_connection.cursor()
+    cursor.execute("SET LOCAL statement_timeout = 0")  # the app's limit is for requests
+    with cursor.copy(f"COPY {model.__tablename__} ({', '.join(names)}) FROM STDIN") as stream:
+        for row in rows:
+            stream.write_row([row[name] for name in names])
+
+
 def insert(model, rows):
-    """Many rows in a few executemany batches, straight to the table (COPY on PostgreSQL)."""
+    """Many rows in a few executemany batches, straight to the table."""
     table = model.__table__
-    if rows and db.engine.dialect.name == "postgresql":
-        # Raw rows: no History is recorded for them, as none is for the marked INSERTs below.
-        names = list(rows[0])
-        cursor = db.session.connection().connection.driver_connection.cursor()
-        cursor.execute("SET LOCAL statement_timeout = 0")  # the app's limit is for requests
-        with cursor.copy(f"COPY {table.name} ({', '.join(names)}) FROM STDIN") as copy:
-            for row in rows:
-                copy.write_row([row[name] for name in names])
-        return
     for start in range(0, len(rows), BATCH):
         # The History rows are among the rows written here, so each statement is marked recorded.
         statement = sa.insert(table).execution_options(**{history.HOW: history.RECORDED})
