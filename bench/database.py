@@ -8,6 +8,7 @@ import contextlib
 import os
 import shutil
 import tempfile
+from pathlib import Path
 
 import sqlalchemy as sa
 from flask_migrate import upgrade
@@ -73,3 +74,49 @@ def describe(app):
                 return "SQLite " + conn.execute(sa.text("select sqlite_version()")).scalar()
             version = conn.execute(sa.text("show server_version")).scalar()
             return f"PostgreSQL {version}"
+
+
+def tagged(url, tag):
+    """`url` with its connections named `tag` (PostgreSQL's application_name), to find the
+    server processes serving them; `url` itself on SQLite."""
+    if not url.startswith("postgresql"):
+        return url
+    named = sa.make_url(url).update_query_dict({"application_name": tag})
+    return named.render_as_string(hide_password=False)
+
+
+class ServerCpu:
+    """Calling it gives the user and system CPU seconds, so far, of the PostgreSQL server
+    processes now serving connections named `tag` (read from /proc; the server runs on this
+    machine). None on SQLite, whose work is in the app's own process. A connection closed
+    meanwhile takes its CPU with it: read it around runs whose connections stay pooled."""
+
+    def __init__(self, url, tag):
+        self.tag = tag
+        self.engine = None
+        if url.startswith("postgresql"):
+            # A connection of its own, not named `tag`: asking costs the measured side nothing.
+            plain = sa.make_url(url).difference_update_query(["application_name"])
+            self.engine = sa.create_engine(plain)
+        self.tick = os.sysconf("SC_CLK_TCK")
+
+    def pids(self):
+        query = sa.text("SELECT pid FROM pg_stat_activity WHERE application_name = :tag")
+        with self.engine.connect() as conn:
+            return conn.execute(query, {"tag": self.tag}).scalars().all()
+
+    def __call__(self):
+        if self.engine is None:
+            return None
+        ticks = 0
+        for pid in self.pids():
+            try:
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:  # gone meanwhile, or the server is on another machine
+                continue
+            ticks += int(fields[11]) + int(fields[12])  # utime, stime
+        return ticks / self.tick
+
+    def close(self):
+        if self.engine is not None:
+            self.engine.dispose()

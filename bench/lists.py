@@ -46,6 +46,11 @@ def query_counts(url):
 
 
 def run(url, seconds, rounds, connections, workers):
+    return _rows(*measure(url, seconds, rounds, connections, workers))
+
+
+def measure(url, seconds, rounds, connections, workers):
+    """B1's runs: ({(page, kind): [Result, ...]}, the pages asked for, the statement counts)."""
     counts = query_counts(url)
     with load.gunicorn(url, workers) as server:
         base = server.base
@@ -84,10 +89,12 @@ def run(url, seconds, rounds, connections, workers):
                         # The ETag of now: it changes with the quarter hour (tpweb.web.caching), as
                         # a phone's does, and a stale one would measure first renders.
                         headers = {**headers, "If-None-Match": _etag(base, pages[page]["app"])}
-                    cpu = server.cpu_seconds()
+                    cpu, db_cpu = server.cpu_seconds(), server.db_cpu_seconds()
                     result = load.load(base, path, headers, seconds, connections)
                     if cpu is not None:
                         result.cpu_seconds = server.cpu_seconds() - cpu
+                    if db_cpu is not None:
+                        result.db_cpu_seconds = server.db_cpu_seconds() - db_cpu
                     if kind != "304" or result.bytes_per_request < 2_000:
                         break
                     # The quarter hour turned during the run: again, with the new ETag.
@@ -95,7 +102,7 @@ def run(url, seconds, rounds, connections, workers):
                 if kind == "304":  # headers alone: every answer was a 304
                     assert result.bytes_per_request < 2_000, (page, kind, result)
                 results[page, kind].append(result)
-    return _rows(results, pages, counts)
+    return results, pages, counts
 
 
 def _etag(base, page):

@@ -19,6 +19,8 @@ import urllib.parse
 from dataclasses import dataclass
 from pathlib import Path
 
+from .database import ServerCpu, tagged
+
 ROOT = Path(__file__).resolve().parent.parent
 HOST = "127.0.0.1"
 WRK_SCRIPT = """
@@ -41,6 +43,7 @@ class Result:
     p95_ms: float
     p50_ms: float
     cpu_seconds: float | None = None  # the server's workers', when it can be read
+    db_cpu_seconds: float | None = None  # PostgreSQL's processes serving the workers', likewise
 
     @property
     def rps(self):
@@ -58,10 +61,12 @@ def free_port():
 
 
 class Server:
-    """A running gunicorn: its base URL, and the CPU time its workers have used so far."""
+    """A running gunicorn: its base URL, and the CPU time its workers have used so far (and, on
+    PostgreSQL, the server processes serving their connections: `db_cpu_seconds`)."""
 
-    def __init__(self, base, pid):
-        self.base, self.pid = base, pid
+    def __init__(self, base, pid, db_cpu=None, db_tag=None):
+        self.base, self.pid, self.db_tag = base, pid, db_tag
+        self.db_cpu_seconds = db_cpu or (lambda: None)
 
     def cpu_seconds(self):
         """User and system CPU of the workers (Linux /proc; None elsewhere).
@@ -84,7 +89,9 @@ class Server:
 def gunicorn(database_url, workers, env=None):
     """Serve bench.wsgi with `workers` sync workers on a free loopback port; yield a Server."""
     port = free_port()
-    env = {**os.environ, **(env or {}), "TPWEB_BENCH_DATABASE_URL": database_url,
+    tag = f"tpweb-bench-{port}"  # its PostgreSQL connections' name
+    db_cpu = ServerCpu(database_url, tag)
+    env = {**os.environ, **(env or {}), "TPWEB_BENCH_DATABASE_URL": tagged(database_url, tag),
            "PYTHONPATH": str(ROOT)}  # fmt: skip
     command = [sys.executable, "-m", "gunicorn", "--workers", str(workers), "--bind",
                f"{HOST}:{port}", "--log-level", "warning", "bench.wsgi:app"]  # fmt: skip
@@ -99,8 +106,9 @@ def gunicorn(database_url, workers, env=None):
             if server.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError("gunicorn did not start")
             time.sleep(0.2)
-        yield Server(base, server.pid)
+        yield Server(base, server.pid, db_cpu, tag)
     finally:
+        db_cpu.close()
         server.terminate()
         try:
             server.wait(timeout=20)

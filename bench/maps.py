@@ -52,6 +52,12 @@ def naive_map(rows, today):
 
 
 def run(url, repeat):
+    return rows(*measure(url, repeat))
+
+
+def measure(url, repeat, server_cpu=None):
+    """The app's map and the naive one, timed in turns: (Paired, the documents and their sizes).
+    `server_cpu`: as for bench.timing.paired."""
     app = bench_app(url, WTF_CSRF_ENABLED=False)
     client = app.test_client()
     client.post("/login", data={"username": REP, "password": PASSWORD})
@@ -73,7 +79,10 @@ def run(url, repeat):
             db.session.remove()
 
     # Like for like: each side warmed up once, then both timed `repeat` times, in turns.
-    timed = paired(app_map, naive, repeat)
+    return paired(app_map, naive, repeat, server_cpu=server_cpu), sizes
+
+
+def rows(timed, sizes):
     figure, base = timed.action, timed.baseline
     app_bytes = sum(len(part) for part in sizes["app"])
     naive_bytes = len(sizes["naive"])

@@ -31,6 +31,21 @@ class Row:
 COLUMNS = ("#", "what", "figure", "baseline (same run)", "ratio", "target", "met")
 
 
+def order(name):
+    """A benchmark's place in the table: B2 before B10."""
+    number = re.match(r"B(\d+)", name)
+    return (int(number.group(1)) if number else 0, name)
+
+
+def _line_id(line):
+    """The benchmark a line of the results is about: a table row's first cell, a note's first
+    word ("- B10 what: note")."""
+    if line.startswith("| "):
+        return line.split("|")[1].strip()
+    found = re.match(r"- (B\d+) ", line)
+    return found.group(1) if found else ""
+
+
 def cells(row):
     return (row.id, row.what, row.figure, row.baseline, row.ratio, row.target, row.verdict)
 
@@ -85,19 +100,19 @@ def results_section(rows, facts, data, kept=None):
     if kept and (kept["rows"] or kept["notes"]):
         when = {row.id: facts["date"] for row in rows}
         for line in kept["rows"]:
-            name = line.split("|")[1].strip()
+            name = _line_id(line)
             when[name] = kept["measured"].get(name, kept["measured"].get("*", "before"))
         by_date = {}
-        for name in sorted(when):
+        for name in sorted(when, key=order):
             by_date.setdefault(when[name], []).append(name)
         lines += ["- measured (a partial run keeps the other benchmarks' rows): " + "; ".join(
             f"{', '.join(names)} on {date}" for date, names in by_date.items())]  # fmt: skip
         head = table[:2]
         mine = [line for line in table[2:] if line.startswith("| ")]
         notes = [line for line in table[2:] if line.startswith("- ")]
-        order = lambda line: line.split("|")[1].strip() if line.startswith("| ") else line[2:4]  # noqa: E731
-        table = head + sorted(kept["rows"] + mine, key=order)
-        all_notes = sorted(kept["notes"] + notes, key=order)
+        by_id = lambda line: order(_line_id(line))  # noqa: E731
+        table = head + sorted(kept["rows"] + mine, key=by_id)
+        all_notes = sorted(kept["notes"] + notes, key=by_id)
         table += ([""] + all_notes) if all_notes else []
     lines += ["", *table, "", END]
     return "\n".join(lines)
@@ -117,9 +132,9 @@ def previous(section, only):
     data = re.search(r"^- data: (.+)$", section, re.M)
     rows, notes = [], []
     for line in section.splitlines():
-        if line.startswith("| B") and line.split("|")[1].strip() not in only:
+        if line.startswith("| B") and _line_id(line) not in only:
             rows.append(line)
-        elif re.match(r"- B\d ", line) and line[2:4] not in only:
+        elif re.match(r"- B\d+ ", line) and _line_id(line) not in only:
             notes.append(line)
     return {
         "rows": rows,

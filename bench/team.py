@@ -72,7 +72,10 @@ class Counter:
         return self.statements
 
 
-def run(url, repeat):
+def run(url, repeat, server_cpu=None, timings=None):
+    """B5's rows; `server_cpu` as for bench.timing.paired; `timings`, a dict, gets each timed
+    figure's Paired ("overview", "reassign")."""
+    timings = {} if timings is None else timings
     app = bench_app(url, WTF_CSRF_ENABLED=False)
     with app.app_context():
         engine = db.engine
@@ -86,12 +89,12 @@ def run(url, repeat):
     counter = Counter(engine)
     client = app.test_client()
     client.post("/login", data={"username": MANAGER, "password": PASSWORD})
-    return _overview(app, client, counter, engine, today, app_rows, repeat) + _reassign(
-        client, counter, engine, ids, accounts, repeat
+    return _overview(app, client, counter, engine, today, app_rows, repeat, server_cpu, timings) + (
+        _reassign(client, counter, engine, ids, accounts, repeat, server_cpu, timings)
     )
 
 
-def _overview(app, client, counter, engine, today, app_rows, repeat):
+def _overview(app, client, counter, engine, today, app_rows, repeat, server_cpu, timings):
     params = {"today": today, "week": today + timedelta(days=7)}
 
     def page():
@@ -102,7 +105,7 @@ def _overview(app, client, counter, engine, today, app_rows, repeat):
             return conn.execute(OVERVIEW, params).all()
 
     same = sorted(tuple(row) for row in baseline()) == app_rows
-    timed = paired(page, baseline, repeat)  # warms up both first
+    timed = timings["overview"] = paired(page, baseline, repeat, server_cpu=server_cpu)
     figure, base = timed.action, timed.baseline
     statements = {len(app_rows): counter.count(page)}
     with engine.begin() as conn:  # half the team leaves, for a second size
@@ -125,7 +128,7 @@ def _overview(app, client, counter, engine, today, app_rows, repeat):
     ]  # fmt: skip
 
 
-def _reassign(client, counter, engine, ids, accounts, repeat):
+def _reassign(client, counter, engine, ids, accounts, repeat, server_cpu, timings):
     def move(from_rep, to_rep, chosen):
         # Encoded once: the time is the server's, not the test client's building of the form.
         form = urllib.parse.urlencode(
@@ -161,9 +164,13 @@ def _reassign(client, counter, engine, ids, accounts, repeat):
     moved = moved and len(baseline()) == len(accounts)
     back()
     moved = moved and _owners(engine, accounts) == {ids[FROM_REP]}
-    timed = paired(there_and_back, baseline, repeat)  # warms up both first
-    figure, base = timed.action / 2, timed.baseline
+    # Warms up both first; the figure is one move of the two.
+    timed = timings["reassign"] = paired(there_and_back, baseline, repeat, server_cpu=server_cpu)
+    timed.action /= 2
     timed.action_cpu /= 2
+    if timed.action_server_cpu is not None:
+        timed.action_server_cpu /= 2
+    figure, base = timed.action, timed.baseline
     few = accounts[:10]
     statements = {len(few): counter.count(move(FROM_REP, TO_REP, few))}
     move(TO_REP, FROM_REP, few)()
