@@ -3,7 +3,7 @@
 import json
 
 from flask import Blueprint, abort, current_app, flash, redirect, request, url_for
-from sqlalchemy import Integer, String, and_, any_, bindparam, cast, func, select, update
+from sqlalchemy import Integer, String, and_, bindparam, cast, func, select, update
 from sqlalchemy.dialects.postgresql import ARRAY
 
 from tpweb.domain.scope import rep_or_404, sales_reps
@@ -86,15 +86,16 @@ def _selected_ids():
 
 def _one_of(column, ids):
     """`column IN ids` with the ids as one parameter, however many: on PostgreSQL an array
-    (`= ANY`), on SQLite a JSON array read by json_each. A thousand ids were a thousand
+    (unnest), on SQLite a JSON array read by json_each. A thousand ids were a thousand
     parameters bound, sent (and on PostgreSQL planned) in each of the move's statements. The
-    array goes as its text, cast by the database: psycopg wrote a list of 1,000 numbers out one
-    by one in Python, for each statement."""
+    array goes as its text, cast by the database (psycopg wrote a list of 1,000 numbers out one
+    by one in Python, for each statement), and unnested: `= ANY` of the cast made a move of
+    1,000 accounts take 100 ms instead of 45 on the benchmark's freshly loaded data (B5)."""
     ids = sorted(ids)
     if db.session.get_bind().dialect.name == "postgresql":
         text = "{" + ",".join(map(str, ids)) + "}"  # the array's literal: {1,2,3}
         listed = cast(bindparam("ids", text, type_=String, unique=True), ARRAY(Integer))
-        return column == any_(listed)
+        return column.in_(select(func.unnest(listed)))
     listed = func.json_each(bindparam("ids", json.dumps(ids), unique=True))
     return column.in_(select(listed.table_valued("value").c.value))
 
