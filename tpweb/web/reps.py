@@ -19,6 +19,7 @@ from tpweb.web.writes import write
 bp = Blueprint("reps", __name__, url_prefix="/reps")
 
 MAX_SELECTED = 10_000
+STALE = "Some selected accounts are not this rep's any more; reload."
 
 
 def _accounts_of(rep_id, text=""):
@@ -119,6 +120,8 @@ def reassign(rep_id):
         problem = "Choose the rep who takes these accounts over."
     elif target.id == rep.id:
         problem = "Choose a different rep."
+    reviewing = request.form.get("review") == "1"
+    ids = None  # every account matching the filter
     if request.form.get("all_matching") == "1":
         chosen = _accounts_of(rep.id, request.form.get("q", "").strip()[:100])
     else:
@@ -126,17 +129,16 @@ def reassign(rep_id):
         chosen = and_(_one_of(Account.id, ids), _accounts_of(rep.id))
         if not ids:
             problem = problem or "Select the accounts to move."
-        elif problem is None:
-            found = db.session.scalar(select(func.count(Account.id)).where(chosen))
-            if found != len(ids):
-                # Moved by someone else since the page was shown: a conflict, not a bad form.
-                problem, status = "Some selected accounts are not this rep's any more; reload.", 409
+        elif problem is None and reviewing and _count(chosen) != len(ids):
+            # Moved by someone else since the page was shown (a move finds it by its own count,
+            # below: one statement fewer).
+            problem, status = STALE, 409
     # A boosted form would show /reps/<id>/reassign in the address bar: keep the rep's page.
     stay = {"HX-Push-Url": "false"}
     if problem:
         body, status = rep_page(rep, status, problem)
         return body, status, stay
-    if request.form.get("review") == "1":
+    if reviewing:
         # The page's form asks first: how many accounts go to whom, moving nothing yet.
         return (*review(rep, target, chosen), stay)
     moved = select(Account.id).where(chosen)
@@ -164,15 +166,25 @@ def reassign(rep_id):
         .execution_options(synchronize_session=False)
     )
     moved_count = result.rowcount
+    if ids is not None and moved_count != len(ids):
+        # Some moved by someone else since the page was shown: a conflict, not a bad form; none
+        # of this move is kept (the write rolls back a 409 too, and the page shows the rep now).
+        db.session.rollback()
+        body, status = rep_page(rep, 409, STALE)
+        return body, status, stay
     plural = "" if moved_count == 1 else "s"
     flash(f"Moved {moved_count} account{plural} from {rep.name} to {target.name}.", "info")
     return redirect(url_for(".show", rep_id=rep.id), 303)
 
 
+def _count(chosen):
+    return db.session.scalar(select(func.count(Account.id)).where(chosen))
+
+
 def review(rep, target, chosen):
     """The confirmation of a move: how many accounts, the first of their names, from whom to
     whom; its form posts the same choice again, without `review`, to move them."""
-    count = db.session.scalar(select(func.count(Account.id)).where(chosen))
+    count = _count(chosen)
     names = db.session.scalars(
         select(Account.name).where(chosen).order_by(Account.name, Account.id).limit(REVIEW_NAMES)
     ).all()
