@@ -3,7 +3,7 @@
 import json
 
 from flask import Blueprint, abort, current_app, flash, redirect, request, url_for
-from sqlalchemy import Integer, and_, any_, bindparam, func, select, update
+from sqlalchemy import Integer, String, and_, bindparam, cast, func, select, update
 from sqlalchemy.dialects.postgresql import ARRAY
 
 from tpweb.domain.scope import rep_or_404, sales_reps
@@ -19,6 +19,7 @@ from tpweb.web.writes import write
 bp = Blueprint("reps", __name__, url_prefix="/reps")
 
 MAX_SELECTED = 10_000
+STALE = "Some selected accounts are not this rep's any more; reload."
 
 
 def _accounts_of(rep_id, text=""):
@@ -86,11 +87,16 @@ def _selected_ids():
 
 def _one_of(column, ids):
     """`column IN ids` with the ids as one parameter, however many: on PostgreSQL an array
-    (`= ANY`), on SQLite a JSON array read by json_each. A thousand ids were a thousand
-    parameters bound, sent (and on PostgreSQL planned) in each of the move's statements."""
+    (unnest), on SQLite a JSON array read by json_each. A thousand ids were a thousand
+    parameters bound, sent (and on PostgreSQL planned) in each of the move's statements. The
+    array goes as its text, cast by the database (psycopg wrote a list of 1,000 numbers out one
+    by one in Python, for each statement), and unnested: `= ANY` of the cast made a move of
+    1,000 accounts take 100 ms instead of 45 on the benchmark's freshly loaded data (B5)."""
     ids = sorted(ids)
     if db.session.get_bind().dialect.name == "postgresql":
-        return column == any_(bindparam("ids", ids, type_=ARRAY(Integer), unique=True))
+        text = "{" + ",".join(map(str, ids)) + "}"  # the array's literal: {1,2,3}
+        listed = cast(bindparam("ids", text, type_=String, unique=True), ARRAY(Integer))
+        return column.in_(select(func.unnest(listed)))
     listed = func.json_each(bindparam("ids", json.dumps(ids), unique=True))
     return column.in_(select(listed.table_valued("value").c.value))
 
@@ -114,6 +120,8 @@ def reassign(rep_id):
         problem = "Choose the rep who takes these accounts over."
     elif target.id == rep.id:
         problem = "Choose a different rep."
+    reviewing = request.form.get("review") == "1"
+    ids = None  # every account matching the filter
     if request.form.get("all_matching") == "1":
         chosen = _accounts_of(rep.id, request.form.get("q", "").strip()[:100])
     else:
@@ -121,17 +129,16 @@ def reassign(rep_id):
         chosen = and_(_one_of(Account.id, ids), _accounts_of(rep.id))
         if not ids:
             problem = problem or "Select the accounts to move."
-        elif problem is None:
-            found = db.session.scalar(select(func.count(Account.id)).where(chosen))
-            if found != len(ids):
-                # Moved by someone else since the page was shown: a conflict, not a bad form.
-                problem, status = "Some selected accounts are not this rep's any more; reload.", 409
+        elif problem is None and reviewing and _count(chosen) != len(ids):
+            # Moved by someone else since the page was shown (a move finds it by its own count,
+            # below: one statement fewer).
+            problem, status = STALE, 409
     # A boosted form would show /reps/<id>/reassign in the address bar: keep the rep's page.
     stay = {"HX-Push-Url": "false"}
     if problem:
         body, status = rep_page(rep, status, problem)
         return body, status, stay
-    if request.form.get("review") == "1":
+    if reviewing:
         # The page's form asks first: how many accounts go to whom, moving nothing yet.
         return (*review(rep, target, chosen), stay)
     moved = select(Account.id).where(chosen)
@@ -159,15 +166,25 @@ def reassign(rep_id):
         .execution_options(synchronize_session=False)
     )
     moved_count = result.rowcount
+    if ids is not None and moved_count != len(ids):
+        # Some moved by someone else since the page was shown: a conflict, not a bad form; none
+        # of this move is kept (the write rolls back a 409 too, and the page shows the rep now).
+        db.session.rollback()
+        body, status = rep_page(rep, 409, STALE)
+        return body, status, stay
     plural = "" if moved_count == 1 else "s"
     flash(f"Moved {moved_count} account{plural} from {rep.name} to {target.name}.", "info")
     return redirect(url_for(".show", rep_id=rep.id), 303)
 
 
+def _count(chosen):
+    return db.session.scalar(select(func.count(Account.id)).where(chosen))
+
+
 def review(rep, target, chosen):
     """The confirmation of a move: how many accounts, the first of their names, from whom to
     whom; its form posts the same choice again, without `review`, to move them."""
-    count = db.session.scalar(select(func.count(Account.id)).where(chosen))
+    count = _count(chosen)
     names = db.session.scalars(
         select(Account.name).where(chosen).order_by(Account.name, Account.id).limit(REVIEW_NAMES)
     ).all()
