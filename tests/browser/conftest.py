@@ -141,12 +141,16 @@ def _wait_until_serving(url, process, log):
     while time.monotonic() < deadline:
         if process.poll() is not None:
             pytest.fail(f"the server exited: {log.read_text()[-2000:]}")
+        # Our own server's answer, not another's: two test runs side by side (make test's two
+        # passes) may each be handed the same free port, and the second server then cannot bind.
+        ours = f"Running on {url}" in log.read_text()
         try:
             with urllib.request.urlopen(url + "/login", timeout=2) as response:
-                if response.status == 200:
+                if response.status == 200 and ours:
                     return
         except OSError:
-            time.sleep(0.2)
+            pass
+        time.sleep(0.2)
     pytest.fail(f"the server did not answer within 90 s: {log.read_text()[-2000:]}")
 
 
@@ -201,7 +205,7 @@ def server(request, tmp_path_factory):
         )
     try:
         _wait_until_serving(url, process, log)
-        yield SimpleNamespace(url=url, rep1_located=located, database_url=database_url)
+        yield SimpleNamespace(url=url, rep1_located=located, database_url=database_url, log=log)
     finally:
         process.terminate()
         try:
@@ -303,13 +307,20 @@ def screenshot(page):
 @pytest.fixture
 def sign_in(page, server):
     """Sign the tab in as a demo user; it lands on the dashboard."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
     def sign_in(username):
         page.goto(server.url + "/login")
         page.fill("input[name=username]", username)
         page.fill("input[name=password]", PASSWORD)
         page.click("button[type=submit]")
-        page.wait_for_url(server.url + "/")
+        try:
+            page.wait_for_url(server.url + "/")
+        except PlaywrightTimeout:
+            # What the page said, and what the server logged last: a sign-in that never lands.
+            said = page.locator("main").inner_text(timeout=1000)[:500]
+            tail = "\n".join(server.log.read_text().splitlines()[-15:])
+            pytest.fail(f"{username} not signed in, at {page.url}: {said!r}\nserver log:\n{tail}")
 
     return sign_in
 
