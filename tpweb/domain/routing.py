@@ -12,8 +12,6 @@ import urllib.error
 import urllib.request
 from dataclasses import dataclass
 
-from ortools.constraint_solver import pywrapcp, routing_enums_pb2
-
 EARTH_RADIUS_KM = 6371.0088
 # Road distance over great-circle distance: 1.3 is the usual figure for road networks outside
 # city centres (a grid city is nearer 1.4, open country 1.2); TPWEB_ROAD_FACTOR changes it.
@@ -171,6 +169,9 @@ def _model(matrix, values, service, horizon, required):
     """The routing model of one vehicle from node 0 to the last node of `matrix`: drive time
     as the cost, a "time" dimension of visit + drive capped at `horizon`, and a disjunction
     with its penalty for each stop but the `required` ones."""
+    # OR-Tools (21 MB a process) only where a plan is made: not in the worker, nor at start.
+    from ortools.constraint_solver import pywrapcp
+
     n = len(values)
     manager = pywrapcp.RoutingIndexManager(n + 2, 1, [0], [n + 1])
     model = pywrapcp.RoutingModel(manager)
@@ -193,6 +194,8 @@ def _model(matrix, values, service, horizon, required):
 def _parameters(search_seconds):
     """Guided local search for `search_seconds` (or-tools #1209: cheapest insertion first with
     optional stops)."""
+    from ortools.constraint_solver import pywrapcp, routing_enums_pb2
+
     parameters = pywrapcp.DefaultRoutingSearchParameters()
     parameters.first_solution_strategy = (
         routing_enums_pb2.FirstSolutionStrategy.PARALLEL_CHEAPEST_INSERTION

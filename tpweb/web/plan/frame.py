@@ -5,7 +5,6 @@ The stops go to the browser as one JSON block; static/plan-frame.js reads it wit
 builds the pins (numbers and names as text, never HTML) and the route line.
 """
 
-import folium
 from flask import abort, make_response, url_for
 from flask_login import current_user
 from jinja2.utils import htmlsafe_json_dumps
@@ -14,7 +13,7 @@ from markupsafe import Markup
 from tpweb.domain.saved_plans import done_accounts, route_of
 from tpweb.extensions import db
 from tpweb.models import Plan
-from tpweb.web.assets import LEAFLET, MAX_ZOOM, Raw, add_tiles, document
+from tpweb.web.assets import LEAFLET
 from tpweb.web.plan import bp
 from tpweb.web.security import allow_inline_scripts
 
@@ -48,12 +47,9 @@ def frame(plan_id):
 
 def build(rows):
     """The whole HTML document of the plan's map, with no address outside the app."""
-    fmap = folium.Map(
-        location=rows["start"], zoom_start=12, tiles=None, control_scale=True, maxZoom=MAX_ZOOM
-    )
-    fmap.get_root().title = "Plan map"
-    icon = f'<link rel="icon" href="{static("icons/icon-192.png")}">'
-    fmap.get_root().header.add_child(Raw(icon))
+    from tpweb.web.map_document import Raw, add_tiles, document, new_map
+
+    fmap = new_map("Plan map", static("icons/icon-192.png"), location=rows["start"], zoom_start=12)
     fmap.default_js = [
         ("leaflet", static(LEAFLET + "leaflet.js")),
         ("tpweb_plan", static("plan-frame.js")),

@@ -8,11 +8,8 @@ them with textContent, because folium writes popup and tooltip text raw into HTM
 JavaScript template literals. Leaflet and the cluster plugin come from static/vendor/.
 """
 
-import folium
 from flask import jsonify, make_response, url_for
 from flask_login import current_user
-from folium.plugins import FastMarkerCluster
-from folium.template import Template
 from jinja2.utils import htmlsafe_json_dumps
 from markupsafe import Markup
 
@@ -28,7 +25,7 @@ from tpweb.domain.scope import touchpoint_or_404
 from tpweb.domain.touchpoints import LOCATED, map_counts, map_rows
 from tpweb.extensions import db
 from tpweb.models import Touchpoint
-from tpweb.web.assets import CLUSTER, LEAFLET, MAX_ZOOM, Raw, add_tiles, document
+from tpweb.web.assets import CLUSTER, LEAFLET
 from tpweb.web.pages import render, user_today
 from tpweb.web.security import allow_inline_scripts
 from tpweb.web.touchpoints import bp
@@ -92,17 +89,14 @@ def marker(touchpoint_id):
 
 def build_map(markers, box, near, today, show_rep):
     """The whole HTML document of a folium map of `markers`, with no address outside the app."""
-    fmap = folium.Map(
+    from tpweb.web.map_document import Raw, RowsMarkerCluster, add_tiles, document, new_map
+
+    fmap = new_map(
+        "Touchpoints map",
+        static("icons/icon-192.png"),
         location=near or WORLD,
         zoom_start=NEAR_ZOOM if near else 2,
-        tiles=None,
-        control_scale=True,
-        maxZoom=MAX_ZOOM,
     )
-    fmap.get_root().title = "Touchpoints map"
-    # The page's own icon, or a browser opening the frame alone asks for /favicon.ico (a 404).
-    icon = f'<link rel="icon" href="{static("icons/icon-192.png")}">'
-    fmap.get_root().header.add_child(Raw(icon))
     # Folium's class-level lists name CDNs. Lists set on the instances replace them for this map
     # only; changing the class's lists would change every map this process builds.
     fmap.default_js = [("leaflet", static(LEAFLET + "leaflet.js"))]
@@ -137,35 +131,6 @@ def build_map(markers, box, near, today, show_rep):
 
 # htmlsafe_json_dumps escapes <, >, & and ', so nothing in a row can close the block.
 MARKER_ROWS = Markup('<script type="application/json" id="tp-marker-rows">{}</script>')
-
-
-class RowsMarkerCluster(FastMarkerCluster):
-    """folium's FastMarkerCluster (0.20), reading its rows from the MARKER_ROWS block."""
-
-    _template = Template(
-        """
-        {% macro script(this, kwargs) %}
-            var {{ this.get_name() }} = (function(){
-                {{ this.callback }}
-
-                var data = JSON.parse(document.getElementById("tp-marker-rows").textContent);
-                var cluster = L.markerClusterGroup({{ this.options|tojavascript }});
-                {%- if this.icon_create_function is not none %}
-                cluster.options.iconCreateFunction =
-                    {{ this.icon_create_function.strip() }};
-                {%- endif %}
-
-                for (var i = 0; i < data.length; i++) {
-                    var row = data[i];
-                    var marker = callback(row);
-                    marker.addTo(cluster);
-                }
-
-                cluster.addTo({{ this._parent.get_name() }});
-                return cluster;
-            })();
-        {% endmacro %}"""
-    )
 
 
 def frame_config(today, near, tile_url, show_rep):
