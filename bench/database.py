@@ -8,6 +8,7 @@ import contextlib
 import os
 import shutil
 import tempfile
+import threading
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -120,3 +121,26 @@ class ServerCpu:
     def close(self):
         if self.engine is not None:
             self.engine.dispose()
+
+
+class Watcher(threading.Thread):
+    """A thread that looks at the database every `every` seconds while its `with` block runs
+    (only when `wanted`); `run` loops `while self.looking():`."""
+
+    def __init__(self, engine, every, wanted=True):
+        super().__init__(daemon=True)
+        self.engine, self.every, self.wanted, self.done = engine, every, wanted, threading.Event()
+
+    def looking(self):
+        """Whether to look again, after waiting `every` seconds: not once the block has ended."""
+        return not self.done.wait(self.every)
+
+    def __enter__(self):
+        if self.wanted:
+            self.start()
+        return self
+
+    def __exit__(self, *exc_info):
+        if self.is_alive():
+            self.done.set()
+            self.join()

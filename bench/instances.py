@@ -25,6 +25,7 @@ import urllib.parse
 import sqlalchemy as sa
 
 from . import load
+from .database import Watcher
 from .lists import HTMX, LIST, PASSWORD, REP, TASKS
 from .report import Row
 
@@ -167,24 +168,13 @@ def _writing(clients, writes):
     return [answer for answers in found for answer in answers]
 
 
-class _LockSampler(threading.Thread):
+class _LockSampler(Watcher):
     """Seconds the instances' connections spent waiting on a lock, sampled from pg_stat_activity
     every SAMPLE seconds (each look counts the time since the previous one for each waiter)."""
 
     def __init__(self, engine, tags):
-        super().__init__(daemon=True)
-        self.engine, self.tags, self.done = engine, tags, threading.Event()
-        self.waited, self.looks = 0.0, 0
-
-    def __enter__(self):
-        if self.tags:
-            self.start()
-        return self
-
-    def __exit__(self, *exc_info):
-        if self.is_alive():
-            self.done.set()
-            self.join()
+        super().__init__(engine, SAMPLE, wanted=bool(tags))
+        self.tags, self.waited, self.looks = tags, 0.0, 0
 
     def run(self):
         query = sa.text(
@@ -193,7 +183,7 @@ class _LockSampler(threading.Thread):
         ).bindparams(sa.bindparam("tags", expanding=True))
         with self.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
             last = time.perf_counter()
-            while not self.done.wait(SAMPLE):
+            while self.looking():
                 waiting = conn.execute(query, {"tags": self.tags}).scalar()
                 now = time.perf_counter()
                 self.waited += waiting * (now - last)

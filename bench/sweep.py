@@ -16,7 +16,6 @@ import smtplib
 import statistics
 import subprocess
 import sys
-import threading
 import time
 from datetime import datetime, timedelta
 from datetime import time as clock_time
@@ -30,7 +29,7 @@ from tpweb.extensions import db
 from tpweb.models import Account, Contact, Touchpoint, TouchpointRecord, User
 
 from . import data
-from .database import bench_app, bench_database, migrate, on_postgres
+from .database import Watcher, bench_app, bench_database, migrate, on_postgres
 from .load import HOST, free_port
 from .report import Row
 
@@ -331,34 +330,23 @@ def _vacuum(engine):
             conn.execute(sa.text("VACUUM ANALYZE reminder_deliveries"))
 
 
-class Backends(threading.Thread):
+class Backends(Watcher):
     """The CPU seconds of the PostgreSQL server processes serving connections named `tag`, read
     from /proc while they live (every 0.1 s; each one's last reading counts). Nothing on SQLite,
     whose work is in the sweep's own processes."""
 
     def __init__(self, engine, tag):
-        super().__init__(daemon=True)
-        self.engine, self.tag, self.seen, self.done = engine, tag, {}, threading.Event()
-        self.tick = os.sysconf("SC_CLK_TCK")
+        super().__init__(engine, 0.1, wanted=engine.dialect.name == "postgresql")
+        self.tag, self.seen, self.tick = tag, {}, os.sysconf("SC_CLK_TCK")
 
     @property
     def cpu(self):
         return sum(self.seen.values())
 
-    def __enter__(self):
-        if self.engine.dialect.name == "postgresql":
-            self.start()
-        return self
-
-    def __exit__(self, *exc_info):
-        if self.is_alive():
-            self.done.set()
-            self.join()
-
     def run(self):
         query = sa.text("SELECT pid FROM pg_stat_activity WHERE application_name = :tag")
         with self.engine.connect() as conn:
-            while not self.done.wait(0.1):
+            while self.looking():
                 for pid in conn.execute(query, {"tag": self.tag}).scalars():
                     try:
                         fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()

@@ -92,17 +92,29 @@ def row_url(endpoint, id_name, id_value, **values):
     return url_pattern(endpoint, id_name, **values) % id_value
 
 
+def _kept_for_dates(write):
+    """`write(day, format)`, its answer kept per date: a page writes the same few dates over and
+    over, and strftime took about 4 µs each, a hundred times per My tasks (B1). A datetime's is
+    not kept: an aware one's text depends on more than its hash."""
+    kept = functools.lru_cache(maxsize=4096)(write)
+
+    @functools.wraps(write)
+    def written(day, format):
+        return kept(day, format) if type(day) is date else write(day, format)
+
+    return written
+
+
+@_kept_for_dates
 def strftime(day, format):
-    """`day` written as `format`. A date's text is kept: a page writes the same few dates over
-    and over, and strftime took about 4 µs each, a hundred times per My tasks (B1)."""
-    if type(day) is date:  # not a datetime: an aware one's text depends on more than its hash
-        return _date_text(day, format)
+    """`day` written as `format`."""
     return day.strftime(format)
 
 
-@functools.lru_cache(maxsize=4096)
-def _date_text(day, format):
-    return day.strftime(format)
+@_kept_for_dates
+def time_tag(day, format):
+    """`day` in a <time> element: its ISO date for machines, `format` for people."""
+    return Markup('<time datetime="{}">{}</time>').format(day.isoformat(), day.strftime(format))
 
 
 @functools.lru_cache(maxsize=4096)
@@ -111,19 +123,6 @@ def due_badge(day, today):
     a date's text is, and written once, not as two values escaped each time (B1)."""
     badge = Markup('<span class="badge badge--{}">{}</span>')
     return badge.format(due_state(day, today), due_label(day, today))
-
-
-def time_tag(day, format):
-    """`day` in a <time> element: its ISO date for machines, `format` for people. A date's is
-    kept, as its text is (B1)."""
-    if type(day) is date:
-        return _time_tag(day, format)
-    return Markup('<time datetime="{}">{}</time>').format(day.isoformat(), day.strftime(format))
-
-
-@functools.lru_cache(maxsize=4096)
-def _time_tag(day, format):
-    return Markup('<time datetime="{}">{}</time>').format(day.isoformat(), day.strftime(format))
 
 
 def history_sentence(entry):
