@@ -1,8 +1,9 @@
-"""B5: the /reps overview at 200 reps and a bulk reassignment of 1,000 accounts, each timed in
-the app (through its views, in process) against one SELECT of the same rows on the same engine.
+"""B5: the /reps overview of every rep (200) and of a manager's own team (20: what /reps shows
+a manager first), and a bulk reassignment of 1,000 accounts, each timed in the app (through its
+views, in process) against one SELECT of the same rows on the same engine.
 
-"The same rows": for the overview, one hand-written SELECT answering the same 200 rows with the
-same five counts (a GROUP BY over accounts, touchpoints and tasks), checked equal to the app's;
+"The same rows": for an overview, one hand-written SELECT answering the same rows with the same
+five counts (a GROUP BY over accounts, touchpoints and tasks), checked equal to the app's;
 for the reassignment, one SELECT of the 1,000 account rows it moves, checked to be the rows the
 move gave the other rep and gave back. A check that fails fails its row ("check failed", NO).
 Each side is warmed up once and timed as many times as the other, in turns.
@@ -25,8 +26,8 @@ MANAGER, FROM_REP, TO_REP = "manager1", "rep2", "rep4"
 PASSWORD = "tpweb-demo"
 TARGET = 5.0
 
-OVERVIEW = sa.text(
-    """
+# The overview's hand-written SELECT; {team} narrows each part to the reps of :manager.
+OVERVIEW = """
     SELECT u.id, coalesce(t.overdue, 0), coalesce(t.due_today, 0), coalesce(t.next_7_days, 0),
            coalesce(r.open_tasks, 0), coalesce(t.unassigned, 0)
     FROM users u
@@ -39,18 +40,28 @@ OVERVIEW = sa.text(
                sum(CASE WHEN tp.id IS NULL THEN 1 ELSE 0 END) AS unassigned
         FROM accounts a
         LEFT JOIN touchpoints tp ON tp.account_id = a.id AND NOT tp.inactive
-        WHERE a.active
+        WHERE a.active {team_accounts}
         GROUP BY a.sales_rep_id
     ) t ON t.rep_id = u.id
     LEFT JOIN (
         SELECT assigned_to_id AS rep_id, count(*) AS open_tasks
         FROM touchpoint_records
-        WHERE response_required AND responded_on IS NULL
+        WHERE response_required AND responded_on IS NULL {team_tasks}
         GROUP BY assigned_to_id
     ) r ON r.rep_id = u.id
-    WHERE u.role = 'rep' AND u.active
-    """
-)
+    WHERE u.role = 'rep' AND u.active {team_reps}
+"""
+TEAM = "SELECT id FROM users WHERE manager_id = :manager"
+OVERVIEWS = {
+    "overview": sa.text(OVERVIEW.format(team_accounts="", team_tasks="", team_reps="")),
+    "team": sa.text(
+        OVERVIEW.format(
+            team_accounts=f"AND a.sales_rep_id IN ({TEAM})",
+            team_tasks=f"AND assigned_to_id IN ({TEAM})",
+            team_reps="AND u.manager_id = :manager",
+        )
+    ),
+}
 ACCOUNTS = sa.text("SELECT * FROM accounts WHERE id IN :ids").bindparams(
     sa.bindparam("ids", expanding=True)
 )
@@ -85,27 +96,39 @@ def run(url, repeat, server_cpu=None, timings=None):
             {"rep": ids[FROM_REP]},
         ).all()
         today = today_in(app.config["TPWEB_TIMEZONE"])
-        app_rows = sorted((rep.id, *counts.values()) for rep, counts in team_overview(today))
+        app_rows = {
+            name: sorted((rep.id, *counts.values()) for rep, counts in found)
+            for name, found in (
+                ("overview", team_overview(today)),
+                ("team", team_overview(today, manager_id=ids[MANAGER])),
+            )
+        }
     counter = Counter(engine)
     client = app.test_client()
     client.post("/login", data={"username": MANAGER, "password": PASSWORD})
-    return _overview(app, client, counter, engine, today, app_rows, repeat, server_cpu, timings) + (
+    params = {"today": today, "week": today + timedelta(days=7), "manager": ids[MANAGER]}
+    overviews = [
+        # Every rep, as a director sees them; a manager's own team, as /reps opens for them.
+        _overview(name, path, client, counter, engine, params, app_rows[name], repeat,
+                  server_cpu, timings)
+        for name, path in (("overview", "/reps?manager=all"), ("team", "/reps"))
+    ]  # fmt: skip
+    return [*overviews[0], *overviews[1]] + (
         _reassign(client, counter, engine, ids, accounts, repeat, server_cpu, timings)
     )
 
 
-def _overview(app, client, counter, engine, today, app_rows, repeat, server_cpu, timings):
-    params = {"today": today, "week": today + timedelta(days=7)}
-
+def _overview(name, path, client, counter, engine, params, app_rows, repeat, server_cpu, timings):
     def page():
-        assert client.get("/reps").status_code == 200
+        assert client.get(path).status_code == 200
 
     def baseline():
         with engine.connect() as conn:
-            return conn.execute(OVERVIEW, params).all()
+            return conn.execute(OVERVIEWS[name], params).all()
 
     same = sorted(tuple(row) for row in baseline()) == app_rows
-    timed = timings["overview"] = paired(page, baseline, repeat, server_cpu=server_cpu)
+    same = same and client.get(path).text.count('id="rep-') == len(app_rows)
+    timed = timings[name] = paired(page, baseline, repeat, server_cpu=server_cpu)
     figure, base = timed.action, timed.baseline
     statements = {len(app_rows): counter.count(page)}
     with engine.begin() as conn:  # half the team leaves, for a second size
@@ -120,11 +143,12 @@ def _overview(app, client, counter, engine, today, app_rows, repeat, server_cpu,
     if not same:
         # The baseline answers other rows than the page: the ratio compares nothing. The row fails.
         note += "; CHECK FAILED: the hand-written SELECT's counts differ from the page's"
+    what = {"overview": "/reps?manager=all, every rep", "team": "/reps, the manager's own team"}
     return [
-        _timed_row(f"/reps overview at {len(app_rows)} reps", figure, base,
+        _timed_row(f"{what[name]}, at {len(app_rows)} reps", figure, base,
                    f"one SELECT of the same {len(app_rows)} rows with their counts", note,
                    checked=same),
-        _statements_row("/reps overview", statements, "reps"),
+        _statements_row(what[name], statements, "reps"),
     ]  # fmt: skip
 
 

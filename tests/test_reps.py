@@ -50,18 +50,113 @@ def test_reps_shows_every_reps_counts(client, make, manager, today):
     assert by_name.index("Ben") < by_name.index("Anna")
 
 
-def test_reps_overview_is_one_query_whatever_the_team_size(client, make, manager, count_queries):
+def test_reps_overview_takes_fixed_statements_whatever_the_team_size(
+    client, make, manager, count_queries
+):
     def measure():
         db.session.expire_all()
         count_queries.clear()
         assert client.get("/reps", headers={"HX-Request": "true"}).status_code == 200
         return len(count_queries)
 
-    make.rep()
-    small = measure()
+    make.rep()  # reports to nobody: Mona has no team yet and sees every rep
+    no_team = measure()
     for _ in range(20):
         make.customer(rep=make.rep())
-    assert measure() == small == 2  # the signed-in user, then the whole table
+    assert measure() == no_team == 4  # the user, the managers, her team (none), every rep
+    make.rep(manager=manager)
+    own_team = measure()
+    for _ in range(20):
+        make.customer(rep=make.rep(manager=manager))
+    assert measure() == own_team == 3  # the user, the managers, her team
+
+
+# A manager sees their own team first (a company of 2,000 reps is a hundred teams); every rep,
+# or another manager's team, is one choice away.
+
+
+def teams(make, manager):
+    """Mona's team (Anna, Ben), Otto's (Cy), and Dee who reports to nobody."""
+    otto = make.manager(name="Otto Other")
+    anna, ben = make.rep(name="Anna", manager=manager), make.rep(name="Ben", manager=manager)
+    cy, dee = make.rep(name="Cy", manager=otto), make.rep(name="Dee")
+    return otto, anna, ben, cy, dee
+
+
+def rep_rows(page):
+    return re.findall(r'id="rep-\d+">\s*<th scope="row"><a [^>]*>([^<]*)</a>', page)
+
+
+def test_a_manager_sees_their_own_team_first(client, make, manager, today):
+    otto, anna, ben, cy, dee = teams(make, manager)
+    accounts_for(make, ben, 2, today)
+    accounts_for(make, cy, 5, today)
+
+    page = client.get("/reps").text
+
+    assert rep_rows(page) == ["Ben", "Anna"]  # by overdue: Ben's 2, Anna's none
+    assert "My team" in page and '<option value="all">every manager</option>' in page
+    assert f'<option value="{manager.id}" selected>Mona Manager (me)</option>' in page
+    cells = page.split(f'id="rep-{ben.id}"')[1].split("</tr>")[0]
+    assert 'data-label="Overdue">2</td>' in cells
+    dashboard = client.get("/").text
+    assert rep_rows(dashboard) == ["Ben", "Anna"] and "My team" in dashboard
+
+
+def test_every_rep_or_another_managers_team_is_one_choice_away(client, make, manager, today):
+    otto, anna, ben, cy, dee = teams(make, manager)
+    accounts_for(make, cy, 1, today)
+
+    every = client.get("/reps?manager=all").text
+    assert rep_rows(every) == ["Cy", "Anna", "Ben", "Dee"]
+    assert "Every rep" in every and '<option value="all" selected>' in every
+    # Sorting keeps the choice; the chooser keeps the sort.
+    assert 'href="/reps?sort=name&amp;manager=all"' in every
+    by_name = client.get("/reps?manager=all&sort=name").text
+    assert rep_rows(by_name) == ["Anna", "Ben", "Cy", "Dee"]
+    assert '<input type="hidden" name="sort" value="name">' in by_name
+
+    others = client.get(f"/reps?manager={otto.id}", headers={"HX-Request": "true"}).text
+    assert rep_rows(others) == ["Cy"] and "Otto Other’s team" in others
+    assert others.lstrip().startswith('<section id="team"')  # the chooser swaps the table only
+    assert f'href="/reps?sort=name&amp;manager={otto.id}"' in others
+
+
+def test_a_manager_with_no_team_sees_every_rep(client, make, auth, today):
+    mona = make.manager(name="Mona Manager")
+    otto = make.manager(name="Otto Other")
+    make.rep(name="Cy", manager=otto)
+    make.rep(name="Dee")
+    auth.login(mona)
+    page = client.get("/reps").text
+    assert rep_rows(page) == ["Cy", "Dee"] and "Every rep" in page
+    # Chosen on purpose, her own empty team says so.
+    mine = client.get(f"/reps?manager={mona.id}").text
+    assert rep_rows(mine) == [] and "No active reps report to Mona Manager." in mine
+    admin = make.user("admin", name="Ada Admin")
+    auth.logout()
+    auth.login(admin)
+    assert rep_rows(client.get("/").text) == ["Cy", "Dee"]
+
+
+@pytest.mark.parametrize(
+    ("value", "status"),
+    [("abc", 400), ("-1", 400), ("1.5", 400), ("9" * 30, 400), ("<script>x</script>", 400),
+     ("999999", 404), ("rep", 400)],
+)  # fmt: skip
+def test_a_team_that_is_not_a_managers_is_refused(client, make, manager, value, status):
+    teams(make, manager)
+    response = client.get("/reps", query_string={"manager": value})
+    assert response.status_code == status
+    assert "<script>x" not in response.text
+
+
+def test_a_reps_number_is_not_a_team(client, make, manager):
+    otto, anna, *_ = teams(make, manager)
+    assert client.get(f"/reps?manager={anna.id}").status_code == 404
+    otto.active = False
+    db.session.commit()
+    assert client.get(f"/reps?manager={otto.id}").status_code == 404
 
 
 def test_move_20_accounts_to_another_rep(client, make, auth, manager, today):

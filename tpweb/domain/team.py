@@ -18,8 +18,21 @@ def _tally(condition):
     return func.count(case((condition, 1)))
 
 
-def team_overview(today, sort="overdue", rep_id=None):
-    """Every active rep with their counts, in one query: (rep, {count name: n}).
+def managers():
+    """Who reps can report to, each a team to look at: active managers and admins, by name."""
+    return db.session.execute(
+        select(User.id, User.name)
+        .where(User.active, User.role.in_(("manager", "admin")))
+        .order_by(User.name, User.id)
+    ).all()
+
+
+def team_overview(today, sort="overdue", *, rep_id=None, manager_id=None):
+    """Every active rep with their counts, in one query: (rep, {count name: n}); only the reps
+    of `manager_id`, or only `rep_id`, when given.
+
+    A manager's team is counted from its own reps' accounts and tasks (by their indexes), so its
+    cost follows the team's size, not the company's (docs/benchmarks.md, B9).
 
     The counts are grouped in one pass over the accounts and one over the open tasks: a scalar
     subquery per rep and count read every account five times, and SQLite chose the next_call
@@ -47,9 +60,15 @@ def team_overview(today, sort="overdue", rep_id=None):
         .where(TouchpointRecord.is_open_task)
         .group_by(TouchpointRecord.assigned_to_id)
     )
+    reps = sales_reps()
     if rep_id is not None:
-        per_rep = per_rep.where(Account.sales_rep_id == rep_id)
-        tasks = tasks.where(TouchpointRecord.assigned_to_id == rep_id)
+        reps = reps.where(User.id == rep_id)
+    if manager_id is not None:
+        reps = reps.where(User.manager_id == manager_id)
+    if rep_id is not None or manager_id is not None:
+        ids = reps.with_only_columns(User.id)
+        per_rep = per_rep.where(Account.sales_rep_id.in_(ids))
+        tasks = tasks.where(TouchpointRecord.assigned_to_id.in_(ids))
     per_rep, tasks = per_rep.subquery(), tasks.subquery()
     counts = {
         name: func.coalesce(column, 0)
@@ -62,13 +81,10 @@ def team_overview(today, sort="overdue", rep_id=None):
         )
     }
     query = (
-        sales_reps()
-        .add_columns(*(c.label(name) for name, c in counts.items()))
+        reps.add_columns(*(c.label(name) for name, c in counts.items()))
         .outerjoin(per_rep, per_rep.c.rep_id == User.id)
         .outerjoin(tasks, tasks.c.rep_id == User.id)
     )
-    if rep_id is not None:
-        query = query.where(User.id == rep_id)
     order = User.name if sort == "name" else counts[sort].desc()
     rows = db.session.execute(query.order_by(order, User.name)).all()
     return [(row.User, {name: row._mapping[name] for name in counts}) for row in rows]

@@ -5,9 +5,9 @@ from flask_login import current_user
 from jinja2_fragments.flask import render_block
 
 from tpweb.domain.schedule import OVERDUE
-from tpweb.domain.team import team_overview
 from tpweb.domain.touchpoints import unassigned_accounts, widget_page
 from tpweb.web.pages import int_arg, render, user_today
+from tpweb.web.team import team_context
 from tpweb.web.widget import chosen_rep, widget_context
 
 bp = Blueprint("dashboard", __name__)
@@ -22,8 +22,7 @@ def index():
     context = {"unassigned": unassigned, "more_unassigned": more_unassigned}
     if current_user.is_manager:
         today = user_today()
-        context["team"] = team_overview(today)
-        context["sort"] = "overdue"
+        context.update(team_context(today))
         context["most_overdue"], _ = widget_page(
             current_user, today, state=OVERDUE, size=DASHBOARD_WIDGET_SIZE
         )

@@ -6,11 +6,9 @@ from typing import NamedTuple
 from flask import Blueprint, Response, abort, redirect, request, url_for
 from flask_login import current_user
 from markupsafe import Markup
-from sqlalchemy import select
 
 from tpweb.domain.health import AGES, MEASURES, WEEKS, csv_text, percent, team_health
-from tpweb.extensions import db
-from tpweb.models import User
+from tpweb.domain.team import managers as team_managers
 from tpweb.web import charts
 from tpweb.web.access import manager_required
 from tpweb.web.pages import choice_arg, int_arg, render, url_pattern, user_today
@@ -23,20 +21,11 @@ def _weeks():
     return int(choice_arg("weeks", [str(n) for n in WEEKS], "12"))
 
 
-def _managers():
-    """The managers a report can be narrowed to: active managers and admins."""
-    return db.session.execute(
-        select(User.id, User.name)
-        .where(User.active, User.role.in_(("manager", "admin")))
-        .order_by(User.name, User.id)
-    ).all()
-
-
 @bp.get("/team")
 @manager_required
 def team():
     """Team health for the last 4, 12 or 52 weeks; all reps, or one manager's (?manager=)."""
-    weeks, managers = _weeks(), _managers()
+    weeks, managers = _weeks(), team_managers()
     manager_id = int_arg("manager", high=2**31 - 1)
     if manager_id is not None and manager_id not in {m.id for m in managers}:
         abort(404)

@@ -13,6 +13,7 @@ from tpweb.extensions import db
 from tpweb.models import Account, Contact, TouchpointRecord, User
 from tpweb.web.access import manager_required
 from tpweb.web.pages import choice_arg, int_arg, render, user_today, whole_number
+from tpweb.web.team import team_context
 from tpweb.web.widget import widget_context
 from tpweb.web.writes import write
 
@@ -33,9 +34,9 @@ def _accounts_of(rep_id, text=""):
 @bp.get("")
 @manager_required
 def index():
-    """Every rep with overdue, due today, next 7 days, open tasks and unassigned counts."""
+    """The reps with overdue, due today, next 7 days, open tasks and unassigned counts."""
     sort = choice_arg("sort", SORTS, "overdue")
-    return render("reps/index.html", "team", team=team_overview(user_today(), sort), sort=sort)
+    return render("reps/index.html", "team", **team_context(user_today(), sort))
 
 
 @bp.get("/<int:rep_id>")
