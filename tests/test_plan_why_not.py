@@ -138,3 +138,27 @@ def test_hostile_names_are_escaped_in_the_button_and_the_answer(client, rep, far
     text = client.get(f"/plan/stops/{far.id}/why-not", headers=HTMX).text
     assert HOSTILE not in text
     assert text.count("<li>&lt;img src=x onerror=alert(1)&gt; Near") == 2
+
+
+def test_a_long_left_out_list_shows_ten_and_folds_the_rest(client, rep, far, make, today):
+    for n in range(14):
+        account = make.customer(rep=rep, name=f"Far {n:02}", latitude=42.24 + n / 1000,
+                                longitude=-87.63)  # fmt: skip
+        make.touchpoint(account, last_call=today - timedelta(days=31), frequency_days=30)
+    assert client.post("/plan", data=FORM).status_code == 303
+    plan = db.session.scalar(select(Plan).where(Plan.rep_id == rep.id))
+    left = [s for s in plan.stops if not s.position]
+    assert len(left) > 10
+
+    page = client.get("/plan").text
+    section = page.split('class="plan-left-out"')[1].split("</section>")[0]
+    shown, folded = section.split('<details class="plan-left-out-more">')
+    assert shown.count("<li>") == 10
+    assert f"<summary>{len(left) - 10} more left out</summary>" in folded
+    assert folded.count("<li>") == len(left) - 10
+    # Asked about without htmx, a folded stop's answer is in view: the fold opens.
+    names = re.findall(r'aria-label="Why not ([^"]+)\?"', folded)
+    asked = next(s for s in left if s.account.name == names[-1])
+    whole = client.get(f"/plan/stops/{asked.id}/why-not").text
+    assert '<details class="plan-left-out-more" open>' in whole
+    assert f'id="why-not-{asked.id}"' in whole.split("plan-left-out-more")[1]
