@@ -159,6 +159,23 @@ def test_a_reps_number_is_not_a_team(client, make, manager):
     assert client.get(f"/reps?manager={otto.id}").status_code == 404
 
 
+def test_the_move_offers_the_reps_team_mates_first(client, make, manager):
+    otto, anna, ben, cy, dee = teams(make, manager)
+    make.rep(name="Ex", manager=manager, active=False)
+    page = client.get(f"/reps/{anna.id}").text
+    choices = page.split('name="to_rep_id"')[1].split("</select>")[0]
+    groups = re.findall(r'<optgroup label="([^"]*)">(.*?)</optgroup>', choices)
+    assert [(label, re.findall(r">([^<]+)</option>", options)) for label, options in groups] == [
+        ("Mona Manager’s team", ["Ben"]),
+        ("Other reps", ["Cy", "Dee"]),
+    ]
+    # A rep with no manager: one group, everyone else.
+    page = client.get(f"/reps/{dee.id}").text
+    choices = page.split('name="to_rep_id"')[1].split("</select>")[0]
+    assert re.findall(r'<optgroup label="([^"]*)">', choices) == ["Other reps"]
+    assert ">Dee</option>" not in choices and ">Anna</option>" in choices
+
+
 def test_move_20_accounts_to_another_rep(client, make, auth, manager, today):
     anna, ben = make.rep(name="Anna"), make.rep(name="Ben")
     moving = accounts_for(make, anna, 20, today, prefix="Move")

@@ -73,10 +73,27 @@ def rep_page(rep, status=200, problem=None):
         matching=db.session.scalar(matching.with_only_columns(func.count())),
         q=text,
         tasks=tasks,
-        others=db.session.scalars(sales_reps().where(User.id != rep.id).order_by(User.name)).all(),
+        others=_move_targets(rep),
         problem=problem,
         **widget_context(rep.id),
     )
+
+
+def _move_targets(rep):
+    """Who `rep`'s accounts can go to, as (group label, [(id, name)]): their manager's other reps
+    first, then every other rep (ids and names only: a company may have thousands)."""
+    rows = db.session.execute(
+        sales_reps()
+        .with_only_columns(User.id, User.name, User.manager_id)
+        .where(User.id != rep.id)
+        .order_by(User.name, User.id)
+    ).all()
+    groups = {"team": [], "rest": []}
+    for row in rows:
+        mate = rep.manager_id is not None and row.manager_id == rep.manager_id
+        groups["team" if mate else "rest"].append((row.id, row.name))
+    labels = {"team": f"{rep.manager.name}’s team" if rep.manager else "", "rest": "Other reps"}
+    return [(labels[key], reps) for key, reps in groups.items() if reps]
 
 
 def _selected_ids():
