@@ -19,13 +19,9 @@ from tpweb.jobs.push import new_vapid_keys
 from tpweb.jobs.sweep import run_sweep
 from tpweb.models import PushSubscription, ReminderDelivery, Touchpoint, TouchpointRecord
 
-from . import test_reminders as reminders
 from .conftest import snapshot
-from .test_reminders import DEC1, TOKYO_SIX, enqueue_sweep, start_worker, task, tokyo_rep, work
+from .sweeping import DEC1, TOKYO_SIX, enqueue_sweep, start_worker, task, tokyo_rep, work
 from .webpush import Device, Receiver, unb64
-
-# The email tests' fixtures: the SMTP server in this process, the outbox, the RQ queue.
-inbox, outbox, queue = reminders.inbox, reminders.outbox, reminders.queue
 
 PUBLIC, PRIVATE = new_vapid_keys()
 SUBJECT = "mailto:ops@tpweb.example"
