@@ -17,8 +17,8 @@ from tpweb.models import Account, Plan, PlanStop, Touchpoint, TouchpointRecord, 
 
 from .conftest import snapshot
 from .factories import PASSWORD
-from .test_geocode import FakeGeocoder, place
-from .test_push import VAPID
+from .fake_geocoder import FakeGeocoder, place
+from .push_keys import VAPID
 from .webpush import Device
 
 HTMX = {"HX-Request": "true"}

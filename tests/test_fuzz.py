@@ -18,8 +18,8 @@ from tpweb.models import Account, CallLogType, Contact, Touchpoint, TouchpointRe
 
 from . import test_authorization as authz
 from .factories import PASSWORD
+from .fake_geocoder import FakeGeocoder, place
 from .test_authorization import ANONYMOUS, MANAGER, REP_A, REP_B, TABLE, Database
-from .test_geocode import FakeGeocoder, place
 
 ADMIN = "admin"
 FUZZ = settings(
