@@ -207,6 +207,22 @@ def snapshot(*models):
     }
 
 
+class Database:
+    """Every table's rows, to tell whether a request changed anything."""
+
+    def __init__(self):
+        self.state = snapshot()
+
+    def changes(self):
+        """The tables whose rows changed since the last call, with their row counts."""
+        before, self.state = self.state, snapshot()
+        return {
+            name: f"{len(rows)} -> {len(self.state[name])} rows"
+            for name, rows in before.items()
+            if rows != self.state[name]
+        }
+
+
 @pytest.fixture
 def count_queries(app):
     """A list that gathers every SQL statement sent while the test runs."""

@@ -16,8 +16,8 @@ from tpweb.extensions import db
 from tpweb.models import Touchpoint
 from tpweb.web.forms import WholeNumberField
 
+from .conftest import Database
 from .test_auth import csrf_sign_in, csrf_token
-from .test_authorization import Database
 from .test_imports import upload
 
 # Bodies a form never sends: (content type, body). The attack's JSON came first.

@@ -16,7 +16,7 @@ from types import SimpleNamespace
 import pytest
 from sqlalchemy import select
 
-from tests.test_authorization import ADMIN_ONLY, MANAGER_ONLY, PUBLIC, REP_OWN, TABLE
+from tests.access import ADMIN_ONLY, MANAGER_ONLY, PUBLIC, REP_OWN, TABLE
 from tpweb.domain.schedule import today_in
 from tpweb.extensions import db
 from tpweb.models import (
