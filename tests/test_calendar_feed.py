@@ -19,7 +19,7 @@ from tpweb.models import Plan, PlanStop, Touchpoint, TouchpointRecord, User
 
 from .conftest import snapshot
 from .ical import rfc5545_problems
-from .test_auth import csrf_sign_in
+from .signing_in import csrf_sign_in
 from .test_saved_plans import EIGHT, plan_day
 
 LINK = re.compile(r'id="calendar-link" value="([^"]+)"')

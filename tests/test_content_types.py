@@ -17,7 +17,7 @@ from tpweb.models import Touchpoint
 from tpweb.web.forms import WholeNumberField
 
 from .conftest import Database
-from .test_auth import csrf_sign_in, csrf_token
+from .signing_in import csrf_sign_in, csrf_token
 from .test_imports import upload
 
 # Bodies a form never sends: (content type, body). The attack's JSON came first.

@@ -26,7 +26,7 @@ from tpweb.models import (
 )
 
 from .conftest import snapshot
-from .test_auth import csrf_sign_in
+from .signing_in import csrf_sign_in
 
 TABLES = (Touchpoint, TouchpointRecord, History, ActionUse, ReminderDelivery, User)
 
