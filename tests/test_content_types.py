@@ -17,8 +17,8 @@ from tpweb.models import Touchpoint
 from tpweb.web.forms import WholeNumberField
 
 from .conftest import Database
+from .csv_files import upload
 from .signing_in import csrf_sign_in, csrf_token
-from .test_imports import upload
 
 # Bodies a form never sends: (content type, body). The attack's JSON came first.
 JSON_OBJECT = ("application/json", json.dumps({"comment": 5, "last_call": 20261101}))
