@@ -358,7 +358,7 @@ def _stored_markup(make, o):
 
 @pytest.fixture
 def world(app, make, monkeypatch):
-    """test_authorization's objects (rep A's, rep B's, a manager), an admin, rows of markup, and
+    """The matrix's objects (rep A's, rep B's, a manager), an admin, rows of markup, and
     a snapshot of the database.
 
     Made quick to run hundreds of requests on: sessions set without the password check, and
