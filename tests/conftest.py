@@ -22,6 +22,9 @@ from tpweb.extensions import db, limiter, mail
 from . import factories
 from .sweeping import REDIS_URL, Inbox, free_port
 
+# Helpers whose asserts check a test's outcome: pytest explains their failures as a test's own.
+pytest.register_assert_rewrite("tests.access", "tests.access_world", "tests.signing_in")
+
 CI = os.environ.get("CI") == "true"
 POSTGRES_URL = os.environ.get("TPWEB_TEST_POSTGRES")
 
