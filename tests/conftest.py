@@ -1,19 +1,29 @@
-"""Fixtures: the app on a migrated database (SQLite, or PostgreSQL when asked), a client, logins."""
+"""Fixtures: the app on a migrated database (SQLite, or PostgreSQL when asked), a client, logins;
+the reminder tests' SMTP server, outbox and RQ queue."""
 
 import os
+import uuid
 
 import pytest
 import sqlalchemy as sa
+from aiosmtpd.controller import Controller
 from flask import g
 from flask.testing import FlaskClient
 from flask_migrate import upgrade
+from redis import Redis
+from redis.exceptions import ConnectionError as RedisConnectionError
+from rq import Queue
 
 from tpweb import create_app
 from tpweb.config import TestConfig
 from tpweb.domain.schedule import today_in
-from tpweb.extensions import db, limiter
+from tpweb.extensions import db, limiter, mail
 
 from . import factories
+from .sweeping import REDIS_URL, Inbox, free_port
+
+# Helpers whose asserts check a test's outcome: pytest explains their failures as a test's own.
+pytest.register_assert_rewrite("tests.access", "tests.access_world", "tests.signing_in")
 
 CI = os.environ.get("CI") == "true"
 POSTGRES_URL = os.environ.get("TPWEB_TEST_POSTGRES")
@@ -200,6 +210,22 @@ def snapshot(*models):
     }
 
 
+class Database:
+    """Every table's rows, to tell whether a request changed anything."""
+
+    def __init__(self):
+        self.state = snapshot()
+
+    def changes(self):
+        """The tables whose rows changed since the last call, with their row counts."""
+        before, self.state = self.state, snapshot()
+        return {
+            name: f"{len(rows)} -> {len(self.state[name])} rows"
+            for name, rows in before.items()
+            if rows != self.state[name]
+        }
+
+
 @pytest.fixture
 def count_queries(app):
     """A list that gathers every SQL statement sent while the test runs."""
@@ -211,3 +237,47 @@ def count_queries(app):
     sa.event.listen(db.engine, "before_cursor_execute", record)
     yield statements
     sa.event.remove(db.engine, "before_cursor_execute", record)
+
+
+@pytest.fixture
+def inbox(app):
+    """A real SMTP server in this process, and the app's mail pointed at it."""
+    handler = Inbox()
+    handler.port = free_port()
+    controller = Controller(handler, hostname="127.0.0.1", port=handler.port)
+    controller.start()
+    smtp = {"MAIL_BACKEND": "smtp", "MAIL_SERVER": "127.0.0.1", "MAIL_PORT": handler.port}
+    saved = {key: app.config[key] for key in smtp}, app.extensions["mailman"]
+    app.config.update(smtp)
+    mail.init_app(app)
+    yield handler
+    app.config.update(saved[0])
+    app.extensions["mailman"] = saved[1]
+    controller.stop()
+
+
+@pytest.fixture
+def outbox(app):
+    state = app.extensions["mailman"]
+    state.outbox = []
+    return state.outbox
+
+
+@pytest.fixture
+def queue():
+    """An RQ queue of this test's own on the real Redis; only its keys are removed after."""
+    connection = Redis.from_url(REDIS_URL)
+    try:
+        connection.ping()
+    except RedisConnectionError as error:
+        connection.close()
+        if CI:
+            raise
+        pytest.skip(f"Redis not reachable at {REDIS_URL}: {error}".splitlines()[0])
+    queue = Queue(f"tpweb-test-{uuid.uuid4().hex[:12]}", connection=connection)
+    yield queue
+    for key in connection.scan_iter(f"*{queue.name}*"):
+        connection.delete(key)
+    connection.srem("rq:queues", queue.key)
+    connection.srem("rq:workers", *[f"rq:worker:{queue.name}-{n}" for n in range(3)])
+    connection.close()

@@ -1,7 +1,6 @@
 """Signing in and out, the login wall on every route, ended sessions, CSRF and the Vary header."""
 
 import html
-import json
 import re
 from datetime import timedelta
 from urllib.parse import urlencode, urlsplit
@@ -12,10 +11,10 @@ from sqlalchemy import select
 from tpweb.domain.schedule import today_in
 from tpweb.extensions import db
 from tpweb.models import Touchpoint
-from tpweb.web.access import PUBLIC_ENDPOINTS
 
 from . import factories
 from .conftest import snapshot
+from .signing_in import csrf_sign_in, csrf_token, get_routes
 
 HTMX = {"HX-Request": "true"}
 WRONG = "Wrong username or password."
@@ -164,16 +163,6 @@ def test_next_with_a_backslash_stays_on_this_site(client, make):
 # The login wall
 
 
-def get_routes(app):
-    """Every GET URL but the public ones (/login, static files, the offline shell), <int:...>
-    arguments filled with 1."""
-    return sorted(
-        re.sub(r"<\w+>", "customers", re.sub(r"<int:\w+>", "1", rule.rule))
-        for rule in app.url_map.iter_rules()
-        if "GET" in rule.methods and rule.endpoint not in PUBLIC_ENDPOINTS
-    )
-
-
 def test_route_list_is_built_from_the_url_map(app):
     routes = get_routes(app)
 
@@ -245,19 +234,6 @@ def test_deactivating_the_user_ends_the_session(client_of, make):
 @pytest.fixture
 def csrf_client(client_of):
     return client_of(WTF_CSRF_ENABLED=True)
-
-
-def csrf_token(page):
-    """The token htmx sends on every request, from `<main hx-headers='{...}'>`."""
-    attribute = re.search(r"<main[^>]*\shx-headers='([^']*)'", page)
-    assert attribute, "no hx-headers on <main>"
-    return json.loads(html.unescape(attribute.group(1)))["X-CSRFToken"]
-
-
-def csrf_sign_in(client, user):
-    token = csrf_token(client.get("/login").text)
-    data = {"username": user.username, "password": factories.PASSWORD, "csrf_token": token}
-    assert client.post("/login", data=data).status_code == 303
 
 
 @pytest.fixture

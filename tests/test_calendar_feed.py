@@ -18,9 +18,9 @@ from tpweb.extensions import db
 from tpweb.models import Plan, PlanStop, Touchpoint, TouchpointRecord, User
 
 from .conftest import snapshot
+from .day_plans import EIGHT, plan_day
 from .ical import rfc5545_problems
-from .test_auth import csrf_sign_in
-from .test_saved_plans import EIGHT, plan_day
+from .signing_in import csrf_sign_in
 
 LINK = re.compile(r'id="calendar-link" value="([^"]+)"')
 

@@ -16,9 +16,9 @@ from tpweb.extensions import db
 from tpweb.models import Touchpoint
 from tpweb.web.forms import WholeNumberField
 
-from .test_auth import csrf_sign_in, csrf_token
-from .test_authorization import Database
-from .test_imports import upload
+from .conftest import Database
+from .csv_files import upload
+from .signing_in import csrf_sign_in, csrf_token
 
 # Bodies a form never sends: (content type, body). The attack's JSON came first.
 JSON_OBJECT = ("application/json", json.dumps({"comment": 5, "last_call": 20261101}))

@@ -6,7 +6,7 @@ import time
 from datetime import date
 
 import pytest
-from sqlalchemy import delete, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm.exc import StaleDataError
 
 from tpweb.domain import csvio
@@ -22,36 +22,9 @@ from tpweb.models import (
     User,
 )
 
-from .factories import TEST_DATA
+from .csv_files import contact, csv_text, customer, jobsite, normalised, touchpoint, wipe_accounts
 
 N = 2500  # rows per kind in the big file: four kinds, 10,000 rows
-
-
-def csv_text(rows, columns=csvio.COLUMNS):
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, columns, restval="")
-    writer.writeheader()
-    writer.writerows(rows)
-    return buffer.getvalue()
-
-
-def customer(key, **cells):
-    return {"kind": "customer", "external_id": key, "name": f"Customer {key}", **cells}
-
-
-def jobsite(key, parent, **cells):
-    cells = {"name": f"Jobsite {key}", **cells}
-    return {"kind": "jobsite", "external_id": key, "customer_external_id": parent, **cells}
-
-
-def contact(key, parent, **cells):
-    cells = {"name": f"Contact {key}", **cells}
-    return {"kind": "contact", "external_id": key, "customer_external_id": parent, **cells}
-
-
-def touchpoint(kind, key, last="2026-03-02", days="30", **cells):
-    ref = {"account_kind": kind, "account_external_id": key}
-    return {"kind": "touchpoint", **ref, "last_call": last, "frequency_days": days, **cells}
 
 
 def import_text(text, user_id=None):
@@ -204,33 +177,6 @@ def make_team_data(make, reps):
     make.touchpoint(acme, last_call=date(2026, 2, 1), frequency_days=30, next_call=date(2026, 4, 1))
     make.touchpoint(site, last_call=date(2026, 2, 2), frequency_days=7, comment="Gate code 1234")
     return acme
-
-
-def wipe_accounts():
-    """An empty database, as far as accounts go: the users stay, to be named as sales reps."""
-    for model in (History, CallLog, TouchpointRecord, Touchpoint, Contact):
-        db.session.execute(delete(model).execution_options(**TEST_DATA))
-    db.session.execute(
-        delete(Account).where(Account.kind == "jobsite").execution_options(**TEST_DATA)
-    )
-    db.session.execute(delete(Account).execution_options(**TEST_DATA))
-    db.session.commit()
-
-
-def normalised():
-    """Every account, contact and touchpoint as plain values, keyed by external ids, not ids."""
-    accounts = db.session.scalars(select(Account).order_by(Account.kind, Account.external_id))
-    contacts = db.session.scalars(select(Contact).order_by(Contact.external_id))
-    touchpoints = db.session.scalars(select(Touchpoint).order_by(Touchpoint.id))
-    return (
-        [(a.kind, a.external_id, a.customer and a.customer.external_id, a.name, a.address,
-          a.city, a.phone, a.notes, a.latitude, a.longitude,
-          a.sales_rep and a.sales_rep.username, a.active) for a in accounts],
-        [(c.external_id, c.customer.external_id, c.name, c.title, c.email, c.phone, c.notes,
-          c.active) for c in contacts],
-        [(t.account.kind, t.account.external_id, t.last_call, t.frequency_days, t.next_call,
-          t.comment, t.inactive) for t in touchpoints],
-    )  # fmt: skip
 
 
 def test_export_then_import_into_an_empty_database_gives_the_same_data(runner, make, tmp_path):

@@ -16,10 +16,12 @@ from tpweb import models
 from tpweb.extensions import db
 from tpweb.models import Account, CallLogType, Contact, Touchpoint, TouchpointRecord, User
 
-from . import test_authorization as authz
+from . import access, access_world
+from .access import ANONYMOUS, MANAGER, REP_A, REP_B, TABLE
+from .conftest import Database
 from .factories import PASSWORD
-from .test_authorization import ANONYMOUS, MANAGER, REP_A, REP_B, TABLE, Database
-from .test_geocode import FakeGeocoder, place
+from .fake_geocoder import FakeGeocoder, place
+from .push_keys import VAPID
 
 ADMIN = "admin"
 FUZZ = settings(
@@ -31,14 +33,14 @@ FUZZ = settings(
 
 # Who posts to a route of each kind: its rightful users, so the fuzz reaches the form.
 POSTERS = {
-    authz.PUBLIC: (ANONYMOUS,),
-    authz.SECRET: (ANONYMOUS, REP_A),
-    authz.SELF: (REP_A, MANAGER),
-    authz.LIST: (REP_A, MANAGER),
-    authz.OWN: (REP_A, MANAGER),
-    authz.REP_OWN: (REP_A, MANAGER),
-    authz.MANAGER_ONLY: (MANAGER, ADMIN),
-    authz.ADMIN_ONLY: (ADMIN,),
+    access.PUBLIC: (ANONYMOUS,),
+    access.SECRET: (ANONYMOUS, REP_A),
+    access.SELF: (REP_A, MANAGER),
+    access.LIST: (REP_A, MANAGER),
+    access.OWN: (REP_A, MANAGER),
+    access.REP_OWN: (REP_A, MANAGER),
+    access.MANAGER_ONLY: (MANAGER, ADMIN),
+    access.ADMIN_ONLY: (ADMIN,),
 }
 
 # Hostile values: markup, template and SQL syntax, odd unicode, numbers and dates out of range.
@@ -306,7 +308,7 @@ QUERIED = (
     "imports.index",
     "admin.users",
 )
-LISTS = sorted({e for e, route in TABLE.items() if route.access == authz.LIST} | set(QUERIED))
+LISTS = sorted({e for e, route in TABLE.items() if route.access == access.LIST} | set(QUERIED))
 VIEWERS = (REP_A, REP_B, MANAGER, ADMIN)
 # The model whose ids fill each URL variable, to aim at any object, anyone's.
 ID_OWNERS = {
@@ -356,21 +358,21 @@ def _stored_markup(make, o):
 
 @pytest.fixture
 def world(app, make, monkeypatch):
-    """test_authorization's objects (rep A's, rep B's, a manager), an admin, rows of markup, and
+    """The matrix's objects (rep A's, rep B's, a manager), an admin, rows of markup, and
     a snapshot of the database.
 
     Made quick to run hundreds of requests on: sessions set without the password check, and
     cheap password hashes.
     """
-    monkeypatch.setattr(authz, "sign_in", _session_client)
+    monkeypatch.setattr(access_world, "sign_in", _session_client)
     monkeypatch.setattr(models, "generate_password_hash", _quick_hash)
     # Find from address on, so its route is fuzzed past the 404 it answers while off.
-    fake = FakeGeocoder({authz.LOCATE_QUERY: place(41.88, -87.63)})
+    fake = FakeGeocoder({access_world.LOCATE_QUERY: place(41.88, -87.63)})
     monkeypatch.setitem(app.config, "TPWEB_GEOCODER_CLIENT", fake)
     # Web Push on, so its routes are fuzzed past the 404 they answer without keys.
-    for name, value in authz.VAPID.items():
+    for name, value in VAPID.items():
         monkeypatch.setitem(app.config, name, value)
-    o, _ = authz.build(app, make)
+    o, _ = access_world.build(app, make)
     o[ADMIN] = make.user("admin", name="Ada Admin")
     _stored_markup(make, o)
     for who in (REP_A, REP_B, MANAGER, ADMIN):
@@ -385,7 +387,7 @@ def world(app, make, monkeypatch):
 def _rules(app, endpoint, method):
     return [
         rule
-        for rule, methods in authz.rules(app)
+        for rule, methods in access_world.rules(app)
         if rule.endpoint == endpoint and method in methods
     ]
 
@@ -411,7 +413,7 @@ def draw_url(data, o, rule, route):
         other = data.draw(aim, label=f"<{name}>")
         if other is not None:
             values[name] = other
-    return authz.VARIABLE.sub(lambda m: quote(str(values[m.group(1)]), safe=""), rule.rule)
+    return access_world.VARIABLE.sub(lambda m: quote(str(values[m.group(1)]), safe=""), rule.rule)
 
 
 def draw_body(data, valid, recipe):
@@ -460,7 +462,7 @@ def _request(o, send):
 
 def test_every_post_route_is_fuzzed(app):
     """A POST endpoint added to the app without a recipe here fails, by name."""
-    posts = {rule.endpoint for rule, methods in authz.rules(app) if "POST" in methods}
+    posts = {rule.endpoint for rule, methods in access_world.rules(app) if "POST" in methods}
     assert not sorted(posts - RECIPES.keys()), (
         f"POST routes with no RECIPES entry: {sorted(posts - RECIPES.keys())}"
     )
@@ -471,7 +473,7 @@ def test_every_post_route_is_fuzzed(app):
 
 def test_every_list_route_is_fuzzed(app):
     """LISTS names routes of the app only, or its fuzz would fuzz nothing."""
-    gets = {rule.endpoint for rule, methods in authz.rules(app) if "GET" in methods}
+    gets = {rule.endpoint for rule, methods in access_world.rules(app) if "GET" in methods}
     assert not sorted(set(LISTS) - gets), f"not GET routes of the app: {set(LISTS) - gets}"
 
 
@@ -524,7 +526,7 @@ def draw_query(data, o):
 def _get(app, data, o, endpoint):
     route = TABLE[endpoint]
     rule = data.draw(st.sampled_from(_rules(app, endpoint, "GET")), label="rule")
-    viewers = (ANONYMOUS,) if route.access == authz.PUBLIC else VIEWERS
+    viewers = (ANONYMOUS,) if route.access == access.PUBLIC else VIEWERS
     who = data.draw(st.sampled_from(viewers), label="who")
     url = draw_url(data, o, rule, route)
     query = draw_query(data, o)
@@ -551,7 +553,7 @@ def test_other_get_query_fuzz(app, world, data):
     """The same on every other GET route, one drawn per example."""
     others = sorted(
         rule.endpoint
-        for rule, methods in authz.rules(app)
+        for rule, methods in access_world.rules(app)
         if "GET" in methods and rule.endpoint not in LISTS and rule.endpoint != "static"
     )
     _get(app, data, world, data.draw(st.sampled_from(others), label="endpoint"))

@@ -13,30 +13,10 @@ from tpweb.domain import geocode
 from tpweb.extensions import db
 from tpweb.models import Account
 
+from .fake_geocoder import FakeGeocoder, place
+
 HTMX = {"HX-Request": "true"}
 ADDRESS = {"address": "1200 W Main St", "city": "Naperville"}
-
-
-class FakeGeocoder:
-    """geopy's interface: .geocode(query) gives a place with .latitude/.longitude, None, or raises.
-
-    `answers` maps a query to its place, or to an exception to raise; any other query is not found.
-    """
-
-    def __init__(self, answers=None):
-        self.answers = answers or {}
-        self.queries = []
-
-    def geocode(self, query):
-        self.queries.append(query)
-        answer = self.answers.get(query)
-        if isinstance(answer, Exception):
-            raise answer
-        return answer
-
-
-def place(latitude, longitude, address=None):
-    return SimpleNamespace(latitude=latitude, longitude=longitude, address=address)
 
 
 NAPERVILLE = place(41.775123456, -88.14321, "1200, West Main Street, Naperville, Illinois")

@@ -23,7 +23,7 @@ from tpweb.models import (
 from tpweb.web import imports
 
 from .conftest import snapshot
-from .test_csv import contact, csv_text, customer
+from .csv_files import contact, csv_text, customer, upload
 
 TEAM = (
     "kind,external_id,customer_external_id,name,email,sales_rep,account_kind,account_external_id,"
@@ -36,25 +36,9 @@ TEAM = (
 )
 
 
-BOUNDARY = "tpweb-test-boundary"
-
-
 @pytest.fixture
 def ann(make):
     return make.rep(username="ann")
-
-
-def upload(client, data, name="team.csv", **kwargs):
-    """Post `data` as the file field, encoded here: the test client spools a big body to a
-    temporary file it never closes."""
-    if isinstance(data, str):
-        data = data.encode()
-    head = f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="file"; filename="{name}"\r\n'
-    body = (
-        f"{head}Content-Type: text/csv\r\n\r\n".encode() + data + f"\r\n--{BOUNDARY}--\r\n".encode()
-    )
-    content_type = f"multipart/form-data; boundary={BOUNDARY}"
-    return client.post("/imports", data=body, content_type=content_type, **kwargs)
 
 
 def payload_of(response):

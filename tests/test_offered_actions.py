@@ -20,8 +20,8 @@ from tpweb.domain.scope import accounts_for, customers_for
 from tpweb.extensions import db
 from tpweb.models import Account, Contact, Touchpoint, TouchpointRecord
 
+from .conftest import Database
 from .factories import PASSWORD
-from .test_authorization import Database
 
 HTMX = {"HX-Request": "true"}
 ROLES = ("owner", "jobsite_rep", "manager", "other_rep")

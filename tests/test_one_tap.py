@@ -25,12 +25,9 @@ from tpweb.models import (
     User,
 )
 
-from . import test_reminders
 from .conftest import snapshot
-from .test_auth import csrf_sign_in
+from .signing_in import csrf_sign_in
 
-# The in-process SMTP server of the reminder tests, as a fixture of this module too.
-inbox = test_reminders.inbox
 TABLES = (Touchpoint, TouchpointRecord, History, ActionUse, ReminderDelivery, User)
 
 

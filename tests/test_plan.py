@@ -18,17 +18,7 @@ from tpweb.extensions import db
 from tpweb.models import Plan, PlanStop, User
 
 from .conftest import snapshot
-
-HERE = {"lat": "41.8800", "lon": "-87.6300"}
-FORM = {
-    "start": "here",
-    **HERE,
-    "end": "start",
-    "day_starts": "08:00",
-    "day_ends": "17:00",
-    "visit_minutes": "30",
-}
-HOSTILE = "<img src=x onerror=alert(1)>"
+from .plan_form import FORM, HOSTILE
 
 
 @pytest.fixture

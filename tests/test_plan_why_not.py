@@ -12,7 +12,7 @@ from tpweb.extensions import db
 from tpweb.models import Plan, PlanStop
 
 from .conftest import snapshot
-from .test_plan import HOSTILE
+from .plan_form import HOSTILE
 
 FORM = {
     "start": "here",

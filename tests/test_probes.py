@@ -19,7 +19,7 @@ from tpweb.jobs.counters import REMINDERS
 from tpweb.models import ReminderDelivery
 
 from . import conftest
-from .test_reminders import REDIS_URL, outbox, queue, task  # noqa: F401  (fixtures)
+from .sweeping import REDIS_URL, task
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -113,7 +113,7 @@ def test_metrics_answer_only_the_allowed_addresses(client_of, remote, headers, o
         assert "tpweb_" not in answer.text
 
 
-def test_metrics_show_the_queue_depth_and_its_oldest_jobs_age(client_of, queue):  # noqa: F811
+def test_metrics_show_the_queue_depth_and_its_oldest_jobs_age(client_of, queue):
     client = client_of(REDIS_URL=REDIS_URL, TPWEB_QUEUE=queue.name)
     job = queue.enqueue("tpweb.jobs.sweep.send_reminders", job_id=f"{queue.name}-old")
     job.enqueued_at -= timedelta(minutes=5)
@@ -204,7 +204,7 @@ def sent_count(outcome="sent"):
     return REMINDERS.labels("email", outcome)._value.get()
 
 
-def test_the_sweeps_items_sent_are_counted(runner, make, outbox):  # noqa: F811
+def test_the_sweeps_items_sent_are_counted(runner, make, outbox):
     rep = make.rep(email="pat@example.com", timezone="America/Chicago")
     contact = make.contact(make.customer(rep=rep), name="Lee Park")
     day = today_in("America/Chicago") - timedelta(days=1)
@@ -219,7 +219,7 @@ def test_the_sweeps_items_sent_are_counted(runner, make, outbox):  # noqa: F811
 def test_the_worker_logs_a_job_under_the_id_of_the_request_that_enqueued_it(
     app,
     database_url,
-    queue,  # noqa: F811
+    queue,
 ):
     queue.enqueue(
         "tpweb.jobs.sweep.send_reminders", meta={"request_id": "req-from-web-1"}, job_timeout=120

@@ -15,21 +15,13 @@ from tpweb.domain.reminders import TASK, TOUCHPOINT
 from tpweb.domain.schedule import today_in
 from tpweb.extensions import db
 from tpweb.jobs.counters import REMINDERS
-from tpweb.jobs.push import new_vapid_keys
 from tpweb.jobs.sweep import run_sweep
 from tpweb.models import PushSubscription, ReminderDelivery, Touchpoint, TouchpointRecord
 
-from . import test_reminders as reminders
 from .conftest import snapshot
-from .test_reminders import DEC1, TOKYO_SIX, enqueue_sweep, start_worker, task, tokyo_rep, work
+from .push_keys import SUBJECT, VAPID
+from .sweeping import DEC1, TOKYO_SIX, enqueue_sweep, start_worker, task, tokyo_rep, work
 from .webpush import Device, Receiver, unb64
-
-# The email tests' fixtures: the SMTP server in this process, the outbox, the RQ queue.
-inbox, outbox, queue = reminders.inbox, reminders.outbox, reminders.queue
-
-PUBLIC, PRIVATE = new_vapid_keys()
-SUBJECT = "mailto:ops@tpweb.example"
-VAPID = {"VAPID_PUBLIC_KEY": PUBLIC, "VAPID_PRIVATE_KEY": PRIVATE, "VAPID_SUBJECT": SUBJECT}
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ from sqlalchemy import select
 from tpweb.extensions import db
 from tpweb.models import PushSubscription
 
-from .test_push import VAPID
+from .push_keys import VAPID
 from .webpush import Device, b64
 
 HTMX = {"HX-Request": "true"}

@@ -151,13 +151,6 @@ TOKYO_SIX = datetime(2026, 11, 30, 21, 0, tzinfo=UTC)
 LEASE = timedelta(minutes=15)
 
 
-@pytest.fixture
-def outbox(app):
-    state = app.extensions["mailman"]
-    state.outbox = []
-    return state.outbox
-
-
 def tokyo_tasks(make, count, **fields):
     rep = make.rep(name="Kenji Sato", email="kenji@example.com", timezone="Asia/Tokyo", **fields)
     contact = make.contact(make.customer(rep=rep))

@@ -7,7 +7,6 @@ send hour: a property checked over every zone, around the months clocks change.
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import available_timezones
 
-import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
@@ -17,13 +16,6 @@ from tpweb.jobs.sweep import run_sweep
 from tpweb.models import ReminderDelivery, TouchpointRecord
 
 from .factories import TEST_DATA
-
-
-@pytest.fixture
-def outbox(app):
-    state = app.extensions["mailman"]
-    state.outbox = []
-    return state.outbox
 
 
 def test_the_send_hour_on_days_the_clocks_change():

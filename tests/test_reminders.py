@@ -4,185 +4,27 @@ Each email the seed promises arrives once, at the user's send hour in the user's
 retries, second workers, killed workers or missed nights do.
 """
 
-import asyncio
 import email
 import email.policy
-import os
-import secrets
 import signal
-import socket
-import subprocess
-import sys
-import threading
 import time
-import uuid
 from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
 
-import pytest
-from aiosmtpd.controller import Controller
 from flask_mailman import EmailMultiAlternatives
-from redis import Redis
-from redis.exceptions import ConnectionError as RedisConnectionError
-from rq import Queue
 from sqlalchemy import func, select
 
-from tpweb import worker
 from tpweb.domain.schedule import today_in
-from tpweb.extensions import db, mail
+from tpweb.extensions import db
 from tpweb.jobs.mail import Wire
 from tpweb.jobs.sweep import SEND_REMINDERS, USERS_PER_SHARE, run_sweep, share_count
 from tpweb.models import ReminderDelivery
 
-from .conftest import CI
-
-ROOT = Path(__file__).resolve().parent.parent
-# A database of its own on the shared Redis, and keys named after each test: nothing collides.
-REDIS_URL = os.environ.get("TPWEB_TEST_REDIS_URL", "redis://127.0.0.1:6379/13")
-DEC1 = date(2026, 12, 1)
-# 06:00 in Tokyo on December 1 is 21:00 UTC on November 30.
-TOKYO_SIX = datetime(2026, 11, 30, 21, 0, tzinfo=UTC)
-
-
-class Inbox:
-    """The SMTP server's handler: keeps each message; can kill its sender before answering."""
-
-    def __init__(self):
-        self.received = []
-        self.lock = threading.Lock()
-        self.kill_pid = None
-        self.kill_at = None
-        self.rendezvous = 0  # hold each answer until this many senders are mid-batch at once
-        self.refuse = ""  # refuse messages whose subject has this in it
-        self.delay = 0.0  # seconds before answering each message: a slow mail server
-
-    async def handle_DATA(self, server, session, envelope):
-        message = email.message_from_bytes(envelope.content, policy=email.policy.default)
-        if self.refuse and self.refuse in message["Subject"]:
-            return "554 Transaction failed"
-        with self.lock:
-            self.received.append((envelope.rcpt_tos, session.peer, message))
-            count = len(self.received)
-        if self.kill_pid and count == self.kill_at:
-            # The server has the message; its sender dies before hearing so, let alone marking it.
-            os.kill(self.kill_pid, signal.SIGKILL)
-        for _ in range(200):  # 10 s at most
-            if len(self.senders()) >= self.rendezvous:
-                break
-            await asyncio.sleep(0.05)
-        await asyncio.sleep(self.delay)
-        return "250 Message accepted for delivery"
-
-    def senders(self):
-        with self.lock:
-            return {peer for _, peer, _ in self.received}
-
-    @property
-    def messages(self):
-        with self.lock:
-            return [message for _, _, message in self.received]
-
-    def texts(self):
-        return [m.get_body(("plain",)).get_content() for m in self.messages]
-
-
-def free_port():
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-@pytest.fixture
-def inbox(app):
-    """A real SMTP server in this process, and the app's mail pointed at it."""
-    handler = Inbox()
-    handler.port = free_port()
-    controller = Controller(handler, hostname="127.0.0.1", port=handler.port)
-    controller.start()
-    smtp = {"MAIL_BACKEND": "smtp", "MAIL_SERVER": "127.0.0.1", "MAIL_PORT": handler.port}
-    saved = {key: app.config[key] for key in smtp}, app.extensions["mailman"]
-    app.config.update(smtp)
-    mail.init_app(app)
-    yield handler
-    app.config.update(saved[0])
-    app.extensions["mailman"] = saved[1]
-    controller.stop()
-
-
-@pytest.fixture
-def outbox(app):
-    state = app.extensions["mailman"]
-    state.outbox = []
-    return state.outbox
-
-
-@pytest.fixture
-def queue():
-    """An RQ queue of this test's own on the real Redis; only its keys are removed after."""
-    connection = Redis.from_url(REDIS_URL)
-    try:
-        connection.ping()
-    except RedisConnectionError as error:
-        connection.close()
-        if CI:
-            raise
-        pytest.skip(f"Redis not reachable at {REDIS_URL}: {error}".splitlines()[0])
-    queue = Queue(f"tpweb-test-{uuid.uuid4().hex[:12]}", connection=connection)
-    yield queue
-    for key in connection.scan_iter(f"*{queue.name}*"):
-        connection.delete(key)
-    connection.srem("rq:queues", queue.key)
-    connection.srem("rq:workers", *[f"rq:worker:{queue.name}-{n}" for n in range(3)])
-    connection.close()
-
-
-def enqueue_sweep(queue, now):
-    """The hourly job, by dotted name, as the cron scheduler enqueues it, at the instant `now`."""
-    job_id = f"{queue.name}-{uuid.uuid4().hex[:8]}"
-    return queue.enqueue(SEND_REMINDERS, now.isoformat(), job_id=job_id, job_timeout=120)
-
-
-def work(app, queue):
-    """A real RQ worker, in burst mode: every queued job, inside the app context."""
-    worker.make_worker(app, queue.connection, queue.name, simple=True, name=f"{queue.name}-0").work(
-        burst=True, logging_level="WARNING"
-    )
-    db.session.expire_all()
-
-
-def start_worker(queue, database_url, inbox, n, **settings):
-    """worker.py in a process of its own, as production runs it, on this test's queue; with
-    `settings` laid over its environment."""
-    env = {
-        **os.environ,
-        "DATABASE_URL": database_url,
-        "REDIS_URL": REDIS_URL,
-        "TPWEB_QUEUE": queue.name,
-        "MAIL_BACKEND": "smtp",
-        "MAIL_SERVER": "127.0.0.1",
-        "MAIL_PORT": str(inbox.port),
-        "TPWEB_PUBLIC_URL": "https://tpweb.example",
-        "SECRET_KEY": secrets.token_hex(32),
-        **settings,
-    }
-    command = [sys.executable, "worker.py", "--burst", "--simple", "--name", f"{queue.name}-{n}"]
-    return subprocess.Popen(
-        command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
-    )
-
-
-def task(make, user, contact, due, description):
-    return make.record(contact, user, response_required=True, date_due=due, description=description)
+from .sweeping import DEC1, TOKYO_SIX, enqueue_sweep, start_worker, task, tokyo_rep, work
 
 
 def ledger(**filters):
     query = select(func.count(ReminderDelivery.id)).filter_by(**filters)
     return db.session.scalar(query.where(ReminderDelivery.item_kind != "day"))
-
-
-def tokyo_rep(make, **fields):
-    fields.setdefault("email", "kenji@example.com")
-    return make.rep(name="Kenji Sato", timezone="Asia/Tokyo", **fields)
 
 
 def test_the_seed_sentence_arrives_at_six_on_the_due_date_in_the_users_zone(

@@ -11,7 +11,7 @@ from tpweb.domain.rules import LATEST, LENGTHS
 from tpweb.extensions import db
 from tpweb.models import Account, CallLog, Contact, History, Touchpoint, TouchpointRecord
 
-from .test_csv import csv_text, customer, jobsite, normalised, touchpoint, wipe_accounts
+from .csv_files import csv_text, customer, jobsite, normalised, touchpoint, wipe_accounts
 
 
 def text(field, lines=False):

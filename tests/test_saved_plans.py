@@ -8,37 +8,19 @@ from datetime import timedelta
 import pytest
 
 from tpweb.domain import routing
-from tpweb.domain.plan import arrange, candidates, urgency
+from tpweb.domain.plan import urgency
 from tpweb.domain.saved_plans import (
     DONE,
     LEFT_OUT,
     PLANNED,
-    Settings,
     accept,
     replan,
     rest_of,
     route_of,
-    save,
     why_not,
 )
-from tpweb.domain.visit_lengths import VisitLengths
-from tpweb.extensions import db
 
-START = (41.88, -87.63)
-EIGHT, HALF_PAST_ELEVEN = 8 * 3600, 11 * 3600 + 1800
-SEARCH = 0.2
-
-
-def plan_day(rep, today, *, until=HALF_PAST_ELEVEN, visit=30):
-    found = candidates(rep, today)
-    day = arrange(
-        found, today, start=START, begin=EIGHT, until=until, visits=VisitLengths(visit),
-        search_seconds=SEARCH,
-    )  # fmt: skip
-    settings = Settings(START, "here", "start", EIGHT // 60, until // 60, None)
-    plan = save(rep, rep, today, settings, day)
-    db.session.commit()
-    return plan
+from .day_plans import EIGHT, HALF_PAST_ELEVEN, SEARCH, START, plan_day
 
 
 @pytest.fixture

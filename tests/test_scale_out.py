@@ -28,7 +28,7 @@ from tpweb.models import CallLog, ReminderDelivery
 from tpweb.web import statics
 
 from .factories import PASSWORD
-from .test_reminders import REDIS_URL, Inbox, free_port, queue, task  # noqa: F401  (queue)
+from .sweeping import REDIS_URL, Inbox, free_port, task
 
 ROOT = Path(__file__).resolve().parent.parent
 PROCFILE = ROOT / "deploy" / "Procfile"
@@ -116,7 +116,7 @@ def signed_in(browser, base):
 
 
 @pytest.fixture
-def world(app, make, database_url, queue):  # noqa: F811
+def world(app, make, database_url, queue):
     if not database_url.startswith("postgresql"):
         pytest.skip("the scale-out test runs in the PostgreSQL pass (several processes at once)")
     today = today_in(TOKYO)
@@ -171,7 +171,7 @@ def stop(process):
 def test_two_instances_and_two_workers_share_sessions_limits_keys_and_the_sweep(
     world,
     database_url,
-    queue,  # noqa: F811
+    queue,
     tmp_path,
 ):
     lines = procfile()

@@ -15,7 +15,7 @@ from tpweb.web.security import policy
 
 from .conftest import snapshot
 from .factories import PASSWORD
-from .test_auth import get_routes
+from .signing_in import get_routes
 
 
 def signed_in_client(app, user, address="10.0.0.1"):

@@ -8,8 +8,8 @@ import pytest
 from tpweb.extensions import db
 from tpweb.models import Account, User
 
+from .conftest import Database
 from .factories import PASSWORD
-from .test_authorization import Database
 
 # The routes where a manager picks a rep with ?rep=<id>: a filter names a rep too.
 REP_FILTERS = (

@@ -13,7 +13,7 @@ from tpweb.extensions import db
 from tpweb.models import Plan, PlanStop, User, VisitLength
 
 from .conftest import snapshot
-from .test_plan import FORM, HOSTILE
+from .plan_form import FORM, HOSTILE
 
 HTMX = {"HX-Request": "true"}
 

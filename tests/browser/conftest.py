@@ -30,7 +30,7 @@ from tpweb import create_app
 from tpweb.domain.demo import seed_demo
 from tpweb.domain.schedule import today_in
 from tpweb.extensions import db
-from tpweb.models import Account, Touchpoint, User
+from tpweb.models import Account, Contact, Touchpoint, User
 from tpweb.web import statics
 
 CI = os.environ.get("CI") == "true"
@@ -326,3 +326,45 @@ def open_more(page):
     if more.get_attribute("open") is None:
         more.locator("summary").click()
     return more
+
+
+@pytest.fixture
+def world(server_app):
+    """A rep of the test's own, signed in with the demo password, with two customers: one
+    overdue (with a contact) and one due in three days. A module's own `world` takes its place."""
+    today = today_in(TIMEZONE)
+    with server_app.app_context():
+        rep, n = new_rep("offline")
+        overdue = Account(
+            kind="customer",
+            name=f"Basement Supply {n}",
+            sales_rep=rep,
+            latitude=41.9,
+            longitude=-87.9,
+        )
+        soon = Account(
+            kind="customer", name=f"Farm Road Co {n}", sales_rep=rep, latitude=41.7, longitude=-88.1
+        )
+        contact = Contact(customer=overdue, name=f"Pat Buyer {n}")
+        first = Touchpoint(
+            account=overdue,
+            last_call=today - timedelta(days=32),
+            frequency_days=30,
+            next_call=today - timedelta(days=2),
+        )
+        second = Touchpoint(
+            account=soon,
+            last_call=today - timedelta(days=27),
+            frequency_days=30,
+            next_call=today + timedelta(days=3),
+        )
+        db.session.add_all([rep, overdue, soon, contact, first, second])
+        db.session.commit()
+        yield SimpleNamespace(
+            username=rep.username,
+            today=today,
+            overdue=SimpleNamespace(id=overdue.id, name=overdue.name, touchpoint=first.id),
+            soon=SimpleNamespace(id=soon.id, name=soon.name, touchpoint=second.id),
+            contact=SimpleNamespace(id=contact.id, name=contact.name),
+        )
+        db.session.remove()

@@ -13,10 +13,7 @@ from sqlalchemy import func, make_url, select
 
 from tpweb.models import CallLog
 
-from . import test_offline
-from .test_offline import card, ready_offline, rows, waiting
-
-world = test_offline.world  # the fixture: a rep of the test's own, with an overdue touchpoint
+from .offline_tools import card, ready_offline, rows, waiting
 
 
 def test_a_complete_answered_503_stays_queued_and_is_sent_once_the_server_recovers(

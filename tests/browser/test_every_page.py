@@ -5,7 +5,7 @@ link in a sentence: WCAG 2.5.8's inline exception), and axe-core finds nothing s
 
 The pages are the GET rules of app.url_map whose answer is HTML, each filled with the ids of real
 demo rows the user may see (rep1's, with a hostile name and a long unbroken contact). A rule the
-user may not open (tests/test_authorization.py's TABLE says who may) is not theirs to audit.
+user may not open (tests/access.py's TABLE says who may) is not theirs to audit.
 Each user's pages are loaded once and audited at both sizes and in both schemes; the tests, one
 per (user, viewport, scheme), each report their own share.
 """
@@ -16,7 +16,7 @@ from types import SimpleNamespace
 import pytest
 from sqlalchemy import select
 
-from tests.test_authorization import ADMIN_ONLY, MANAGER_ONLY, PUBLIC, REP_OWN, TABLE
+from tests.access import ADMIN_ONLY, MANAGER_ONLY, PUBLIC, REP_OWN, TABLE
 from tpweb.domain.schedule import today_in
 from tpweb.extensions import db
 from tpweb.models import (

@@ -8,95 +8,26 @@ the harness's server and database, so what one test queues or changes no other t
 
 import re
 from datetime import timedelta
-from types import SimpleNamespace
 
-import pytest
 from playwright.sync_api import expect
 from sqlalchemy import func, select
 
-from tpweb.domain.schedule import today_in
-from tpweb.extensions import db
 from tpweb.models import (
-    Account,
     CallLog,
     CallLogType,
-    Contact,
     History,
     Touchpoint,
     TouchpointRecord,
 )
 
-from .conftest import PHONE, TIMEZONE, new_rep, open_more
-
-
-@pytest.fixture
-def world(server_app):
-    """A rep of the test's own, signed in with the demo password, with two customers: one
-    overdue (with a contact) and one due in three days."""
-    today = today_in(TIMEZONE)
-    with server_app.app_context():
-        rep, n = new_rep("offline")
-        overdue = Account(
-            kind="customer",
-            name=f"Basement Supply {n}",
-            sales_rep=rep,
-            latitude=41.9,
-            longitude=-87.9,
-        )
-        soon = Account(
-            kind="customer", name=f"Farm Road Co {n}", sales_rep=rep, latitude=41.7, longitude=-88.1
-        )
-        contact = Contact(customer=overdue, name=f"Pat Buyer {n}")
-        first = Touchpoint(
-            account=overdue,
-            last_call=today - timedelta(days=32),
-            frequency_days=30,
-            next_call=today - timedelta(days=2),
-        )
-        second = Touchpoint(
-            account=soon,
-            last_call=today - timedelta(days=27),
-            frequency_days=30,
-            next_call=today + timedelta(days=3),
-        )
-        db.session.add_all([rep, overdue, soon, contact, first, second])
-        db.session.commit()
-        yield SimpleNamespace(
-            username=rep.username,
-            today=today,
-            overdue=SimpleNamespace(id=overdue.id, name=overdue.name, touchpoint=first.id),
-            soon=SimpleNamespace(id=soon.id, name=soon.name, touchpoint=second.id),
-            contact=SimpleNamespace(id=contact.id, name=contact.name),
-        )
-        db.session.remove()
-
-
-def rows(server_app, query):
-    with server_app.app_context():
-        try:
-            return db.session.execute(query).all()
-        finally:
-            db.session.remove()
-
-
-def ready_offline(page, sign_in, username):
-    """Sign in and wait until the service worker has kept the rep's week."""
-    sign_in(username)
-    expect(page.locator("[data-offline-saved]")).to_be_visible(timeout=20_000)
-
-
-def card(page, name):
-    return page.locator("article.tp", has=page.get_by_role("link", name=name, exact=True))
+from .conftest import PHONE, open_more
+from .offline_tools import card, ready_offline, rows, waiting
 
 
 def settled(form):
     """`form` once htmx has swapped it in and bound its fields (typing sooner would be missed)."""
     expect(form).not_to_have_class(re.compile(r"htmx-(added|settling)"))
     return form
-
-
-def waiting(page):
-    return page.locator("#offline-bar .offline-count")
 
 
 def test_the_list_an_account_and_the_map_open_offline_from_the_cache(

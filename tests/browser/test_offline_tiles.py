@@ -5,38 +5,23 @@ The tiles are an image of the app's own (a relative URL template, as in test_loc
 so nothing leaves the machine; it is not one of the shell's files, which the worker keeps apart.
 """
 
-import time
-
 import pytest
 from playwright.sync_api import expect
 
-from .test_offline import ready_offline, world  # noqa: F401 (a fixture)
+from .offline_tools import TILES, kept_tiles, ready_offline
 
-TILES = "/static/vendor/leaflet-1.9.4/images/marker-icon.png?z={z}&x={x}&y={y}"
 TILE = "/static/vendor/leaflet-1.9.4/images/marker-icon.png?z="
 
 pytestmark = pytest.mark.parametrize(
     "server", [(("TPWEB_TILE_URL", TILES),)], indirect=True, ids=["own-tiles"]
 )
 
-KEPT = """async () =>
-    (await (await caches.open("tpweb-tiles")).keys()).map((request) => request.url)"""
-
-
-def kept_tiles(page, at_least, seconds=10):
-    deadline = time.monotonic() + seconds
-    while True:
-        urls = page.evaluate(KEPT)
-        if len(urls) >= at_least or time.monotonic() > deadline:
-            return set(urls)
-        time.sleep(0.2)
-
 
 def test_tiles_shown_online_are_kept_and_shown_offline(
     page,
     server,
     sign_in,
-    world,  # noqa: F811
+    world,
     screenshot,
 ):
     asked = []

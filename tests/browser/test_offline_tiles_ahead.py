@@ -7,8 +7,7 @@ import math
 
 import pytest
 
-from .test_offline import ready_offline, world  # noqa: F401 (a fixture)
-from .test_offline_tiles import TILES, kept_tiles
+from .offline_tools import TILES, kept_tiles, ready_offline
 
 pytestmark = pytest.mark.parametrize(
     "server",
@@ -30,7 +29,7 @@ def test_the_weeks_accounts_streets_are_kept_before_the_map_is_opened(
     page,
     server,
     sign_in,
-    world,  # noqa: F811
+    world,
 ):
     asked = []
     page.on("request", lambda request: "marker-icon.png?z=" in request.url and asked.append(1))

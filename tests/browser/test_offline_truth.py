@@ -13,7 +13,7 @@ from sqlalchemy import func, select, update
 from tpweb.extensions import db
 from tpweb.models import Account, CallLog
 
-from .test_offline import card, ready_offline, rows, waiting, world  # noqa: F401 (a fixture)
+from .offline_tools import card, ready_offline, rows, waiting
 
 
 def inside(outer, inner):
@@ -32,7 +32,7 @@ def test_a_touchpoint_completed_offline_shows_so_and_is_completed_once(
     server,
     server_app,
     sign_in,
-    world,  # noqa: F811
+    world,
     screenshot,
 ):
     ready_offline(page, sign_in, world.username)
@@ -128,7 +128,7 @@ def test_back_from_a_call_complete_opens_with_the_time_away(
     server,
     server_app,
     sign_in,
-    world,  # noqa: F811
+    world,
 ):
     with server_app.app_context():
         db.session.execute(
@@ -179,7 +179,7 @@ def test_a_touchpoint_completed_offline_on_the_map_shows_so_on_its_pin(
     page,
     server,
     sign_in,
-    world,  # noqa: F811
+    world,
     screenshot,
 ):
     ready_offline(page, sign_in, world.username)

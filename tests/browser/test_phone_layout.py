@@ -24,6 +24,7 @@ from tpweb.models import (
 )
 
 from .conftest import TIMEZONE, new_rep, open_more
+from .layout_probes import SIDEWAYS, SMALL_TARGETS
 
 LONG_EMAIL = "a" * 100 + "@" + "b" * 11 + ".example"
 LONG_NAME = "Bartholomew" * 8
@@ -89,17 +90,6 @@ def pages(world):
         "contact": f"/contacts/{world.contact}",
         "account": f"/customers/{world.customer}",
     }
-
-
-SIDEWAYS = "document.documentElement.scrollWidth - document.documentElement.clientWidth"
-
-# Every visible link and button, and how big it is: [text, width, height] of those under 44 px.
-SMALL_TARGETS = """() => [...document.querySelectorAll("a, button, summary, input[type=submit]")]
-    .filter((el) => el.checkVisibility({visibilityProperty: true}) && el.getClientRects().length)
-    .map((el) => [el.textContent.trim().replace(/\\s+/g, " ").slice(0, 40),
-                  el.getBoundingClientRect()])
-    .filter(([, box]) => box.width < 43.5 || box.height < 43.5)
-    .map(([text, box]) => [text, Math.round(box.width), Math.round(box.height)])"""
 
 
 @pytest.mark.parametrize("scheme", ["light", "dark"])

@@ -15,7 +15,7 @@ from tpweb.extensions import db
 from tpweb.models import Account, Touchpoint
 
 from .conftest import SECRET_KEY, TIMEZONE, new_rep
-from .test_phone_layout import SIDEWAYS, SMALL_TARGETS
+from .layout_probes import SIDEWAYS, SMALL_TARGETS
 
 
 @pytest.fixture
