@@ -52,6 +52,13 @@ def test_ten_times_the_data_keeps_the_measured_reps_sizes():
     assert (len(usual), sum(usual)) == (200, 50_000)
     assert (len(ten), sum(ten)) == (2_000, 500_000)
     assert ten[:3] == usual[:3] == [2_000, 1_000, 238]  # rep1 (B2), rep2 (B5), rep3 (B1)
+    # manager1's team (B5's /reps as it opens for them): rep1 to rep20 at both sizes.
+    teams = [
+        [u["username"] for u in data._users(reps, None, data.MANAGERS * scale)[0]
+         if u["manager_id"] == 2]
+        for reps, scale in ((data.REPS, 1), (data.REPS * 10, 10))
+    ]  # fmt: skip
+    assert teams[0] == teams[1] == [f"rep{i}" for i in range(1, 21)]
 
 
 def test_growth_is_judged_by_cpu_per_request_at_ten_times_against_once():
