@@ -201,6 +201,7 @@
 
   // A touchpoint changed (Complete, Reschedule): recolour its pin, or take it off the map.
   function update(id, row) {
+    if (!group) return; // the map is not drawn yet: it will be, from the server's rows
     var old = markers[id];
     if (old && !row) {
       group.removeLayer(old);
@@ -222,6 +223,9 @@
   function showWaiting(touchpoints) {
     var before = waiting;
     waiting = touchpoints || {};
+    // Told before the map's script has drawn the pins (the frame still loading): they will be
+    // drawn with `waiting` as it is now.
+    if (!group) return;
     Object.keys(markers).forEach(function (id) {
       if (!before[id] && !waiting[id]) return;
       var m = markers[id];

@@ -131,3 +131,38 @@ def test_the_map_names_and_loads_nothing_outside_the_app(page, server, sign_in):
     loads = "() => performance.getEntriesByType('resource').map(entry => entry.name)"
     for loaded in (page.evaluate(loads), frame.locator("html").evaluate(loads)):
         assert loaded and all(url.startswith(server.url + "/") for url in loaded), loaded
+
+
+# The page tells the map's frame what waits on the phone whenever its queue changes, which may be
+# while the frame is still loading: before the frame's map script has drawn a pin. The frame's
+# document is served with a script of the test's own right after map-frame.js, which tells it
+# then (dispatchEvent runs the frame's listener at once).
+TOLD_EARLY = """
+window.dispatchEvent(new MessageEvent("message", {
+  origin: location.origin, source: window.parent,
+  data: { type: "tpweb:waiting", touchpoints: {} },
+}));
+window.toldEarly = true;
+"""
+
+
+def test_a_map_told_what_waits_before_its_pins_are_drawn_draws_them_all(page, server, sign_in):
+    def frame_telling_early(route):
+        response = route.fetch()
+        body, n = re.subn(r'(<script[^>]*src="[^"]*map-frame[^"]*"[^>]*></script>)',
+                          r'\1<script src="/told-early.js"></script>', response.text())  # fmt: skip
+        assert n == 1, "map-frame.js is no longer one script tag of the frame"
+        route.fulfill(response=response, body=body)
+
+    errors = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.context.route("**/touchpoints/map-frame*", frame_telling_early)
+    page.context.route("**/told-early.js", lambda route: route.fulfill(
+        body=TOLD_EARLY, content_type="text/javascript"))  # fmt: skip
+    sign_in("rep1")
+    page.goto(server.url + "/touchpoints?view=map")
+    frame = the_map(page)
+    expect(frame.locator(".tp-pin, .tp-cluster").first).to_be_visible()
+    assert frame.locator("body").evaluate("() => window.toldEarly")
+    assert wait_for_count(frame, server.rep1_located) == server.rep1_located
+    assert errors == []
