@@ -98,15 +98,47 @@ def test_one_managers_reps(client, make, manager, phone, today):
     assert f'<option value="{boss.id}" selected>' in page
 
 
+def test_a_manager_opens_on_their_own_team_and_every_rep_is_one_choice_away(
+    client, make, manager, phone, today
+):
+    busy_rep(make, phone, today, manager=manager, name="Ann Able")
+    busy_rep(make, phone, today, name="Bob Baker")
+
+    mine = client.get("/reports/team").text
+    assert "Ann Able" in mine and "Bob Baker" not in mine
+    assert f'<option value="{manager.id}" selected>Mona Manager (me)</option>' in mine
+    assert "1 rep." in text_of(mine)
+    csv = client.get("/reports/team?format=csv").text
+    assert "Ann Able" in csv and "Bob Baker" not in csv
+
+    every = client.get("/reports/team?manager=all").text
+    assert "Ann Able" in every and "Bob Baker" in every
+    assert '<option value="all" selected>every manager</option>' in every
+
+
+def test_a_manager_with_no_team_opens_on_every_rep(client, make, manager, phone, today):
+    busy_rep(make, phone, today, manager=make.manager(name="Other Boss"), name="Ann Able")
+    busy_rep(make, phone, today, name="Bob Baker")
+
+    page = client.get("/reports/team").text
+
+    assert "Ann Able" in page and "Bob Baker" in page
+    assert '<option value="all" selected>every manager</option>' in page
+    # Asked for on purpose, her own (empty) team is shown as such.
+    mine = client.get(f"/reports/team?manager={manager.id}").text
+    assert "Ann Able" not in mine and "0 reps." in text_of(mine)
+
+
 @pytest.mark.parametrize(
     "query, status, message",
     [
         ("weeks=abc", 400, "weeks must be one of 4, 12, 52."),
         ("weeks=9999", 400, "weeks must be one of 4, 12, 52."),
         ("weeks=0", 400, "weeks must be one of 4, 12, 52."),
-        ("manager=abc", 400, "manager must be a whole number"),
-        ("manager=" + "9" * 40, 400, "manager must be a whole number"),
-        ("manager=-1", 400, "manager must be a whole number"),
+        ("manager=abc", 400, "manager must be a manager's number or all."),
+        ("manager=" + "9" * 40, 400, "manager must be a manager's number or all."),
+        ("manager=-1", 400, "manager must be a manager's number or all."),
+        ("manager=<script>", 400, "manager must be a manager's number or all."),
     ],
 )
 def test_a_bad_query_is_refused_with_a_clear_message(client, manager, query, status, message):

@@ -3,7 +3,7 @@ domain/health.py's measures with their numbers, and the same table as CSV."""
 
 from typing import NamedTuple
 
-from flask import Blueprint, Response, abort, redirect, request, url_for
+from flask import Blueprint, Response, redirect, request, url_for
 from flask_login import current_user
 from markupsafe import Markup
 
@@ -11,7 +11,8 @@ from tpweb.domain.health import AGES, MEASURES, WEEKS, csv_text, percent, team_h
 from tpweb.domain.team import managers as team_managers
 from tpweb.web import charts
 from tpweb.web.access import manager_required
-from tpweb.web.pages import choice_arg, int_arg, render, url_pattern, user_today
+from tpweb.web.pages import choice_arg, render, url_pattern, user_today
+from tpweb.web.team import chosen_team
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
 TEMPLATE = "reports/team.html"
@@ -24,12 +25,14 @@ def _weeks():
 @bp.get("/team")
 @manager_required
 def team():
-    """Team health for the last 4, 12 or 52 weeks; all reps, or one manager's (?manager=)."""
+    """Team health for the last 4, 12 or 52 weeks: the manager's own reps (or every rep for one
+    with none), another manager's (?manager=<id>) or every rep (?manager=all)."""
     weeks, managers = _weeks(), team_managers()
-    manager_id = int_arg("manager", high=2**31 - 1)
-    if manager_id is not None and manager_id not in {m.id for m in managers}:
-        abort(404)
+    manager_id, asked = chosen_team(managers)
     report = team_health(current_user, weeks, manager_id=manager_id)
+    if not report.reps and not asked:
+        manager_id = None
+        report = team_health(current_user, weeks)
     if request.args.get("format") == "csv":
         return _csv(report, "team")
     return _page(report, managers=managers, manager_id=manager_id, mine=False)
