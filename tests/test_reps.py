@@ -389,6 +389,24 @@ def test_manager_dashboard_shows_team_and_most_overdue(client, make, manager, to
     assert db.session.scalar(select(func.count(User.id))) == 2
 
 
+def test_the_dashboards_most_overdue_follows_the_team_shown(client, make, manager, today):
+    otto, anna, ben, cy, dee = teams(make, manager)
+    accounts_for(make, anna, 1, today, prefix="Mine")
+    accounts_for(make, cy, 1, today, prefix="Otto's")
+
+    mine = client.get("/").text
+    board = mine.split('id="manager-board"')[1]
+    assert "Mine 000" in board and "Otto&#39;s 000" not in board
+    assert 'hx-get="/" hx-target="#manager-board" hx-select="#manager-board"' in board
+    # Reps of: the column again, for the reps chosen (htmx picks it out of the page).
+    every = client.get("/?manager=all", headers={"HX-Request": "true"}).text
+    assert rep_rows(every) == ["Anna", "Cy", "Ben", "Dee"]
+    assert "Mine 000" in every and "Otto&#39;s 000" in every
+    others = client.get(f"/?manager={otto.id}").text
+    assert rep_rows(others) == ["Cy"] and "Mine 000" not in others and "Otto&#39;s 000" in others
+    assert client.get("/?manager=nope").status_code == 400
+
+
 # The move asks first: how many accounts go to whom; nothing moves until it is confirmed.
 
 

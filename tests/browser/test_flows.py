@@ -189,3 +189,27 @@ def test_a_failed_form_puts_its_first_error_in_focus_and_in_view(
     box = focused.bounding_box()
     assert box["y"] >= 0 and box["y"] + box["height"] <= page.viewport_size["height"]
     screenshot(f"flows-form-error-{first_error}")
+
+
+def test_a_manager_turns_the_dashboard_to_another_team_and_to_every_rep(page, server, sign_in):
+    sign_in("manager1")
+    board = page.locator("#manager-board")
+    team = board.locator("#team tbody th")
+
+    def overdue_reps():
+        return {text.removeprefix("Sales Rep: ") for text in
+                board.locator(".tp-rep").all_inner_texts()}  # fmt: skip
+
+    expect(board.get_by_role("heading", name="My team 4")).to_be_visible()
+    mine = set(team.all_inner_texts())
+    assert len(mine) == 4 and overdue_reps() and overdue_reps() <= mine
+
+    board.get_by_label("Reps of").select_option(label="James O'Brien")
+    expect(board.get_by_role("heading", name="James O'Brien’s team 4")).to_be_visible()
+    theirs = set(team.all_inner_texts())
+    assert not theirs & mine and overdue_reps() and overdue_reps() <= theirs
+    expect(page).to_have_url(server.url + "/")  # the dashboard stays where it is
+
+    board.get_by_label("Reps of").select_option(label="every manager")
+    expect(board.get_by_role("heading", name=re.compile(r"^Every rep \d+$"))).to_be_visible()
+    assert set(team.all_inner_texts()) >= mine | theirs

@@ -22,6 +22,7 @@ Rep = aliased(User, name="rep")
 # request bound as they run: building a statement and working out its cache key cost SQLAlchemy
 # more than the database took to answer it (docs/benchmarks.md, B1).
 USER_ID, REP_ID = bindparam("user_id", type_=Integer), bindparam("rep_id", type_=Integer)
+MANAGER_ID = bindparam("manager_id", type_=Integer)
 TODAY = bindparam("today", type_=Date)
 LIMIT, OFFSET = bindparam("limit", type_=Integer), bindparam("offset", type_=Integer)
 _prepared = {}
@@ -193,14 +194,17 @@ def card_rows(user, rep_id=None):
     )
 
 
-def widget_page(user, today, *, rep_id=None, state=None, page=1, size=50, near=None):
+def widget_page(
+    user, today, *, rep_id=None, state=None, page=1, size=50, near=None, manager_id=None
+):
     """One page of the widget as Cards, overdue first (nearest first given `near`), and if more
-    follow."""
+    follow; only the accounts of `manager_id`'s reps when given (a manager's team)."""
 
     def build():
+        team = True if manager_id is None else Rep.manager_id == MANAGER_ID
         return (
             card_rows(anyone(user), None if rep_id is None else REP_ID)
-            .where(_state_filter(state, TODAY))
+            .where(_state_filter(state, TODAY), team)
             .order_by(*(by_distance(*near) if near else ()))
             .order_by(Touchpoint.next_call, Account.name, Touchpoint.id)
             .limit(LIMIT)
@@ -208,11 +212,12 @@ def widget_page(user, today, *, rep_id=None, state=None, page=1, size=50, near=N
         )
 
     # Nearest first orders by the phone's position: built for each request.
-    shape = ("widget_page", user.is_manager, rep_id is None, state)
+    shape = ("widget_page", user.is_manager, rep_id is None, state, manager_id is None)
     query = build() if near else prepared(shape, build)
     params = {
         "user_id": user.id,
         "rep_id": rep_id,
+        "manager_id": manager_id,
         "today": today,
         "limit": size + 1,
         "offset": (page - 1) * size,

@@ -23,8 +23,13 @@ def index():
     if current_user.is_manager:
         today = user_today()
         context.update(team_context(today))
+        # The most overdue of the reps the team overview shows (the manager's own, by default).
         context["most_overdue"], _ = widget_page(
-            current_user, today, state=OVERDUE, size=DASHBOARD_WIDGET_SIZE
+            current_user,
+            today,
+            state=OVERDUE,
+            size=DASHBOARD_WIDGET_SIZE,
+            manager_id=context["team_of"],
         )
         context["today"] = today
     else:
