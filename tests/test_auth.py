@@ -203,6 +203,40 @@ def test_logout_by_get_is_not_allowed(client, auth, make):
     assert client.get("/").status_code == 200
 
 
+# A browser sends requests of its own around a sign-in (the service worker fetching the shell, the
+# manifest, a page's fragments): one sent before the sign-in with the anonymous cookie and
+# answered after it must not answer with a cookie, or it replaces the signed-in one (seen in
+# headless Chromium: the service worker's shell fetch signed a rep out as they signed in).
+
+BACKGROUND = ["/offline/shell", "/sw.js", "/manifest.webmanifest", "/offline", "/offline/urls",
+              "/healthz", "/readyz", "/", "/touchpoints", "/tasks", "/login"]  # fmt: skip
+
+
+@pytest.mark.parametrize("path", BACKGROUND)
+def test_an_anonymous_request_leaves_the_cookie_alone(client_of, path):
+    client = client_of()
+    client.get("/login")  # the sign-in page's cookie: its form's CSRF token
+
+    response = client.get(path)
+
+    assert response.status_code < 500
+    assert response.headers.getlist("Set-Cookie") == []
+
+
+def test_a_request_sent_before_signing_in_and_answered_after_keeps_the_sign_in(client_of, make):
+    rep, client, late = make.rep(), client_of(), client_of()
+    client.get("/login")
+    late.set_cookie("session", client.get_cookie("session").value)  # sent before ...
+
+    assert sign_in(client, rep.username).status_code == 303
+    answered = late.get("/offline/shell")  # ... answered after: the browser takes its cookie
+    for header in answered.headers.getlist("Set-Cookie"):
+        name, _, value = header.split(";")[0].partition("=")
+        client.set_cookie(name, value)
+
+    assert client.get("/").status_code == 200
+
+
 def sign_in_fresh(client, user):
     assert sign_in(client, user.username).status_code == 303
     assert client.get("/").status_code == 200

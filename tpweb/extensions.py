@@ -50,7 +50,12 @@ def _postgres_planner_costs(dialect, connection_record, cargs, cparams):
 migrate = Migrate(render_as_batch=True)
 login_manager = LoginManager()
 login_manager.login_view = "auth.login"
-login_manager.session_protection = "basic"
+# No session protection: "basic" only marks a session not fresh when the address or browser it
+# comes from changes (nothing here asks for a fresh sign-in), and to do so it wrote the cookie of
+# every anonymous request carrying the sign-in form's token: such a response, to a request sent
+# before a sign-in (the service worker fetching the shell), then replaced the signed-in cookie.
+# "strong" would end a phone's session at every change of network.
+login_manager.session_protection = None
 csrf = CSRFProtect()
 # Pages and fragments compressed with Brotli or gzip, as the client takes them.
 compress = Compress()
