@@ -80,6 +80,9 @@ def serve(database_url, production=False):
         "TPWEB_ENV": "development",
         "TPWEB_TILE_URL": "none",
         "TPWEB_TIMEZONE": ZONE,
+        # Plan my day as planned in the morning, whatever the hour the screens are taken at
+        # (after the working day's end there is nothing left to plan).
+        "TPWEB_PLAN_NOW": "08:30",
     }
     command = [sys.executable, "-m", "flask", "--app", "tpweb", "run", "--port", str(port)]
     if production:
