@@ -389,21 +389,32 @@ def test_manager_dashboard_shows_team_and_most_overdue(client, make, manager, to
     assert db.session.scalar(select(func.count(User.id))) == 2
 
 
-def test_the_dashboards_most_overdue_follows_the_team_shown(client, make, manager, today):
+def test_the_dashboard_follows_the_team_shown(client, make, manager, today):
     otto, anna, ben, cy, dee = teams(make, manager)
     accounts_for(make, anna, 1, today, prefix="Mine")
     accounts_for(make, cy, 1, today, prefix="Otto's")
+    make.customer(rep=ben, name="Bare Mine")  # no touchpoint: Unassigned
+    make.customer(rep=cy, name="Bare Otto's")
+
+    def most_overdue(page):
+        return page.split('id="overdue-title"')[1].split("</section>")[0]
+
+    def unassigned(page):
+        return page.split('id="unassigned-title"')[1].split("</section>")[0]
 
     mine = client.get("/").text
-    board = mine.split('id="manager-board"')[1]
-    assert "Mine 000" in board and "Otto&#39;s 000" not in board
-    assert 'hx-get="/" hx-target="#manager-board" hx-select="#manager-board"' in board
-    # Reps of: the column again, for the reps chosen (htmx picks it out of the page).
+    assert "Mine 000" in most_overdue(mine) and "Otto" not in most_overdue(mine)
+    assert "Bare Mine" in unassigned(mine) and "Otto" not in unassigned(mine)
+    assert "Unassigned <strong>1</strong>" in mine
+    assert 'hx-get="/" hx-target="#board" hx-select="#board"' in mine
+    # Reps of: the board again, for the reps chosen (htmx picks it out of the page).
     every = client.get("/?manager=all", headers={"HX-Request": "true"}).text
     assert rep_rows(every) == ["Anna", "Cy", "Ben", "Dee"]
-    assert "Mine 000" in every and "Otto&#39;s 000" in every
+    assert "Otto&#39;s 000" in most_overdue(every) and "Mine 000" in most_overdue(every)
+    assert "Bare Otto&#39;s" in unassigned(every) and "Unassigned <strong>2</strong>" in every
     others = client.get(f"/?manager={otto.id}").text
-    assert rep_rows(others) == ["Cy"] and "Mine 000" not in others and "Otto&#39;s 000" in others
+    assert rep_rows(others) == ["Cy"] and "Mine" not in most_overdue(others)
+    assert "Bare Otto&#39;s" in unassigned(others) and "Bare Mine" not in unassigned(others)
     assert client.get("/?manager=nope").status_code == 400
 
 

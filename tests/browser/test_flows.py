@@ -193,7 +193,7 @@ def test_a_failed_form_puts_its_first_error_in_focus_and_in_view(
 
 def test_a_manager_turns_the_dashboard_to_another_team_and_to_every_rep(page, server, sign_in):
     sign_in("manager1")
-    board = page.locator("#manager-board")
+    board = page.locator("#board")
     team = board.locator("#team tbody th")
 
     def overdue_reps():

@@ -241,9 +241,10 @@ def widget_counts(user, today, *, rep_id=None):
     return {s: counts.get(s, 0) for s in (OVERDUE, DUE_TODAY, UPCOMING)}
 
 
-def unassigned_accounts(user, *, rep_id=None, page=1, size=50):
+def unassigned_accounts(user, *, rep_id=None, manager_id=None, page=1, size=50):
     """Active accounts with a sales rep but no active touchpoint, and whether more follow: of
-    those `user` may change, as each offers Set touchpoint."""
+    those `user` may change, as each offers Set touchpoint; only `rep_id`'s, or those of
+    `manager_id`'s reps, when given."""
     has_active = exists().where(and_(Touchpoint.account_id == Account.id, ~Touchpoint.inactive))
     query = (
         accounts_changeable_by(user)
@@ -260,6 +261,8 @@ def unassigned_accounts(user, *, rep_id=None, page=1, size=50):
     )
     if rep_id is not None:
         query = query.where(Account.sales_rep_id == rep_id)
+    if manager_id is not None:
+        query = query.where(Rep.manager_id == manager_id)
     rows = db.session.scalars(query).all()
     return rows[:size], len(rows) > size
 

@@ -17,23 +17,21 @@ DASHBOARD_WIDGET_SIZE = 10
 
 @bp.get("/")
 def index():
-    """The dashboard: a rep's touchpoints, or a manager's team and most overdue accounts."""
-    unassigned, more_unassigned = unassigned_accounts(current_user, size=DASHBOARD_WIDGET_SIZE)
-    context = {"unassigned": unassigned, "more_unassigned": more_unassigned}
+    """The dashboard: a rep's touchpoints, or a manager's team, its most overdue accounts and
+    its Unassigned (the manager's own reps by default; ?manager= as on /reps)."""
+    context, team_of = {}, None
     if current_user.is_manager:
         today = user_today()
-        context.update(team_context(today))
-        # The most overdue of the reps the team overview shows (the manager's own, by default).
+        context.update(team_context(today), today=today)
+        team_of = context["team_of"]
         context["most_overdue"], _ = widget_page(
-            current_user,
-            today,
-            state=OVERDUE,
-            size=DASHBOARD_WIDGET_SIZE,
-            manager_id=context["team_of"],
+            current_user, today, state=OVERDUE, size=DASHBOARD_WIDGET_SIZE, manager_id=team_of
         )
-        context["today"] = today
     else:
         context.update(widget_context())
+    context["unassigned"], context["more_unassigned"] = unassigned_accounts(
+        current_user, manager_id=team_of, size=DASHBOARD_WIDGET_SIZE
+    )
     return render("dashboard.html", "content", **context)
 
 
