@@ -4,7 +4,9 @@ unassigned counts."""
 from datetime import timedelta
 
 from sqlalchemy import and_, case, func, select
+from sqlalchemy.orm import aliased
 
+from tpweb.domain.rules import SALES_REP_ROLE
 from tpweb.domain.schedule import DUE_TODAY, OVERDUE
 from tpweb.domain.scope import sales_reps
 from tpweb.domain.touchpoints import due_conditions
@@ -19,10 +21,14 @@ def _tally(condition):
 
 
 def managers():
-    """Who reps can report to, each a team to look at: active managers and admins, by name."""
+    """Who reps can report to, each a team to look at: active managers and admins, by name, each
+    with how many active reps report to them (`reps`), in one statement."""
+    rep = aliased(User)
     return db.session.execute(
-        select(User.id, User.name)
+        select(User.id, User.name, func.count(rep.id).label("reps"))
+        .outerjoin(rep, and_(rep.manager_id == User.id, rep.active, rep.role == SALES_REP_ROLE))
         .where(User.active, User.role.in_(("manager", "admin")))
+        .group_by(User.id, User.name)
         .order_by(User.name, User.id)
     ).all()
 

@@ -28,11 +28,8 @@ def team():
     """Team health for the last 4, 12 or 52 weeks: the manager's own reps (or every rep for one
     with none), another manager's (?manager=<id>) or every rep (?manager=all)."""
     weeks, managers = _weeks(), team_managers()
-    manager_id, asked = chosen_team(managers)
+    manager_id = chosen_team(managers)
     report = team_health(current_user, weeks, manager_id=manager_id)
-    if not report.reps and not asked:
-        manager_id = None
-        report = team_health(current_user, weeks)
     if request.args.get("format") == "csv":
         return _csv(report, "team")
     return _page(report, managers=managers, manager_id=manager_id, mine=False)

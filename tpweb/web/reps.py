@@ -88,12 +88,12 @@ def _move_targets(rep):
         .where(User.id != rep.id)
         .order_by(User.name, User.id)
     ).all()
-    groups = {"team": [], "rest": []}
+    mates, others = [], []
     for row in rows:
         mate = rep.manager_id is not None and row.manager_id == rep.manager_id
-        groups["team" if mate else "rest"].append((row.id, row.name))
-    labels = {"team": f"{rep.manager.name}’s team" if rep.manager else "", "rest": "Other reps"}
-    return [(labels[key], reps) for key, reps in groups.items() if reps]
+        (mates if mate else others).append((row.id, row.name))
+    groups = [(f"{rep.manager.name}’s team", mates)] if mates else []
+    return groups + ([("Other reps", others)] if others else [])
 
 
 def _selected_ids():
