@@ -49,10 +49,19 @@ export function afterCall(lastCall, nextCallOn, frequencyDays, calledOn) {
   return [calledOn, nextCall(calledOn, frequencyDays)];
 }
 
-// The phone's own date (the rep's, where the phone is), as an ISO day.
-export function today(now = new Date()) {
-  const pad = (n) => String(n).padStart(2, "0");
-  return `${now.getFullYear()}-${pad(now.getMonth() + 1)}-${pad(now.getDate())}`;
+// Today as an ISO day, as the server counts it: in the rep's own time zone (their settings', which
+// the page carries as <html data-timezone>), so a phone set to another zone dates a call as the
+// server will check it; in the phone's own zone where the page names none.
+export function today(now = new Date(), timeZone = pageZone()) {
+  const parts = new Intl.DateTimeFormat("en-CA", {
+    timeZone, year: "numeric", month: "2-digit", day: "2-digit",
+  }).formatToParts(now);
+  const part = (type) => parts.find((p) => p.type === type).value;
+  return `${part("year")}-${part("month")}-${part("day")}`;
+}
+
+function pageZone() {
+  return globalThis.document?.documentElement.dataset.timezone || undefined;
 }
 
 const DAYS = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"];

@@ -13,6 +13,7 @@ from sqlalchemy import func, select, update
 from tpweb.extensions import db
 from tpweb.models import Account, CallLog
 
+from .conftest import TIMEZONE
 from .offline_tools import card, ready_offline, rows, waiting
 
 
@@ -151,8 +152,10 @@ def test_back_from_a_call_complete_opens_with_the_time_away(
     page.evaluate("tpwebVisibility('visible')")
 
     form = page.locator(f"#complete-{world.overdue.touchpoint}")
-    phone_today = page.evaluate("new Date().toLocaleDateString('en-CA')")
-    expect(form.get_by_label("Call date")).to_have_value(phone_today)
+    # Today where the rep is (their settings' zone), which the server checks the date against, not
+    # the phone's own zone's date.
+    rep_today = page.evaluate(f"new Date().toLocaleDateString('en-CA', {{timeZone: '{TIMEZONE}'}})")
+    expect(form.get_by_label("Call date")).to_have_value(rep_today)
     duration = form.get_by_label("Duration (minutes)")
     expect(duration).to_have_value("8")  # 7 minutes 30 seconds, rounded up
     expect(duration).to_be_focused()

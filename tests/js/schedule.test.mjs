@@ -60,6 +60,14 @@ describe("the phone's dates", () => {
     assert.equal(today(new Date(2026, 0, 1, 0, 0)), "2026-01-01");
   });
 
+  it("today is the rep's own time zone's date where the page names one", () => {
+    // 00:30 UTC on Dec 5 is still the evening of Dec 4 in Chicago, already Dec 5 in Tokyo.
+    const instant = new Date(Date.UTC(2026, 11, 5, 0, 30));
+    assert.equal(today(instant, "America/Chicago"), "2026-12-04");
+    assert.equal(today(instant, "Asia/Tokyo"), "2026-12-05");
+    assert.equal(today(new Date(Date.UTC(2026, 11, 31, 23, 30)), "Pacific/Kiritimati"), "2027-01-01");
+  });
+
   it("writes a card's dates as the server does", () => {
     assert.equal(cardDate("2026-12-23", true), "Wed Dec 23, 2026");
     assert.equal(cardDate("2026-12-03", false), "Dec 3");
