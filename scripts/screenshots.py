@@ -1,7 +1,7 @@
 """`make screenshots`: every main screen at phone size (390 × 844), light and dark, written to
 docs/screens/ — the rep's day, My tasks, the map, a customer and a contact, the list offline,
 My cadence, Plan my day (and a stop's Why not?), Settings, a reminder's one-tap page, and the
-manager's team and Team health — from the demo data, in Debian's Chromium.
+manager's team, Team health and Unassigned — from the demo data, in Debian's Chromium.
 
 The app runs as `make run` runs it (development settings, a SQLite file of its own, the demo
 data), with no map tiles: nothing leaves the machine.
@@ -186,6 +186,8 @@ def shots(browser, url, scheme, customer_id, contact_id, rep_id, snooze):
     save("10-sales-rep")
     tab.goto(url + "/reports/team?weeks=12#cadence")
     save("11-team-health")
+    tab.goto(url + "/unassigned")
+    save("17-unassigned")
     context.close()
 
 

@@ -476,3 +476,49 @@ def test_a_refused_move_says_why_beside_the_form(client, make, manager, today):
     assert response.headers["HX-Push-Url"] == "false"
     bar = response.text.split('class="bulk-bar"')[1].split("</form>")[0]
     assert 'id="reassign-problem">Select the accounts to move.</p>' in bar
+
+
+def test_see_all_unassigned_follows_the_team_shown(client, make, manager, app, monkeypatch):
+    otto, anna, ben, cy, dee = teams(make, manager)
+    for rep in (anna, ben, cy, dee):
+        make.customer(rep=rep, name=f"Bare {rep.name}")
+
+    def listed(page):
+        return re.findall(r'<a href="/customers/\d+">Bare ([\w ]+)</a>', page)
+
+    mine = client.get("/unassigned").text
+    assert listed(mine) == ["Anna", "Ben"]
+    assert 'hx-get="/unassigned" hx-target="#unassigned-widget"' in mine
+    assert f'<option value="{manager.id}" selected>' in mine
+    assert listed(client.get("/unassigned?manager=all").text) == ["Anna", "Ben", "Cy", "Dee"]
+    assert listed(client.get(f"/unassigned?manager={otto.id}").text) == ["Cy"]
+    assert listed(client.get(f"/unassigned?rep={dee.id}").text) == ["Dee"]
+    assert client.get("/unassigned?manager=nope").status_code == 400
+    assert client.get(f"/unassigned?manager={anna.id}").status_code == 404
+
+    # Show more and See all unassigned keep to the same reps.
+    monkeypatch.setitem(app.config, "PAGE_SIZE", 1)
+    first = client.get(f"/unassigned?manager={manager.id}").text
+    assert listed(first) == ["Anna"]
+    assert f'href="/unassigned?page=2&amp;manager={manager.id}"' in first
+    assert listed(client.get(f"/unassigned?page=2&manager={manager.id}").text) == ["Ben"]
+    assert 'href="/unassigned?page=2&amp;manager=all"' in client.get("/unassigned?manager=all").text
+    one = client.get(f"/unassigned?rep={anna.id}").text
+    assert "Show more" not in one
+    make.customer(rep=anna, name="Bare Anna Two")
+    one = client.get(f"/unassigned?rep={anna.id}").text
+    assert f'href="/unassigned?page=2&amp;rep={anna.id}"' in one
+    assert listed(client.get(f"/unassigned?page=2&rep={anna.id}").text) == ["Anna Two"]
+
+
+def test_the_dashboards_see_all_unassigned_opens_on_the_team_shown(
+    client, make, manager, monkeypatch
+):
+    otto, anna, ben, cy, dee = teams(make, manager)
+    for rep in (anna, ben, cy, dee):
+        make.customer(rep=rep, name=f"Bare {rep.name}")
+    monkeypatch.setattr("tpweb.web.dashboard.DASHBOARD_WIDGET_SIZE", 1)
+
+    assert f'href="/unassigned?manager={manager.id}">See all unassigned' in client.get("/").text
+    every = client.get("/?manager=all").text
+    assert 'href="/unassigned?manager=all">See all unassigned' in every

@@ -213,3 +213,13 @@ def test_a_manager_turns_the_dashboard_to_another_team_and_to_every_rep(page, se
     board.get_by_label("Reps of").select_option(label="every manager")
     expect(board.get_by_role("heading", name=re.compile(r"^Every rep \d+$"))).to_be_visible()
     assert set(team.all_inner_texts()) >= mine | theirs
+
+    # The whole Unassigned list keeps to the team shown, and Reps of turns it too.
+    page.goto(server.url + "/unassigned")
+    widget = page.locator("#unassigned-widget")
+    reps = widget.locator("article.unassigned header > small")
+    expect(reps.first).to_be_visible()
+    assert set(reps.all_inner_texts()) <= mine
+    widget.get_by_label("Reps of").select_option(label="James O'Brien")
+    expect(reps.first).to_have_text(re.compile("^(" + "|".join(map(re.escape, theirs)) + ")$"))
+    assert set(reps.all_inner_texts()) <= theirs

@@ -5,9 +5,10 @@ from flask_login import current_user
 from jinja2_fragments.flask import render_block
 
 from tpweb.domain.schedule import OVERDUE
+from tpweb.domain.team import managers
 from tpweb.domain.touchpoints import unassigned_accounts, widget_page
 from tpweb.web.pages import int_arg, render, user_today
-from tpweb.web.team import team_context
+from tpweb.web.team import chosen_team, team_context
 from tpweb.web.widget import chosen_rep, widget_context
 
 bp = Blueprint("dashboard", __name__)
@@ -37,12 +38,22 @@ def index():
 
 @bp.get("/unassigned")
 def unassigned():
-    """Accounts with a sales rep and no active touchpoint, each with a quick Set touchpoint."""
+    """Accounts with a sales rep and no active touchpoint, each with a quick Set touchpoint. A
+    manager's: one rep's (?rep=), else a team's as on the dashboard (?manager=, their own
+    reps by default)."""
     page = int_arg("page", 1, high=10_000)
-    accounts, more = unassigned_accounts(
-        current_user, rep_id=chosen_rep(), page=page, size=current_app.config["PAGE_SIZE"]
+    rep_id = chosen_rep()
+    context = {"unassigned_page": page, "unassigned_rep": rep_id}
+    if current_user.is_manager and rep_id is None:
+        choices = managers()
+        context.update(managers=choices, team_of=chosen_team(choices))
+    context["unassigned"], context["more_unassigned"] = unassigned_accounts(
+        current_user,
+        rep_id=rep_id,
+        manager_id=context.get("team_of"),
+        page=page,
+        size=current_app.config["PAGE_SIZE"],
     )
-    context = {"unassigned": accounts, "more_unassigned": more, "unassigned_page": page}
     if request.htmx and page > 1:
         return render_block("unassigned_widget.html", "unassigned_rows", **context)
     return render("unassigned.html", "content", **context)
