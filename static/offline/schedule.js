@@ -53,11 +53,19 @@ export function afterCall(lastCall, nextCallOn, frequencyDays, calledOn) {
 // the page carries as <html data-timezone>), so a phone set to another zone dates a call as the
 // server will check it; in the phone's own zone where the page names none.
 export function today(now = new Date(), timeZone = pageZone()) {
-  const parts = new Intl.DateTimeFormat("en-CA", {
-    timeZone, year: "numeric", month: "2-digit", day: "2-digit",
-  }).formatToParts(now);
+  const parts = dayFormat(timeZone).formatToParts(now);
   const part = (type) => parts.find((p) => p.type === type).value;
   return `${part("year")}-${part("month")}-${part("day")}`;
+}
+
+// A zone this phone's clock data does not know (newer than its browser) is read as its own.
+function dayFormat(timeZone) {
+  const options = { year: "numeric", month: "2-digit", day: "2-digit" };
+  try {
+    return new Intl.DateTimeFormat("en-CA", { ...options, timeZone });
+  } catch {
+    return new Intl.DateTimeFormat("en-CA", options);
+  }
 }
 
 function pageZone() {

@@ -66,6 +66,8 @@ describe("the phone's dates", () => {
     assert.equal(today(instant, "America/Chicago"), "2026-12-04");
     assert.equal(today(instant, "Asia/Tokyo"), "2026-12-05");
     assert.equal(today(new Date(Date.UTC(2026, 11, 31, 23, 30)), "Pacific/Kiritimati"), "2027-01-01");
+    const phone = new Date(2026, 10, 23, 23, 59);
+    assert.equal(today(phone, "Not/A_Zone"), "2026-11-23"); // unknown to this phone: its own
   });
 
   it("writes a card's dates as the server does", () => {
