@@ -10,7 +10,7 @@ import { renderAttention } from "./offline/attention.js";
 import { bar, plural, render, say, signedInAs, view } from "./offline/bar.js";
 import { watchCalls } from "./offline/calls.js";
 import { refreshList, refreshedWholePage } from "./offline/cards.js";
-import { describe, fillStepTwo, nextCallHere } from "./offline/forms.js";
+import { describe, fillStepTwo, keepToday, nextCallHere } from "./offline/forms.js";
 import { pendingMarkup } from "./offline/pending.js";
 import { answerFrames } from "./offline/pins.js";
 
@@ -158,6 +158,7 @@ function listen() {
 
 function start() {
   view.shownFrom = document.body.dataset.offlineFrom || null;
+  keepToday(document.body); // a whole page kept from an earlier day (htmx's first load may be past)
   render();
   if (!("serviceWorker" in navigator) || !script || !script.dataset.worker) return;
   listen();
@@ -178,6 +179,7 @@ window.addEventListener("offline", render);
 
 if (window.htmx) {
   window.htmx.onLoad(function (root) {
+    keepToday(root);
     fillStepTwo(root);
     if (root.querySelector && (root.id === "offline-attention" || root.querySelector("#offline-attention"))) {
       post({ type: "attention" });

@@ -185,6 +185,20 @@ def test_complete_step_one_stores_the_call_and_answers_with_the_touchpoint_form(
     assert (log.user_id, log.account_id, log.touchpoint_id) == (rep.id, tp.account_id, tp.id)
 
 
+def test_only_the_date_filled_in_as_today_is_marked_so(client, make, rep, today, phone):
+    """data-today: what a phone moves to its own today when it shows a form kept from an earlier
+    day (static/offline/forms.js); a date the rep sent back is theirs."""
+    tp = touchpoint_due(make, rep, today, -2, "Late Co")
+    day = today.isoformat()
+
+    form = client.get(f"/touchpoints/{tp.id}/complete", headers=HTMX).text
+    assert re.search(rf'<input data-today="{day}" [^>]*name="called_on"[^>]*value="{day}"', form)
+
+    refused = log_call(client, tp, today - timedelta(days=3), phone, duration_minutes="")
+    assert refused.status_code == 422
+    assert "data-today" not in refused.text
+
+
 def test_abandoning_step_two_loses_nothing(client, make, rep, today, phone):
     tp = touchpoint_due(make, rep, today, -2, "Late Co", frequency=14)
 

@@ -1,6 +1,6 @@
 /* The forms that make writes: what the worker is told of one it may queue (its heading, its
    fields' labels), and the dates the server would fill in, worked out here when it cannot be asked. */
-import { isDay, nextCall } from "./schedule.js";
+import { isDay, nextCall, today } from "./schedule.js";
 
 function labelOf(input) {
   var label = input.labels && input.labels[0];
@@ -52,5 +52,23 @@ export function fillStepTwo(root) {
     if (form.elements.last_call.value && calledOn < form.elements.last_call.value) return;
     form.elements.last_call.value = calledOn;
     if (form.elements.next_call && form.elements.frequency_days) nextCallHere(form);
+  });
+}
+
+// A date the server filled in as that day's today (data-today: a call's, a response's, a Last
+// Call's) moved to today when the form is shown on a later day, from a page the phone kept
+// offline overnight; a Next Call worked out from it follows. A date the rep typed is left alone.
+export function keepToday(root) {
+  if (!root.querySelectorAll) return;
+  var now = today();
+  root.querySelectorAll("input[data-today]").forEach(function (input) {
+    var stale = input.value === input.dataset.today && input.dataset.today < now;
+    input.dataset.today = now;
+    if (!stale) return;
+    input.value = now;
+    var form = input.form;
+    if (input.name === "last_call" && form.elements.next_call && form.elements.frequency_days) {
+      nextCallHere(form);
+    }
   });
 }

@@ -7,7 +7,8 @@ the harness's server and database, so what one test queues or changes no other t
 """
 
 import re
-from datetime import timedelta
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from playwright.sync_api import expect
 from sqlalchemy import func, select
@@ -20,7 +21,7 @@ from tpweb.models import (
     TouchpointRecord,
 )
 
-from .conftest import PHONE, open_more
+from .conftest import PHONE, TIMEZONE, open_more
 from .offline_tools import card, ready_offline, rows, waiting
 
 
@@ -340,3 +341,23 @@ def test_the_servers_form_saved_in_needs_your_attention_after_signing_in_again(
         Touchpoint.id == world.soon.touchpoint
     )
     assert rows(server_app, touchpoint) == [(20, "Settled: every 20 days")]
+
+
+def test_a_form_kept_overnight_opens_on_the_day_it_is_used(page, server, sign_in, world):
+    """A Complete kept on the phone yesterday says today's date when opened offline the next
+    morning (the server filled in yesterday's); the date a rep types is left alone."""
+    ready_offline(page, sign_in, world.username)
+    page.goto(server.url + "/touchpoints?view=list")
+    page.context.set_offline(True)
+    morning = world.today + timedelta(days=1)
+    at = datetime.combine(morning, time(8, 30), ZoneInfo(TIMEZONE))
+    page.clock.install(time=at)
+    page.reload()
+
+    card(page, world.overdue.name).get_by_role("button", name="Complete").click()
+    called_on = settled(page.locator("form.tp-form")).get_by_label("Call date")
+    expect(called_on).to_have_value(morning.isoformat())
+    called_on.fill(world.today.isoformat())  # the call was yesterday's, logged late
+    # htmx's load again (what a swap does): the typed date stays.
+    page.evaluate("htmx.trigger(document.querySelector('form.tp-form'), 'htmx:load')")
+    expect(called_on).to_have_value(world.today.isoformat())

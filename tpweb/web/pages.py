@@ -181,6 +181,14 @@ def user_today():
     return today_in(current_user.timezone)
 
 
+def set_today(field, today):
+    """A date field filled with today, marked as such (data-today) so that a phone showing the
+    form on a later day, from a page it kept offline, moves it to that day (static/offline/forms.js:
+    keepToday). A date the user typed is never marked."""
+    field.data = today
+    field.render_kw = {**(field.render_kw or {}), "data-today": today.isoformat()}
+
+
 def int_arg(name, default=None, low=1, high=1_000_000):
     """A whole-number query parameter within [low, high]; anything else is a 400."""
     raw = request.args.get(name, "")

@@ -18,7 +18,7 @@ from tpweb.extensions import db
 from tpweb.web import pages
 from tpweb.web.caching import own_lists, revalidated
 from tpweb.web.forms import DayField, longest, strip
-from tpweb.web.pages import changed, int_arg, render, user_today
+from tpweb.web.pages import changed, int_arg, render, set_today, user_today
 from tpweb.web.writes import write
 
 bp = Blueprint("tasks", __name__)
@@ -79,7 +79,7 @@ def respond(record_id):
         form.form_errors.append("This task is already closed.")
         return render("tasks/response.html", "form", 409, **context)
     if request.method == "GET":
-        form.responded_on.data = today
+        set_today(form.responded_on, today)
         return render("tasks/response.html", "form", **context)
     if not form.validate():
         return render("tasks/response.html", "form", 422, **context)

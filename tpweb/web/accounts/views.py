@@ -13,7 +13,7 @@ from tpweb.domain.scope import account_or_404, may_change
 from tpweb.extensions import db
 from tpweb.models import Touchpoint
 from tpweb.web.accounts import KINDS, bp
-from tpweb.web.pages import choice_arg, int_arg, render, user_today
+from tpweb.web.pages import choice_arg, int_arg, render, set_today, user_today
 from tpweb.web.touchpoints.forms import TouchpointForm
 from tpweb.web.writes import write
 
@@ -125,7 +125,7 @@ def add_touchpoint(account_id, kind):
         form.form_errors.append(refusal[1])
         return render("touchpoints/form.html", "form", refusal[0], **context)
     if request.method == "GET":
-        form.last_call.data = user_today()
+        set_today(form.last_call, user_today())
         form.frequency_days.data = 30
         form.next_call.data = next_call(form.last_call.data, 30)
         return render("touchpoints/form.html", "form", **context)

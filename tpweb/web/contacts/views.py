@@ -16,7 +16,7 @@ from tpweb.extensions import db
 from tpweb.models import TouchpointRecord
 from tpweb.web.contacts import bp
 from tpweb.web.contacts.forms import RecordForm
-from tpweb.web.pages import changed, day_words, int_arg, render, user_today
+from tpweb.web.pages import changed, day_words, int_arg, render, set_today, user_today
 from tpweb.web.writes import write
 
 MAX_SEARCH = 100
@@ -100,7 +100,7 @@ def create_record(contact_id):
     form = RecordForm(assignees=assignees(current_user))
     context = {"contact": contact, "form": form, "today": today}
     if request.method == "GET":
-        form.date_completed.data = today
+        set_today(form.date_completed, today)
         form.assigned_to.data = current_user.id
         return render("contacts/record_form.html", "form", **context)
     if not form.validate():

@@ -15,7 +15,7 @@ from tpweb.domain.touchpoints import active_touchpoints
 from tpweb.extensions import db
 from tpweb.models import CallLog, CallLogType, Touchpoint
 from tpweb.web.caching import revalidated, widget_lists
-from tpweb.web.pages import changed, choice_arg, day_words, render, user_today
+from tpweb.web.pages import changed, choice_arg, day_words, render, set_today, user_today
 from tpweb.web.touchpoints import bp
 from tpweb.web.touchpoints.forms import CallLogForm, TouchpointForm
 from tpweb.web.touchpoints.map import map_page
@@ -120,7 +120,7 @@ def complete(touchpoint_id):
     today = user_today()
     form = CallLogForm(call_types=call_types(), contacts=contacts_at(tp.account), today=today)
     if request.method == "GET":
-        form.called_on.data = today
+        set_today(form.called_on, today)
         return render(COMPLETE, "form", tp=tp, form=form)
     if tp.inactive:
         form.form_errors.append("This touchpoint is inactive; reactivate it first.")
