@@ -50,8 +50,9 @@ export function afterCall(lastCall, nextCallOn, frequencyDays, calledOn) {
 }
 
 // Today as an ISO day, as the server counts it: in the rep's own time zone (their settings', which
-// the page carries as <html data-timezone>), so a phone set to another zone dates a call as the
-// server will check it; in the phone's own zone where the page names none.
+// the page's #offline-bar carries as data-timezone: inside <body>, so a boosted sign-in brings
+// it), so a phone set to another zone dates a call as the server will check it; in the phone's
+// own zone where the page names none.
 export function today(now = new Date(), timeZone = pageZone()) {
   const parts = dayFormat(timeZone).formatToParts(now);
   const part = (type) => parts.find((p) => p.type === type).value;
@@ -69,7 +70,7 @@ function dayFormat(timeZone) {
 }
 
 function pageZone() {
-  return globalThis.document?.documentElement.dataset.timezone || undefined;
+  return globalThis.document?.getElementById("offline-bar")?.dataset.timezone || undefined;
 }
 
 const DAYS = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"];
