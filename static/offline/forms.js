@@ -67,7 +67,7 @@ export function keepToday(root) {
     if (!stale) return;
     input.value = now;
     var form = input.form;
-    if (input.name === "last_call" && form.elements.next_call && form.elements.frequency_days) {
+    if (form && input.name === "last_call" && form.elements.next_call && form.elements.frequency_days) {
       nextCallHere(form);
     }
   });
