@@ -96,7 +96,8 @@ export function render() {
     // What this phone holds for a day with no signal, and since when.
     if (view.state.refreshedAt) {
       var saved = el("p", "offline-saved");
-      saved.append("Ready offline: " + plural(view.state.saved || 0, "due touchpoint", "due touchpoints") + " · saved ",
+      var count = view.state.saved || 0;
+      saved.append("Ready offline: " + (count ? plural(count, "due touchpoint", "due touchpoints") : "nothing due") + " · saved ",
         timeEl(new Date(view.state.refreshedAt).toISOString()));
       saved.dataset.offlineSaved = "";
       root.append(saved);

@@ -201,6 +201,9 @@ def test_a_manager_turns_the_dashboard_to_another_team_and_to_every_rep(page, se
                 board.locator(".tp-rep").all_inner_texts()}  # fmt: skip
 
     expect(board.get_by_role("heading", name="My team 4")).to_be_visible()
+    # No touchpoints of their own: the phone says so in words, not as "0 due touchpoints".
+    saved = page.locator("[data-offline-saved]")
+    expect(saved).to_contain_text("Ready offline: nothing due · saved", timeout=20_000)
     mine = set(team.all_inner_texts())
     assert len(mine) == 4 and overdue_reps() and overdue_reps() <= mine
 

@@ -347,6 +347,8 @@ def test_a_form_kept_overnight_opens_on_the_day_it_is_used(page, server, sign_in
     """A Complete kept on the phone yesterday says today's date when opened offline the next
     morning (the server filled in yesterday's); the date a rep types is left alone."""
     ready_offline(page, sign_in, world.username)
+    saved = page.locator("[data-offline-saved]")
+    expect(saved).to_contain_text("Ready offline: 2 due touchpoints · saved")
     page.goto(server.url + "/touchpoints?view=list")
     page.context.set_offline(True)
     morning = world.today + timedelta(days=1)
